@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using MorIcl.Em;
+using MorIcl.IO;
+using MorIcl.Mixture;
+using Spectre.Console;
+
+namespace MorIcl.Cli.Commands;
+
+/// <summary><c>mor-icl em</c>: fits a K-component mixture of linear regressions to a CSV by EM or gradient EM.</summary>
+internal static class EmCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var data = new Option<string>("--data") { Description = "CSV with header x1,…,xd,y.", Required = true };
+        var dim = new Option<int?>("--dim") { Description = "Expected dimension d (checked against the header)." };
+        var comps = new Option<int>("--components") { Description = "Number of components K.", Required = true };
+        var sigma = new Option<double?>("--sigma") { Description = "Known noise level σ (otherwise σ is estimated, see --variance)." };
+        var variance = new Option<string?>("--variance") { Description = "Estimated σ: shared or per-component (default per-component)." };
+        var fixedMixing = new Option<string?>("--fixed-mixing") { Description = "Known mixing weights, comma-separated (otherwise π is estimated)." };
+        var algorithm = new Option<string>("--algorithm") { Description = "exact (weighted least squares) or gradient (T gradient steps).", DefaultValueFactory = _ => "exact" };
+        var inner = new Option<int>("--inner-steps") { Description = "Inner gradient steps T per M-step (gradient EM).", DefaultValueFactory = _ => 1 };
+        var step = new Option<double>("--step-size") { Description = "Step size α of the inner gradient steps.", DefaultValueFactory = _ => 0.5 };
+        var maxIt = new Option<int>("--max-iterations") { Description = "Maximum EM iterations.", DefaultValueFactory = _ => 1000 };
+        var tol = new Option<double>("--tolerance") { Description = "Stop when no parameter changes by more than this.", DefaultValueFactory = _ => 1e-10 };
+        var init = new Option<string?>("--init") { Description = "Initial parameters as JSON: beta (K arrays of d), optional mixing and sigma." };
+        var initSeed = new Option<int?>("--init-seed") { Description = "Seed of the random initialisation (default 0)." };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
+        var cmd = new Command("em", "Fit a mixture of linear regressions by EM (exact or gradient M-step).")
+        { data, dim, comps, sigma, variance, fixedMixing, algorithm, inner, step, maxIt, tol, init, initSeed, json };
+        cmd.SetAction(r => MorIclCli.Guard(ctx, "em", () =>
+        {
+            string dataPath = r.GetValue(data)!;
+            int k = r.GetValue(comps);
+            if (k < 1) throw new SpecificationException($"--components must be at least 1, got {k}");
+            var regression = RegressionCsv.Read(dataPath, r.GetValue(dim));
+            if (regression.N <= regression.D)
+                throw new InputException($"{dataPath}: n = {regression.N} examples ≤ d = {regression.D} dimensions; EM needs n > d");
+
+            var options = new EmOptions
+            {
+                Algorithm = r.GetValue(algorithm) switch
+                {
+                    "exact" => EmAlgorithm.Exact,
+                    "gradient" => EmAlgorithm.Gradient,
+                    var a => throw new SpecificationException($"--algorithm: '{a}' is not an algorithm; use exact or gradient"),
+                },
+                InnerSteps = r.GetValue(inner),
+                StepSize = r.GetValue(step),
+                MaxIterations = r.GetValue(maxIt),
+                Tolerance = r.GetValue(tol),
+                FixedMixing = r.GetValue(fixedMixing) is { } fm ? OptionParsing.Mixing(fm, k, "--fixed-mixing") : null,
+            };
+            var known = r.GetValue(sigma);
+            var varText = r.GetValue(variance);
+            if (known is not null && varText is not null) throw new SpecificationException("--sigma (known σ) and --variance (estimated σ) exclude each other");
+            if (known is double s)
+            {
+                MixtureSpec.ValidateSigma(s, "--sigma");
+                options = options with { Variance = VarianceModel.Known, KnownSigma = s };
+            }
+            else options = options with
+            {
+                Variance = varText switch
+                {
+                    null or "per-component" => VarianceModel.PerComponent,
+                    "shared" => VarianceModel.Shared,
+                    _ => throw new SpecificationException($"--variance: '{varText}' is not a variance model; use shared or per-component"),
+                },
+            };
+            options.Validate(k);
+
+            var initPath = r.GetValue(init);
+            if (initPath is not null && r.GetValue(initSeed) is not null) throw new SpecificationException("--init and --init-seed exclude each other");
+            var random = Initialisation.RandomGaussian(regression, k, r.GetValue(initSeed) ?? 0);
+            var start = initPath is null ? random : ParametersJson.Complete(ParametersJson.Read(initPath), regression.D, k, random.Sigma[0], initPath);
+
+            var result = ExpectationMaximisation.Fit(regression, start, options);
+            if (r.GetValue(json)) ctx.Out.WriteLine(ResultJson(result).ToJsonString());
+            else WriteTable(ctx, result, options, regression);
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    internal static JsonObject ResultJson(EmResult result)
+    {
+        var o = ParametersJson.ToJson(result.Parameters);
+        o["logLikelihood"] = result.LogLikelihood;
+        o["iterations"] = result.Iterations;
+        o["converged"] = result.Converged;
+        o["logLikelihoodTrace"] = ParametersJson.Array(result.LogLikelihoodTrace);
+        return o;
+    }
+
+    internal static void WriteTable(CliContext ctx, EmResult result, EmOptions options, RegressionData data)
+    {
+        var p = result.Parameters;
+        var table = new Table().AddColumn("component").AddColumn("π").AddColumn("σ").AddColumn("β");
+        for (int k = 0; k < p.K; k++)
+            table.AddRow($"{k + 1}", OptionParsing.Format(p.Mixing[k]), OptionParsing.Format(p.Sigma[k]), Markup.Escape(OptionParsing.Vector(p.Beta[k])));
+        string algo = options.Algorithm == EmAlgorithm.Exact ? "exact EM" : $"gradient EM (T = {options.InnerSteps}, α = {OptionParsing.Format(options.StepSize)})";
+        ctx.Console.MarkupLine(Markup.Escape($"{algo} on n = {data.N}, d = {data.D}, K = {p.K}"));
+        ctx.Console.Write(table);
+        ctx.Console.MarkupLine(Markup.Escape($"iterations: {result.Iterations}   converged: {(result.Converged ? "yes" : "no")}   log-likelihood: {result.LogLikelihood:R}"));
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using MorIcl.Cli.Commands;
+using Spectre.Console;
+
+namespace MorIcl.Cli;
+
+/// <summary>Exit codes of <c>mor-icl</c>.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int InternalError = 1;
+    public const int BadInput = 2;
+    public const int OutOfDomain = 3;
+}
+
+/// <summary>Where a command writes: plain text and JSON to <see cref="Out"/>, tables through
+/// <see cref="Console"/>, one-line errors to <see cref="Err"/>.</summary>
+public sealed class CliContext
+{
+    public TextWriter Out { get; }
+    public TextWriter Err { get; }
+    public IAnsiConsole Console { get; }
+
+    public CliContext(TextWriter output, TextWriter error)
+    {
+        Out = output; Err = error;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = ReferenceEquals(output, System.Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = ReferenceEquals(output, System.Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+    }
+}
+
+/// <summary>The <c>mor-icl</c> command line. Runs in-process so tests call it directly.</summary>
+public static class MorIclCli
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var ctx = new CliContext(output, error);
+        var root = new RootCommand("MorIcl: transformers that learn mixtures of linear regressions in context — construction, runtime, reference EM and proof checks.")
+        {
+            DemoCommand.Create(ctx),
+            SampleCommand.Create(ctx),
+            EmCommand.Create(ctx),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) error.WriteLine($"mor-icl: error: {e.Message}");
+            error.WriteLine("Run 'mor-icl --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Runs a command body: user errors become one line on stderr and exit code 2.</summary>
+    internal static int Guard(CliContext ctx, string command, Func<int> body)
+    {
+        try { return body(); }
+        catch (MorIclException e)
+        {
+            ctx.Err.WriteLine($"mor-icl {command}: error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("MORICL_DEBUG") is null)
+        {
+            ctx.Err.WriteLine($"mor-icl {command}: internal error: {e.GetType().Name}: {e.Message} (set MORICL_DEBUG=1 for the stack trace)");
+            return ExitCodes.InternalError;
+        }
+    }
+}
