@@ -38,6 +38,8 @@ internal static class SampleCommand
                 OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(symmetric), s);
             var prompt = PromptSampler.Sample(spec, len, s, 0);
             var truthPath = r.GetValue(truth);
+            AtomicFile.RequireFolder(r.GetValue(output)!);
+            if (truthPath is not null) AtomicFile.RequireFolder(truthPath);
             RegressionCsv.Write(r.GetValue(output)!, prompt.Examples);
             if (truthPath is not null) AtomicFile.WriteAllText(truthPath, ParametersJson.Serialize(TruthJson(spec)));
             ctx.Out.WriteLine($"wrote {len} examples (d = {d}, K = {k}, σ = {OptionParsing.Format(spec.Sigma)}, SNR η = {OptionParsing.Format(spec.Snr)}, {r.GetValue(mode)}) to {r.GetValue(output)}");

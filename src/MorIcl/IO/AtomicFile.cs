@@ -11,6 +11,13 @@ public static class AtomicFile
 
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, stream => stream.Write(bytes));
 
+    /// <summary>Throws unless the folder of <paramref name="path"/> exists (check every output before writing any).</summary>
+    public static void RequireFolder(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(dir)) throw new InputException($"{path}: folder '{dir}' does not exist");
+    }
+
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
