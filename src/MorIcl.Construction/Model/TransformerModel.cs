@@ -1,0 +1,44 @@
+using System.Collections.Generic;
+
+namespace MorIcl.Construction.Model
+{
+    /// <summary>Where the answers are read.</summary>
+    public sealed class ReadOut
+    {
+        /// <summary>Row of the query token holding the prediction ŷ.</summary>
+        public int Prediction { get; }
+        /// <summary>β̂_k blocks (any token; read from the query token).</summary>
+        public LayoutBlock[] Beta { get; }
+        /// <summary>Rows holding γ_ik (K-component program) after an E-step block, or null.</summary>
+        public int[]? Responsibilities { get; }
+        /// <summary>Row holding w_i + 1 (symmetric program) after an E-step block, or -1.</summary>
+        public int SymmetricWeightPlusOne { get; }
+
+        public ReadOut(int prediction, LayoutBlock[] beta, int[]? responsibilities, int symmetricWeightPlusOne)
+        {
+            Prediction = prediction; Beta = beta; Responsibilities = responsibilities; SymmetricWeightPlusOne = symmetricWeightPlusOne;
+        }
+    }
+
+    /// <summary>
+    /// A constructed transformer: the specification it was compiled from, the residual layout, the
+    /// input embedding, the ordered layers (each with provenance and domain) and the read-out.
+    /// </summary>
+    public sealed class TransformerModel
+    {
+        public ConstructionSpec Spec { get; }
+        public ResidualLayout Layout { get; }
+        public Embedding Embedding { get; }
+        public IReadOnlyList<Layer> Layers { get; }
+        public ReadOut ReadOut { get; }
+        /// <summary>The margin R used for every positional and exclusion score.</summary>
+        public double Margin { get; }
+
+        public TransformerModel(ConstructionSpec spec, ResidualLayout layout, Embedding embedding, IReadOnlyList<Layer> layers, ReadOut readOut, double margin)
+        {
+            Spec = spec; Layout = layout; Embedding = embedding; Layers = layers; ReadOut = readOut; Margin = margin;
+        }
+
+        public int Dimension => Layout.Dimension;
+    }
+}

@@ -1,0 +1,42 @@
+using MorIcl.Construction.Model;
+using MorIcl.Mixture;
+
+namespace MorIcl.Runtime;
+
+/// <summary>The input embedding of a prompt (SPEC §3, seed 000 eq. (3)): N × D, token-major.</summary>
+public static class PromptTokens
+{
+    public static double[] Embed(TransformerModel model, RegressionData examples, double[] query)
+    {
+        var e = model.Embedding;
+        if (examples.D != e.InputDimension) throw new SpecificationException($"the model takes d = {e.InputDimension} inputs, the prompt has d = {examples.D}");
+        if (query.Length != e.InputDimension) throw new SpecificationException($"the query has {query.Length} numbers, the model takes d = {e.InputDimension}");
+        int n = examples.N, N = e.TokenCount(n), D = e.Dimension;
+        var h = new double[(long)N * D];
+        var x = new double[examples.D];
+        for (int i = 0; i < N; i++)
+        {
+            int role = e.RoleOf(i, n);
+            double y = 0;
+            double[]? xi = null;
+            if (role == TokenRoles.Example)
+            {
+                for (int a = 0; a < examples.D; a++) x[a] = examples.X(i, a);
+                xi = x; y = examples.Y[i];
+            }
+            else if (role == TokenRoles.Query) xi = query;
+            e.WriteToken(h, i * D, i, n, xi, y);
+        }
+        return h;
+    }
+
+    /// <summary>β̂ per component from the query token of a residual stream (symmetric: β̂ and −β̂).</summary>
+    public static double[][] ReadBeta(TransformerModel model, double[] h, int n)
+    {
+        int D = model.Dimension, q = n * D;
+        var blocks = model.ReadOut.Beta;
+        var beta = blocks.Select(b => Enumerable.Range(0, b.Width).Select(a => h[q + b[a]]).ToArray()).ToArray();
+        if (model.Spec.Symmetric) beta = new[] { beta[0], beta[0].Select(v => -v).ToArray() };
+        return beta;
+    }
+}
