@@ -16,7 +16,8 @@ public static class ExpectationMaximisation
         int n = data.N, d = data.D, K = init.K;
         init.RequireShape(d, K, "initialisation");
         options.Validate(K);
-        if (n <= d) throw new SpecificationException($"EM needs more examples than dimensions: n = {n} ≤ d = {d}");
+        if (options.Algorithm == EmAlgorithm.Exact && n <= d)
+            throw new SpecificationException($"exact EM needs more examples than dimensions: n = {n} ≤ d = {d} (gradient EM does not)");
 
         var current = Normalise(init, options);
         var kernels = new EmKernels(data, K);
