@@ -45,6 +45,8 @@ public static class MorIclCli
             DemoCommand.Create(ctx),
             SampleCommand.Create(ctx),
             EmCommand.Create(ctx),
+            ConstructCommand.Create(ctx),
+            RunCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -61,6 +63,11 @@ public static class MorIclCli
     {
         try { return body(); }
         catch (MorIclException e)
+        {
+            ctx.Err.WriteLine($"mor-icl {command}: error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Construction.ConstructionException e)
         {
             ctx.Err.WriteLine($"mor-icl {command}: error: {e.Message}");
             return ExitCodes.BadInput;
