@@ -67,6 +67,11 @@ public static class ExpectationMaximisation
                 }
             }
 
+            for (int k = 0; k < K; k++)
+                foreach (var v in beta[k])
+                    if (!double.IsFinite(v))
+                        throw new NumericalException($"EM diverged at iteration {iterations + 1}: β_{k + 1} is no longer finite" + (exact ? "" : " (the step size α is too large for this data)"));
+
             // σ update from the new β (mixtools' order): σ_k² = Σ_i γ_ik r_ik² / Σ_i γ_ik, or shared.
             var sigma = new double[K];
             switch (options.Variance)
