@@ -31,6 +31,8 @@ public sealed class CliContext
             ColorSystem = ReferenceEquals(output, System.Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
+        // Tables written to a file or pipe are not squeezed to 80 columns.
+        if (!ReferenceEquals(output, System.Console.Out) || System.Console.IsOutputRedirected) Console.Profile.Width = 240;
     }
 }
 
@@ -47,6 +49,7 @@ public static class MorIclCli
             EmCommand.Create(ctx),
             ConstructCommand.Create(ctx),
             RunCommand.Create(ctx),
+            InspectCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
