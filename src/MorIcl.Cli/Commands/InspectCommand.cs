@@ -15,13 +15,32 @@ internal static class InspectCommand
         var spec = new SpecOptions();
         var modelOpt = new Option<string?>("--model") { Description = "Model JSON (instead of the specification flags)." };
         var layerOpt = new Option<int?>("--layer") { Description = "Show this layer's matrices with named rows and columns." };
+        var emit = new Option<bool>("--emit-csharp") { Description = "Print exactly what the source generator emits for this specification." };
+        var className = new Option<string>("--class-name") { Description = "Class name for --emit-csharp.", DefaultValueFactory = _ => "ConstructedModel" };
+        var heatmap = new Option<string?>("--heatmap") { Description = "Write a PNG of the --layer's matrices with named axes." };
         var cmd = new Command("inspect", "Show a constructed transformer: residual layout, layers with provenance, or one layer's weights.");
         cmd.Add(modelOpt);
         spec.AddTo(cmd, required: false);
-        cmd.Add(layerOpt);
+        cmd.Add(layerOpt); cmd.Add(emit); cmd.Add(className); cmd.Add(heatmap);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "inspect", () =>
         {
             var model = Load(r, spec, modelOpt);
+            if (r.GetValue(emit))
+            {
+                var name = r.GetValue(className)!;
+                if (!Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)) throw new SpecificationException($"--class-name: '{name}' is not a C# identifier");
+                ctx.Out.Write(GeneratorRunner.Emit(model.Spec, name));
+                return ExitCodes.Ok;
+            }
+            if (r.GetValue(heatmap) is { } png)
+            {
+                if (r.GetValue(layerOpt) is not int hl) throw new SpecificationException("--heatmap needs --layer N");
+                if (hl < 0 || hl >= model.Layers.Count) throw new SpecificationException($"--layer {hl}: the model has layers 0 … {model.Layers.Count - 1}");
+                AtomicFile.RequireFolder(png);
+                LayerHeatmap.Save(png, model, hl);
+                ctx.Out.WriteLine($"wrote layer {hl} ({model.Layers[hl].Provenance.Operator}) to {png}");
+                return ExitCodes.Ok;
+            }
             if (r.GetValue(layerOpt) is int l)
             {
                 if (l < 0 || l >= model.Layers.Count) throw new SpecificationException($"--layer {l}: the model has layers 0 … {model.Layers.Count - 1}");
