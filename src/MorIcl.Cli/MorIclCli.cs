@@ -11,6 +11,8 @@ public static class ExitCodes
     public const int InternalError = 1;
     public const int BadInput = 2;
     public const int OutOfDomain = 3;
+    /// <summary><c>verify</c>: a proof check failed.</summary>
+    public const int CheckFailed = 4;
 }
 
 /// <summary>Where a command writes: plain text and JSON to <see cref="Out"/>, tables through
@@ -50,6 +52,7 @@ public static class MorIclCli
             ConstructCommand.Create(ctx),
             RunCommand.Create(ctx),
             InspectCommand.Create(ctx),
+            VerifyCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using MorIcl.IO;
+using MorIcl.Verification;
+
+namespace MorIcl.Cli.Commands;
+
+/// <summary>report.md, report.json, one PNG per rate series, and the README table.</summary>
+internal static class VerifyReport
+{
+    public const string ReadmeBegin = "<!-- verify:begin (written by `mor-icl verify --full --update-readme README.md`; do not edit by hand) -->";
+    public const string ReadmeEnd = "<!-- verify:end -->";
+
+    /// <summary>A number rounded for reports and snapshots: 3 significant digits, invariant culture.</summary>
+    public static string Round(double v) =>
+        double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "∞" : double.IsNegativeInfinity(v) ? "−∞" : v == 0 ? "0" : v.ToString("G3", CultureInfo.InvariantCulture);
+
+    /// <summary>As <see cref="Round"/>, but rounding-level values (|v| &lt; 1e−12, which differ in the last bits between
+    /// processors) print as "&lt; 1e-12", so a report is identical on every machine.</summary>
+    public static string Stable(double v) => double.IsFinite(v) && v != 0 && Math.Abs(v) < 1e-12 ? "< 1e-12" : Round(v);
+
+    public static string Markdown(IReadOnlyList<CheckResult> results, IReadOnlyList<ProofCheck> checks, bool full, int seed, bool includeTimes)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# MorIcl proof checks (").Append(full ? "full" : "fast").Append(" versions, seed ").Append(seed).Append(")\n\n");
+        sb.Append(Table(results, includeTimes)).Append('\n');
+        foreach (var r in results)
+        {
+            var check = checks.First(c => c.Name == r.Name);
+            sb.Append("## ").Append(r.Name).Append(r.Passed ? " — passed" : " — FAILED").Append("\n\n");
+            sb.Append("**Statement.** ").Append(r.Statement).Append("\n\n");
+            sb.Append("**Criterion and its derivation.** ").Append(check.Derivation).Append("\n\n");
+            sb.Append("**Configuration.** ").Append(r.Configuration).Append("\n\n");
+            sb.Append("| measured | value | criterion | |\n|---|---|---|---|\n");
+            foreach (var m in r.Measurements) sb.Append($"| {m.Name} | {(includeTimes ? Round(m.Value) : Stable(m.Value))} | {m.Criterion} | {(m.Passed ? "✓" : "✗")} |\n");
+            foreach (var s in r.Series) sb.Append($"\n![{s.Title}]({FileName(s)})\n");
+            if (!r.Passed) sb.Append("\n**Failure.** ").Append(r.FailureMessage).Append('\n');
+            sb.Append("\nReproduce: `").Append(r.Reproduce).Append("`\n\n");
+        }
+        return sb.ToString();
+    }
+
+    public static string Table(IReadOnlyList<CheckResult> results, bool includeTimes)
+    {
+        var sb = new StringBuilder("| check | statement | status | result |" + (includeTimes ? " seconds |" : "") + "\n|---|---|---|---|" + (includeTimes ? "---|" : "") + "\n");
+        foreach (var r in results)
+            sb.Append($"| {r.Name} | {r.Statement} | {(r.Passed ? "passed" : "FAILED")} | {RoundSummary(r, includeTimes)} |" + (includeTimes ? $" {r.Seconds:F0} |" : "") + "\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The summary with every number rounded (stable across machines).</summary>
+    private static string RoundSummary(CheckResult r, bool exact) =>
+        System.Text.RegularExpressions.Regex.Replace(r.Summary, @"-?\d+(\.\d+)?(E[-+]?\d+)?", m =>
+        {
+            double v = double.Parse(m.Value, CultureInfo.InvariantCulture);
+            return exact ? Round(v) : Stable(v);
+        });
+
+    public static JsonObject Json(IReadOnlyList<CheckResult> results, bool full, int seed) => new()
+    {
+        ["full"] = full, ["seed"] = seed, ["passed"] = results.All(r => r.Passed),
+        ["checks"] = new JsonArray(results.Select(r => (JsonNode)new JsonObject
+        {
+            ["name"] = r.Name, ["statement"] = r.Statement, ["passed"] = r.Passed, ["summary"] = r.Summary, ["configuration"] = r.Configuration,
+            ["reproduce"] = r.Reproduce, ["seconds"] = r.Seconds,
+            ["measurements"] = new JsonArray(r.Measurements.Select(m => (JsonNode)new JsonObject
+            { ["name"] = m.Name, ["value"] = double.IsFinite(m.Value) ? m.Value : null, ["criterion"] = m.Criterion, ["passed"] = m.Passed }).ToArray()),
+            ["series"] = new JsonArray(r.Series.Select(s => (JsonNode)new JsonObject
+            {
+                ["title"] = s.Title, ["x"] = ParametersJson.Array(s.X), ["median"] = ParametersJson.Array(s.Median), ["quantile95"] = ParametersJson.Array(s.Quantile95),
+                ["slope"] = s.Slope, ["intercept"] = s.Intercept, ["bound"] = s.BoundOrder is null ? null : ParametersJson.Array(s.BoundOrder), ["boundLabel"] = s.BoundLabel,
+            }).ToArray()),
+        }).ToArray()),
+    };
+
+    public static string FileName(RateSeries s) =>
+        new string(s.Title.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray()).Replace("--", "-").Trim('-') + ".png";
+
+    /// <summary>Error against n (or d) on log–log axes: the Monte-Carlo central value and 95 % quantile, the fitted line, the bound's order.</summary>
+    public static void Plot(string path, RateSeries s)
+    {
+        var plt = new ScottPlot.Plot();
+        var lx = s.X.Select(Math.Log10).ToArray();
+        var med = plt.Add.Scatter(lx, s.Median.Select(Math.Log10).ToArray());
+        med.LegendText = "Monte-Carlo central value";
+        var q = plt.Add.Scatter(lx, s.Quantile95.Select(Math.Log10).ToArray());
+        q.LegendText = "95 % quantile"; q.LinePattern = ScottPlot.LinePattern.Dashed;
+        var fit = plt.Add.Scatter(lx, s.X.Select(x => (s.Intercept + s.Slope * Math.Log(x)) / Math.Log(10)).ToArray());
+        fit.LegendText = $"fit, slope {s.Slope:F3}"; fit.MarkerSize = 0;
+        if (s.BoundOrder is { } b)
+        {
+            var bound = plt.Add.Scatter(lx, b.Select(Math.Log10).ToArray());
+            bound.LegendText = s.BoundLabel; bound.MarkerSize = 0; bound.LinePattern = ScottPlot.LinePattern.Dotted;
+        }
+        plt.Title(s.Title.Replace("‖", "|"));
+        plt.XLabel("log10 " + s.XLabel);
+        plt.YLabel("log10 " + s.YLabel.Replace("‖", "|").Replace("β̂", "b").Replace("β", "b"));
+        plt.ShowLegend();
+        AtomicFile.WriteAllBytes(path, plt.GetImageBytes(800, 550, ScottPlot.ImageFormat.Png));
+    }
+
+    /// <summary>Replaces the marked section of a README with the table (adds the markers if absent).</summary>
+    public static void UpdateReadme(string path, IReadOnlyList<CheckResult> results, bool full, int seed)
+    {
+        if (!File.Exists(path)) throw new InputException($"{path}: file not found");
+        var text = File.ReadAllText(path);
+        string block = $"{ReadmeBegin}\n_From `mor-icl verify{(full ? " --full" : "")} --seed {seed}`, {DateTime.UtcNow:yyyy-MM-dd}._\n\n{Table(results, includeTimes: true)}{ReadmeEnd}";
+        int b = text.IndexOf("<!-- verify:begin", StringComparison.Ordinal), e = text.IndexOf(ReadmeEnd, StringComparison.Ordinal);
+        text = b >= 0 && e > b ? text[..b] + block + text[(e + ReadmeEnd.Length)..] : text.TrimEnd() + "\n\n" + block + "\n";
+        AtomicFile.WriteAllText(path, text);
+    }
+}

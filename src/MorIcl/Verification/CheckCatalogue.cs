@@ -1,0 +1,13 @@
+namespace MorIcl.Verification;
+
+/// <summary>Every proof check, in the order of the paper's statements.</summary>
+public static class CheckCatalogue
+{
+    public static IReadOnlyList<ProofCheck> All { get; } = new ProofCheck[]
+    {
+        new Lemma3_1Check(), new PropositionE1Check(), new PropositionE2Check(),
+        new TheoremB1Check(), new TheoremB2Check(), new Theorem2_1Check(), new TheoremB3Check(), new Theorem4_1Check(),
+    };
+
+    public static ProofCheck? Find(string name) => All.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+}
