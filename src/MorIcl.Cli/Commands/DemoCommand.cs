@@ -57,7 +57,19 @@ internal static class DemoCommand
             ctx.Out.WriteLine($"query label y = {OptionParsing.Format(prompt.QueryLabel)}");
             double diff = MorIcl.Runtime.TraceDecoder.RelativeError(run.Beta.Append(new[] { run.Prediction }), reference.Beta.Append(new[] { reference.Prediction }));
             ctx.Out.WriteLine($"transformer vs reference gradient EM (S = 20, T = 1, α = 1): relative difference {diff:G3}; certificate: {run.Certificate.Summary()}");
-            return run.Certificate.InDomain ? ExitCodes.Ok : ExitCodes.OutOfDomain;
+
+            // The exact proof checks (fast versions); the statistical ones: mor-icl verify [--full].
+            ctx.Out.WriteLine();
+            ctx.Out.WriteLine("proof checks (mor-icl verify runs all of them; --full for the rate checks at scale):");
+            bool allPassed = true;
+            foreach (var name in new[] { "Lemma3_1", "PropositionE1", "PropositionE2" })
+            {
+                var check = MorIcl.Verification.CheckCatalogue.Find(name)!;
+                var result = check.Run(new MorIcl.Verification.CheckOptions { Seed = s });
+                allPassed &= result.Passed;
+                ctx.Out.WriteLine($"  {(result.Passed ? "passed" : "FAILED")}  {check.Statement}: {result.Summary}");
+            }
+            return !run.Certificate.InDomain ? ExitCodes.OutOfDomain : allPassed ? ExitCodes.Ok : ExitCodes.CheckFailed;
         }));
         return cmd;
     }
