@@ -40,7 +40,8 @@ namespace MorIcl.Generators
             try
             {
                 return new ConstructionSpec(d, k, r.Sigma.Value, r.Mixing?.ToArray() ?? (r.Symmetric ? new[] { 0.5, 0.5 } : null), r.EmIterations.Value, r.GradientSteps.Value,
-                    r.StepSize.Value, beta0, r.Margin ?? ConstructionSpec.DefaultMargin, r.MaxPromptLength ?? ConstructionSpec.DefaultMaxPromptLength, r.Symmetric);
+                    r.StepSize.Value, beta0, r.Margin ?? ConstructionSpec.DefaultMargin, r.MaxPromptLength ?? ConstructionSpec.DefaultMaxPromptLength, r.Symmetric,
+                    r.EstimateMixing, r.MixingFloor ?? 1e-3);
             }
             catch (ConstructionException e)
             {
@@ -130,8 +131,18 @@ namespace MorIcl.Generators
                     EmitMatrix(sb, m, prefix + "_W2", mlp.W2, i => rows[i], Enumerable.Range(0, mlp.Hidden).Select(i => $"unit{i}").ToArray());
                     sb.Append(m).Append($"private static readonly double[] {prefix}_B2 = ");
                     sb.AppendLine(Vector(mlp.B2, rows) + ";");
-                    build.Append(m).Append($"        new MlpLayer(GeneratedModel.Matrix({mlp.Hidden}, D, {prefix}_W1), new double[{mlp.Hidden}], GeneratedModel.Matrix(D, {mlp.Hidden}, {prefix}_W2), {prefix}_B2, ")
-                        .Append(Prov(p)).Append(", ").Append(Str(layer.Domain)).Append("),\n");
+                    string b1 = $"new double[{mlp.Hidden}]";
+                    if (mlp.B1.Any(v => v != 0))
+                    {
+                        sb.Append(m).Append($"private static readonly double[] {prefix}_B1 = ");
+                        sb.AppendLine(Vector(mlp.B1, Enumerable.Range(0, mlp.Hidden).Select(i => $"unit{i}").ToArray()) + ";");
+                        b1 = prefix + "_B1";
+                    }
+                    string ranges = mlp.InputRanges.Length == 0 ? "" :
+                        ", new[] { " + string.Join(", ", mlp.InputRanges.Select(q => $"new InputRange({q.Row}, {D(q.Lo)}, {D(q.Hi)})")) + $" }}, {D(mlp.DeclaredError)}";
+                    if (ranges.Length > 0) sb.Append(m).AppendLine($"// Approximate operator: declared error ≤ {F(mlp.DeclaredError)} while " + string.Join(", ", mlp.InputRanges.Select(q => $"{rows[q.Row]} ∈ [{F(q.Lo)}, {F(q.Hi)}]")) + ".");
+                    build.Append(m).Append($"        new MlpLayer(GeneratedModel.Matrix({mlp.Hidden}, D, {prefix}_W1), {b1}, GeneratedModel.Matrix(D, {mlp.Hidden}, {prefix}_W2), {prefix}_B2, ")
+                        .Append(Prov(p)).Append(", ").Append(Str(layer.Domain)).Append(ranges).Append("),\n");
                 }
             }
 
@@ -144,7 +155,7 @@ namespace MorIcl.Generators
             sb.Append(m).AppendLine("{");
             sb.Append(m).AppendLine($"    var spec = new ConstructionSpec({spec.Dimension}, {spec.Components}, {D(spec.Sigma)}, new double[] {{ {string.Join(", ", spec.Mixing.Select(D))} }}, {spec.EmIterations}, {spec.GradientSteps}, {D(spec.StepSize)},");
             sb.Append(m).AppendLine($"        new double[][] {{ {string.Join(", ", spec.InitialBeta.Select(b => "new double[] { " + string.Join(", ", b.Select(D)) + " }"))} }},");
-            sb.Append(m).AppendLine($"        {D(spec.Margin)}, {spec.MaxPromptLength}, {(spec.Symmetric ? "true" : "false")});");
+            sb.Append(m).AppendLine($"        {D(spec.Margin)}, {spec.MaxPromptLength}, {(spec.Symmetric ? "true" : "false")}, {(spec.EstimateMixing ? "true" : "false")}, {D(spec.MixingFloor)});");
             sb.Append(m).AppendLine("    var layout = new ResidualLayout();");
             foreach (var b in model.Layout.Blocks)
                 sb.Append(m).AppendLine($"    layout.Allocate({Str(b.Name)}, {b.Width}, {Str(b.Description)});");
@@ -156,7 +167,8 @@ namespace MorIcl.Generators
             sb.Append(m).AppendLine("    };");
             var ro = model.ReadOut;
             sb.Append(m).AppendLine($"    var readOut = new ReadOut({ro.Prediction}, new[] {{ {string.Join(", ", ro.Beta.Select(b => $"layout[{Str(b.Name)}]"))} }}, "
-                + (ro.Responsibilities == null ? "null" : $"new[] {{ {string.Join(", ", ro.Responsibilities)} }}") + $", {ro.SymmetricWeightPlusOne});");
+                + (ro.Responsibilities == null ? "null" : $"new[] {{ {string.Join(", ", ro.Responsibilities)} }}") + $", {ro.SymmetricWeightPlusOne}"
+                + (ro.Mixing == null ? "" : $", layout[{Str(ro.Mixing.Name)}]") + ");");
             sb.Append(m).AppendLine("    return new TransformerModel(spec, layout, embedding, layers, readOut, spec.Margin);");
             sb.Append(m).AppendLine("}");
             sb.Append(indent).AppendLine("}");

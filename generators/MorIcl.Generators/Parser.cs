@@ -58,6 +58,8 @@ namespace MorIcl.Generators
                     case "Symmetric": request.Symmetric = v.Value as bool? ?? false; break;
                     case "Margin": request.Margin = v.Value as double?; break;
                     case "MaxPromptLength": request.MaxPromptLength = v.Value as int?; break;
+                    case "EstimateMixing": request.EstimateMixing = v.Value as bool? ?? false; break;
+                    case "MixingFloor": request.MixingFloor = v.Value as double?; break;
                     case "Mixing": request.Mixing = Doubles(v); break;
                     case "InitialBeta": request.InitialBeta = Doubles(v); break;
                 }

@@ -35,6 +35,8 @@ namespace MorIcl.Generators
         public EquatableArray<double>? InitialBeta { get; set; }
         public double? Margin { get; set; }
         public int? MaxPromptLength { get; set; }
+        public bool EstimateMixing { get; set; }
+        public double? MixingFloor { get; set; }
         public EquatableArray<ArgumentLocation> Arguments { get; set; } = new EquatableArray<ArgumentLocation>(new ArgumentLocation[0]);
         public EquatableArray<DiagnosticInfo> Diagnostics { get; set; } = new EquatableArray<DiagnosticInfo>(new DiagnosticInfo[0]);
 
@@ -45,7 +47,7 @@ namespace MorIcl.Generators
             o != null && o.Namespace == Namespace && o.ClassName == ClassName && o.Accessibility == Accessibility && Equals(o.AttributeLocation, AttributeLocation)
             && o.Dimension == Dimension && o.Components == Components && o.EmIterations == EmIterations && o.GradientSteps == GradientSteps
             && Nullable.Equals(o.StepSize, StepSize) && Nullable.Equals(o.Sigma, Sigma) && Nullable.Equals(o.Mixing, Mixing) && o.Symmetric == Symmetric
-            && Nullable.Equals(o.InitialBeta, InitialBeta) && Nullable.Equals(o.Margin, Margin) && o.MaxPromptLength == MaxPromptLength
+            && Nullable.Equals(o.InitialBeta, InitialBeta) && Nullable.Equals(o.Margin, Margin) && o.MaxPromptLength == MaxPromptLength && o.EstimateMixing == EstimateMixing && Nullable.Equals(o.MixingFloor, MixingFloor)
             && o.Arguments.Equals(Arguments) && o.Diagnostics.Equals(Diagnostics);
 
         public override bool Equals(object? obj) => obj is TransformerRequest r && Equals(r);

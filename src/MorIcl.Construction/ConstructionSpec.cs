@@ -30,10 +30,21 @@ namespace MorIcl.Construction
         public double Margin { get; }
         public int MaxPromptLength { get; }
         public bool Symmetric { get; }
+        /// <summary>Estimate π in context (π_k ← (1/n) Σ_i γ_ik after each E-step; the mixing weights given are π⁽⁰⁾).
+        /// Needs log π̂, an approximate operator (<see cref="Operators.LogApproximation"/>).</summary>
+        public bool EstimateMixing { get; }
+        /// <summary>Smallest π̂_k for which the log approximation's declared error holds (the certificate checks it).</summary>
+        public double MixingFloor { get; }
+        /// <summary>Target error of the log approximation.</summary>
+        public const double LogTargetError = 1e-6;
 
         public ConstructionSpec(int dimension, int components, double sigma, double[]? mixing, int emIterations, int gradientSteps, double stepSize,
-            double[][]? initialBeta = null, double margin = DefaultMargin, int maxPromptLength = DefaultMaxPromptLength, bool symmetric = false)
+            double[][]? initialBeta = null, double margin = DefaultMargin, int maxPromptLength = DefaultMaxPromptLength, bool symmetric = false,
+            bool estimateMixing = false, double mixingFloor = 1e-3)
         {
+            if (estimateMixing && symmetric) throw new ConstructionException("EstimateMixing", "the symmetric program uses a known π; estimated mixing weights need the K-component program");
+            if (estimateMixing && components < 2) throw new ConstructionException("EstimateMixing", "estimating π needs K ≥ 2 components");
+            if (!(mixingFloor > 0 && mixingFloor < 0.5)) throw new ConstructionException("MixingFloor", $"the mixing floor must lie in (0, 0.5), got {F(mixingFloor)}");
             if (dimension < 1) throw new ConstructionException("Dimension", $"the dimension d must be at least 1, got {dimension}");
             if (components < 1) throw new ConstructionException("Components", $"the number of components K must be at least 1, got {components}");
             if (symmetric && components != 2) throw new ConstructionException("Components", $"the symmetric program has K = 2 components, got {components}");
@@ -74,6 +85,7 @@ namespace MorIcl.Construction
             EmIterations = emIterations; GradientSteps = gradientSteps; StepSize = stepSize;
             InitialBeta = initialBeta.Select(b => (double[])b.Clone()).ToArray();
             Margin = margin; MaxPromptLength = maxPromptLength; Symmetric = symmetric;
+            EstimateMixing = estimateMixing; MixingFloor = mixingFloor;
         }
 
         /// <summary>
@@ -101,7 +113,7 @@ namespace MorIcl.Construction
         public bool Equals(ConstructionSpec? o) =>
             o is not null && o.Dimension == Dimension && o.Components == Components && o.Sigma.Equals(Sigma) && o.Mixing.SequenceEqual(Mixing)
             && o.EmIterations == EmIterations && o.GradientSteps == GradientSteps && o.StepSize.Equals(StepSize) && o.Margin.Equals(Margin)
-            && o.MaxPromptLength == MaxPromptLength && o.Symmetric == Symmetric
+            && o.MaxPromptLength == MaxPromptLength && o.Symmetric == Symmetric && o.EstimateMixing == EstimateMixing && o.MixingFloor.Equals(MixingFloor)
             && o.InitialBeta.Length == InitialBeta.Length && o.InitialBeta.Zip(InitialBeta, (a, b) => a.SequenceEqual(b)).All(x => x);
 
         public override bool Equals(object? obj) => obj is ConstructionSpec s && Equals(s);

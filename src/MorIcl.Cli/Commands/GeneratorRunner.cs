@@ -21,6 +21,8 @@ internal static class GeneratorRunner
             $"Mixing = new[] {{ {string.Join(", ", spec.Mixing.Select(D))} }}",
         };
         if (spec.Symmetric) args.Add("Symmetric = true");
+        if (spec.EstimateMixing) args.Add("EstimateMixing = true");
+        if (spec.MixingFloor != 1e-3) args.Add($"MixingFloor = {D(spec.MixingFloor)}");
         var beta = spec.Symmetric ? spec.InitialBeta[0] : spec.InitialBeta.SelectMany(b => b).ToArray();
         args.Add($"InitialBeta = new[] {{ {string.Join(", ", beta.Select(D))} }}");
         if (spec.Margin != ConstructionSpec.DefaultMargin) args.Add($"Margin = {D(spec.Margin)}");

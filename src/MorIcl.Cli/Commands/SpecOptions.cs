@@ -17,6 +17,7 @@ internal sealed class SpecOptions
     public readonly Option<bool> Symmetric = new("--symmetric") { Description = "The symmetric two-component program (tanh form)." };
     public readonly Option<string?> Init = new("--init") { Description = "β⁽⁰⁾ as JSON (the 'beta' field of the em --init format)." };
     public readonly Option<double> Margin = new("--margin") { Description = "Margin R of positional and exclusion scores.", DefaultValueFactory = _ => ConstructionSpec.DefaultMargin };
+    public readonly Option<bool> EstimateMixing = new("--estimate-mixing") { Description = "Estimate π in context (--mixing is then π⁽⁰⁾); adds an approximate log operator." };
     public readonly Option<int> MaxLength = new("--max-prompt-length") { Description = "Longest prompt the positional scheme encodes.", DefaultValueFactory = _ => ConstructionSpec.DefaultMaxPromptLength };
 
     private Option[] Required => new Option[] { Dim, Components, EmIterations, GdSteps, StepSize, Sigma };
@@ -24,7 +25,7 @@ internal sealed class SpecOptions
     public void AddTo(Command cmd, bool required)
     {
         foreach (var o in Required) { o.Required = required; cmd.Add(o); }
-        cmd.Add(Mixing); cmd.Add(Symmetric); cmd.Add(Init); cmd.Add(Margin); cmd.Add(MaxLength);
+        cmd.Add(Mixing); cmd.Add(Symmetric); cmd.Add(Init); cmd.Add(Margin); cmd.Add(MaxLength); cmd.Add(EstimateMixing);
     }
 
     /// <summary>True when any of the required specification flags was given.</summary>
@@ -42,7 +43,7 @@ internal sealed class SpecOptions
         double[][]? beta0 = null;
         var initPath = r.GetValue(Init);
         Func<double[][]?, ConstructionSpec> make = b => new ConstructionSpec(d, k, r.GetValue(Sigma), mixing, r.GetValue(EmIterations), r.GetValue(GdSteps),
-            r.GetValue(StepSize), b, r.GetValue(Margin), r.GetValue(MaxLength), symmetric);
+            r.GetValue(StepSize), b, r.GetValue(Margin), r.GetValue(MaxLength), symmetric, r.GetValue(EstimateMixing));
         if (initPath is not null)
         {
             beta0 = ParametersJson.Read(initPath).Beta;

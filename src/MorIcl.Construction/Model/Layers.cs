@@ -87,6 +87,15 @@ namespace MorIcl.Construction.Model
         public AttentionLayer(AttentionHead[] heads, Provenance provenance, string domain) : base(provenance, domain) { Heads = heads; }
     }
 
+    /// <summary>An approximate layer's input domain: row must stay in [Lo, Hi] on every token.</summary>
+    public sealed class InputRange
+    {
+        public int Row { get; }
+        public double Lo { get; }
+        public double Hi { get; }
+        public InputRange(int row, double lo, double hi) { Row = row; Lo = lo; Hi = hi; }
+    }
+
     /// <summary>Token-wise h_i += W2 ReLU(W1 h_i + b1) + b2.</summary>
     public sealed class MlpLayer : Layer
     {
@@ -97,8 +106,16 @@ namespace MorIcl.Construction.Model
         public SparseMatrix W2 { get; }
         public double[] B2 { get; }
 
-        public MlpLayer(SparseMatrix w1, double[] b1, SparseMatrix w2, double[] b2, Provenance provenance, string domain) : base(provenance, domain)
+        /// <summary>Rows whose range the layer's declared error needs (empty for exact layers).</summary>
+        public InputRange[] InputRanges { get; }
+        /// <summary>The largest error the layer can add to any output inside its domain (0 when exact).</summary>
+        public double DeclaredError { get; }
+
+        public MlpLayer(SparseMatrix w1, double[] b1, SparseMatrix w2, double[] b2, Provenance provenance, string domain,
+            InputRange[]? inputRanges = null, double declaredError = 0) : base(provenance, domain)
         {
+            InputRanges = inputRanges ?? new InputRange[0];
+            DeclaredError = declaredError;
             if (w1.Rows != b1.Length || w2.Cols != w1.Rows || w2.Rows != b2.Length || w1.Cols != w2.Rows)
                 throw new ArgumentException($"MLP shapes inconsistent: W1 {w1.Rows}x{w1.Cols}, b1 {b1.Length}, W2 {w2.Rows}x{w2.Cols}, b2 {b2.Length}");
             W1 = w1; B1 = b1; W2 = w2; B2 = b2;

@@ -14,9 +14,12 @@ namespace MorIcl.Construction.Model
         /// <summary>Row holding w_i + 1 (symmetric program) after an E-step block, or -1.</summary>
         public int SymmetricWeightPlusOne { get; }
 
-        public ReadOut(int prediction, LayoutBlock[] beta, int[]? responsibilities, int symmetricWeightPlusOne)
+        /// <summary>Rows holding π̂ when the model estimates the mixing weights, else null.</summary>
+        public LayoutBlock? Mixing { get; }
+
+        public ReadOut(int prediction, LayoutBlock[] beta, int[]? responsibilities, int symmetricWeightPlusOne, LayoutBlock? mixing = null)
         {
-            Prediction = prediction; Beta = beta; Responsibilities = responsibilities; SymmetricWeightPlusOne = symmetricWeightPlusOne;
+            Prediction = prediction; Beta = beta; Responsibilities = responsibilities; SymmetricWeightPlusOne = symmetricWeightPlusOne; Mixing = mixing;
         }
     }
 
@@ -40,5 +43,16 @@ namespace MorIcl.Construction.Model
         }
 
         public int Dimension => Layout.Dimension;
+
+        /// <summary>Sum over layers of the declared error of approximate operators (0 when every operator is exact).</summary>
+        public double DeclaredApproximationError
+        {
+            get
+            {
+                double e = 0;
+                foreach (var l in Layers) if (l is MlpLayer m) e += m.DeclaredError;
+                return e;
+            }
+        }
     }
 }

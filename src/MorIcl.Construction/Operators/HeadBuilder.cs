@@ -74,8 +74,10 @@ namespace MorIcl.Construction.Operators
     internal sealed class MlpBuilder
     {
         private readonly LoweringContext _ctx;
-        private readonly List<(Term[] Read, int Out, double Sign)> _units = new List<(Term[], int, double)>();
+        private readonly List<(Term[] Read, int Out, double Sign, double Bias)> _units = new List<(Term[], int, double, double)>();
+        private readonly List<InputRange> _ranges = new List<InputRange>();
         private readonly double[] _b2;
+        private double _declaredError;
 
         public MlpBuilder(LoweringContext ctx) { _ctx = ctx; _b2 = new double[ctx.D]; }
 
@@ -83,8 +85,23 @@ namespace MorIcl.Construction.Operators
         public MlpBuilder AddLinear(int outRow, params Term[] terms)
         {
             if (terms.Length == 0) return this;
-            _units.Add((terms, outRow, 1));
-            _units.Add((terms.Select(t => Term.Of(t.Row, -t.Coefficient)).ToArray(), outRow, -1));
+            _units.Add((terms, outRow, 1, 0));
+            _units.Add((terms.Select(t => Term.Of(t.Row, -t.Coefficient)).ToArray(), outRow, -1, 0));
+            return this;
+        }
+
+        /// <summary>h[outRow] += weight·ReLU(Σ terms + bias): one unit (for approximate operators).</summary>
+        public MlpBuilder AddRelu(int outRow, Term[] terms, double bias, double weight)
+        {
+            _units.Add((terms, outRow, weight, bias));
+            return this;
+        }
+
+        /// <summary>Declares that the layer's error bound holds only while h[row] ∈ [lo, hi] on every token.</summary>
+        public MlpBuilder RequireRange(int row, double lo, double hi, double declaredError)
+        {
+            _ranges.Add(new InputRange(row, lo, hi));
+            _declaredError = System.Math.Max(_declaredError, declaredError);
             return this;
         }
 
@@ -105,12 +122,14 @@ namespace MorIcl.Construction.Operators
             int h = _units.Count;
             var w1 = new SparseMatrix.Builder(h, _ctx.D);
             var w2 = new SparseMatrix.Builder(_ctx.D, h);
+            var b1 = new double[h];
             for (int u = 0; u < h; u++)
             {
                 foreach (var t in _units[u].Read) w1.Add(u, t.Row, t.Coefficient);
                 w2.Add(_units[u].Out, u, _units[u].Sign);
+                b1[u] = _units[u].Bias;
             }
-            return new MlpLayer(w1.Build(), new double[h], w2.Build(), (double[])_b2.Clone(), provenance, domain);
+            return new MlpLayer(w1.Build(), b1, w2.Build(), (double[])_b2.Clone(), provenance, domain, _ranges.ToArray(), _declaredError);
         }
     }
 }

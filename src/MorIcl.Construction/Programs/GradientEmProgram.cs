@@ -34,12 +34,21 @@ namespace MorIcl.Construction.Programs
             var gy = L.Allocate("gy", K, "γ_ik·y_i");
             var gamma = L.Allocate("gamma", K, "γ_ik (responsibilities)");
             var sx = Enumerable.Range(0, K).Select(k => L.Allocate($"sx{k}", d, $"gradient term γ_i{k}(⟨x_i, b_{k}⟩ − y_i)·x_i")).ToArray();
-            var pred = L.Allocate("prediction", 1, "ŷ = ⟨x_{n+1}, Σ_k π_k β_k⟩ on the query token");
+            var pred = L.Allocate("prediction", 1, spec.EstimateMixing ? "ŷ = Σ_k π̂_k ⟨x_{n+1}, β_k⟩ on the query token" : "ŷ = ⟨x_{n+1}, Σ_k π_k β_k⟩ on the query token");
+            LayoutBlock? pi = spec.EstimateMixing ? L.Allocate("pi", K, "π̂_k = (1/n) Σ_i γ_ik, the same in every token") : null;
+            LayoutBlock? logPi = spec.EstimateMixing ? L.Allocate("log_pi", K, "L(π̂_k) ≈ log π̂_k (piecewise-linear approximation)") : null;
+            var log = spec.EstimateMixing ? new LogApproximation(spec.MixingFloor, ConstructionSpec.LogTargetError) : null;
             p.Seal();
             var e = p.Embedding;
             var ctx = p.Ctx;
 
             p.Prologue(beta, spec.InitialBeta, n, nx, ny);
+            if (logPi is not null)
+            {
+                var init = new MlpBuilder(ctx);
+                for (int k = 0; k < K; k++) init.AddConstant(logPi[k], Math.Log(spec.Mixing[k]));
+                p.Layers.Add(init.Build(new Provenance("affine", 0, 0, "SPEC §2 initialisation π⁽⁰⁾", "write log π⁽⁰⁾ into every token (bias b2)"), "exact"));
+            }
             double s2 = spec.Sigma * spec.Sigma;
             int[] compFlags = Enumerable.Range(0, K).Select(k => K > 1 ? e.AuxiliaryFlags[k] : -1).ToArray();
 
@@ -68,7 +77,9 @@ namespace MorIcl.Construction.Programs
                     var mlp = new MlpBuilder(ctx);
                     for (int k = 0; k < K; k++)
                     {
-                        mlp.Clear(logit[k]).AddLinear(logit[k], Term.Of(uy[k], 1 / s2), Term.Of(uu[k], -0.5 / s2)).AddConstant(logit[k], Math.Log(spec.Mixing[k]));
+                        mlp.Clear(logit[k]).AddLinear(logit[k], Term.Of(uy[k], 1 / s2), Term.Of(uu[k], -0.5 / s2));
+                        if (logPi is null) mlp.AddConstant(logit[k], Math.Log(spec.Mixing[k]));
+                        else mlp.AddLinear(logit[k], Term.Of(logPi[k])).Clear(pi![k]);
                         mlp.Clear(u[k]).Clear(nu[k]).Clear(uu[k]).Clear(uy[k]).Clear(gy[k]).Clear(gamma[k]).Clear(gx[k]);
                     }
                     p.Layers.Add(mlp.Build(new Provenance("affine", s, 0, "Lemma 3.2 (affine); SPEC §2 E-step logits",
@@ -80,6 +91,23 @@ namespace MorIcl.Construction.Programs
                         heads.Add(ResponsibilityGate.Head(ctx, k, Enumerable.Range(0, K).Select(c => logit[c]).ToArray(), compFlags, gx[k], gy[k], gamma[k]));
                     p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("softmax", s, 0, "Lemma 3.2 (softmax); SPEC §2 E-step γ_ik = softmax_k(ℓ_ik)",
                         "γ_ik·x_i, γ_ik·y_i, γ_ik", DecodeKind.Responsibilities), ResponsibilityGate.Domain));
+
+                    if (pi is not null)
+                    {
+                        // Mixing update (SPEC §2): π_k ← (1/n) Σ_i γ_ik, the softmax mean over the examples; then log π̂ (approximate).
+                        var means = Enumerable.Range(0, K).Select(k => ExampleMean.Head(ctx, $"pi{k}", new[] { (pi[k], new[] { Term.Of(gamma[k]) }) },
+                            $"score R·t_j; value γ_j{k} → π̂_{k} = (1/n) Σ_j γ_j{k}")).ToArray();
+                        p.Layers.Add(new AttentionLayer(means, new Provenance("mixing", s, 0, "SPEC §2 mixing update π_k ← (1/n) Σ_i γ_ik", "π̂_k, the mean responsibility"), ExampleMean.Domain));
+                        var logMlp = new MlpBuilder(ctx);
+                        for (int k = 0; k < K; k++)
+                        {
+                            logMlp.Clear(logPi![k]);
+                            log!.Lower(logMlp, pi[k], logPi[k]);
+                            logMlp.RequireRange(pi[k], spec.MixingFloor, 1, log.ErrorBound);
+                        }
+                        p.Layers.Add(logMlp.Build(new Provenance("log", s, 0, "SPEC §3 approximate operator (estimated mixing weights need log π)",
+                            $"log π̂_k by a {log!.Slopes.Length}-piece linear interpolant"), log.Domain));
+                    }
                 }
                 else if (s == 1)
                 {
@@ -98,8 +126,22 @@ namespace MorIcl.Construction.Programs
                     p.GradientStep(s, t, beta, dims, sx, nx, "γ_jk(⟨b_k, x_j⟩ − y_j)");
                 }
             }
-            p.Prediction(beta, spec.Mixing, pred.Row, "⟨x_i, Σ_k π_k β_k⟩");
-            var readOut = new ReadOut(pred.Row, beta, Enumerable.Range(0, K).Select(k => gamma[k]).ToArray(), -1);
+            if (pi is null) p.Prediction(beta, spec.Mixing, pred.Row, "⟨x_i, Σ_k π_k β_k⟩");
+            else
+            {
+                // ŷ = Σ_k π̂_k u_k with u_k = ⟨x, β_k⟩: two exact product layers (π̂ and β are replicated).
+                var heads = new List<AttentionHead>();
+                for (int k = 0; k < K; k++)
+                    heads.AddRange(ReplicatedProduct.Pair(ctx, $"u{k}", Enumerable.Range(0, d).Select(a => (new[] { Term.Of(e.X[a]) }, new[] { Term.Of(beta[k][a]) })).ToArray(),
+                        new[] { (u[k], new[] { Term.Of(e.One.Row) }) }, $"score ±⟨x_i, β_{k}⟩; value 1 → u_i{k}"));
+                p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("product", 0, 0, "SPEC §1 oracle form at β̂ (per-sample)", "u_k = ⟨x_i, β_k⟩ for the prediction"), ReplicatedProduct.Domain));
+                heads = new List<AttentionHead>();
+                for (int k = 0; k < K; k++)
+                    heads.AddRange(ReplicatedProduct.Pair(ctx, $"predict{k}", new[] { (new[] { Term.Of(u[k]) }, new[] { Term.Of(e.One.Row) }) },
+                        new[] { (pred.Row, new[] { Term.Of(pi![k]) }) }, $"score ±u_i{k}; value π̂_{k} → π̂_{k}·u_i{k}"));
+                p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("read-out", 0, 0, "SPEC §1 oracle form at β̂, π̂ (per-sample)", "prediction ŷ = Σ_k π̂_k ⟨x_i, β_k⟩", DecodeKind.Prediction), ReplicatedProduct.Domain));
+            }
+            var readOut = new ReadOut(pred.Row, beta, Enumerable.Range(0, K).Select(k => gamma[k]).ToArray(), -1, pi);
             return new TransformerModel(spec, L, e, p.Layers, readOut, spec.Margin);
         }
     }

@@ -34,7 +34,9 @@ public static class ExpectationMaximisation
         int iterations = 0;
         while (true)
         {
-            double logLik = kernels.EStep(current, gram, h, grad, nk);
+            // The closing E-step only evaluates ℓ at the result: no sufficient statistics needed.
+            bool last = converged || iterations >= options.MaxIterations;
+            double logLik = last ? kernels.EStep(current, null, null, null, nk) : kernels.EStep(current, gram, h, grad, nk);
             logLikTrace.Add(logLik);
             if (converged || iterations >= options.MaxIterations) break;
 

@@ -33,4 +33,8 @@ public sealed class ConstructedTransformerAttribute : Attribute
     public double Margin { get; set; } = 4096;
     /// <summary>Longest prompt the positional scheme encodes (default 1023).</summary>
     public int MaxPromptLength { get; set; } = 1023;
+    /// <summary>Estimate π in context (then <see cref="Mixing"/> is π⁽⁰⁾); adds an approximate log operator.</summary>
+    public bool EstimateMixing { get; set; }
+    /// <summary>Smallest π̂_k for which the log approximation's declared error holds (default 0.001).</summary>
+    public double MixingFloor { get; set; } = 1e-3;
 }

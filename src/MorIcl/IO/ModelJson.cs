@@ -30,6 +30,7 @@ public static class ModelJson
                 ["mixing"] = ParametersJson.Array(s.Mixing), ["emIterations"] = s.EmIterations, ["gradientSteps"] = s.GradientSteps,
                 ["stepSize"] = s.StepSize, ["initialBeta"] = new JsonArray(s.InitialBeta.Select(b => (JsonNode)ParametersJson.Array(b)).ToArray()),
                 ["margin"] = s.Margin, ["maxPromptLength"] = s.MaxPromptLength, ["symmetric"] = s.Symmetric,
+                ["estimateMixing"] = s.EstimateMixing, ["mixingFloor"] = s.MixingFloor,
             },
             ["dimension"] = m.Dimension,
             ["layout"] = new JsonArray(m.Layout.Blocks.Select(b => (JsonNode)new JsonObject { ["name"] = b.Name, ["start"] = b.Start, ["width"] = b.Width, ["description"] = b.Description }).ToArray()),
@@ -44,6 +45,7 @@ public static class ModelJson
                 ["beta"] = new JsonArray(m.ReadOut.Beta.Select(b => (JsonNode)JsonValue.Create(b.Name)!).ToArray()),
                 ["responsibilities"] = m.ReadOut.Responsibilities is null ? null : new JsonArray(m.ReadOut.Responsibilities.Select(r => (JsonNode)JsonValue.Create(r)).ToArray()),
                 ["symmetricWeightPlusOne"] = m.ReadOut.SymmetricWeightPlusOne,
+                ["mixing"] = m.ReadOut.Mixing?.Name,
             },
             ["layers"] = new JsonArray(m.Layers.Select(LayerJson).ToArray()),
         };
@@ -70,6 +72,11 @@ public static class ModelJson
         {
             o["W1"] = Sparse(m.W1); o["b1"] = ParametersJson.Array(m.B1);
             o["W2"] = Sparse(m.W2); o["b2"] = ParametersJson.Array(m.B2);
+            if (m.InputRanges.Length > 0)
+            {
+                o["inputRanges"] = new JsonArray(m.InputRanges.Select(r => (JsonNode)new JsonArray(r.Row, r.Lo, r.Hi)).ToArray());
+                o["declaredError"] = m.DeclaredError;
+            }
         }
         return o;
     }
@@ -116,7 +123,8 @@ public static class ModelJson
             spec = new ConstructionSpec(r.Int(so, "dimension", "$.spec"), r.Int(so, "components", "$.spec"), r.Num(so["sigma"], "$.spec.sigma"),
                 r.Nums(so["mixing"], "$.spec.mixing"), r.Int(so, "emIterations", "$.spec"), r.Int(so, "gradientSteps", "$.spec"),
                 r.Num(so["stepSize"], "$.spec.stepSize"), r.Arr(so["initialBeta"], "$.spec.initialBeta").Select((b, k) => r.Nums(b, $"$.spec.initialBeta[{k}]")).ToArray(),
-                r.Num(so["margin"], "$.spec.margin"), r.Int(so, "maxPromptLength", "$.spec"), r.Bool(so, "symmetric", "$.spec"));
+                r.Num(so["margin"], "$.spec.margin"), r.Int(so, "maxPromptLength", "$.spec"), r.Bool(so, "symmetric", "$.spec"),
+                so["estimateMixing"] is null ? false : r.Bool(so, "estimateMixing", "$.spec"), so["mixingFloor"] is null ? 1e-3 : r.Num(so["mixingFloor"], "$.spec.mixingFloor"));
         }
         catch (ConstructionException e) { throw r.Error("$.spec", e.Message); }
 
@@ -153,6 +161,8 @@ public static class ModelJson
         var betaBlocks = r.Arr(ro["beta"], "$.readOut.beta").Select((b, i) => b is JsonValue v && v.TryGetValue<string>(out var s) && layout.Contains(s) ? layout[s] : throw r.Error($"$.readOut.beta[{i}]", "must name a layout block")).ToArray();
         var resp = ro["responsibilities"] is JsonArray ra ? ra.Select((x, i) => r.Row(x, $"$.readOut.responsibilities[{i}]", dim)).ToArray() : null;
         int wp = ro["symmetricWeightPlusOne"] is JsonNode wn ? r.IntNode(wn, "$.readOut.symmetricWeightPlusOne") : -1;
+        LayoutBlock? mixingBlock = ro["mixing"] is JsonValue mv && mv.TryGetValue<string>(out var mixingName)
+            ? (layout.Contains(mixingName) ? layout[mixingName] : throw r.Error("$.readOut.mixing", "must name a layout block")) : null;
 
         var layersNode = r.Arr(o["layers"], "$.layers");
         var layers = new List<Layer>();
@@ -198,13 +208,17 @@ public static class ModelJson
                     var b2 = r.Nums(lo["b2"], at + ".b2");
                     if (b1.Length != w1.Rows) throw r.Error(at + ".b1", $"has {b1.Length} numbers, expected {w1.Rows}");
                     if (b2.Length != dim) throw r.Error(at + ".b2", $"has {b2.Length} numbers, expected {dim}");
-                    layers.Add(new MlpLayer(w1, b1, w2, b2, prov, domain));
+                    var ranges = lo["inputRanges"] is JsonArray ra2
+                        ? ra2.Select((x, i) => { var t = r.Arr(x, $"{at}.inputRanges[{i}]"); return new InputRange(r.Row(t[0], $"{at}.inputRanges[{i}][0]", dim), r.Num(t[1], $"{at}.inputRanges[{i}][1]"), r.Num(t[2], $"{at}.inputRanges[{i}][2]")); }).ToArray()
+                        : null;
+                    double declared = lo["declaredError"] is JsonNode de ? r.Num(de, at + ".declaredError") : 0;
+                    layers.Add(new MlpLayer(w1, b1, w2, b2, prov, domain, ranges, declared));
                     break;
                 default:
                     throw r.Error(at + ".kind", "must be attention or mlp");
             }
         }
-        return new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp), spec.Margin);
+        return new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp, mixingBlock), spec.Margin);
     }
 
     /// <summary>Typed access to JSON with errors that name the file and the JSON path.</summary>

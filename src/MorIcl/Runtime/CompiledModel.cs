@@ -5,10 +5,41 @@ namespace MorIcl.Runtime;
 
 /// <summary>
 /// A model's weights in the compact form the fast executor runs: each head keeps only the residual
-/// rows its Q, K, V read and the rows V writes, as small dense blocks in precision T.
+/// rows its Q, K, V read and the rows V writes, as small dense blocks in precision T, and the same
+/// weights as sparse rows (non-zeros only, in column order) that the feature-major kernels use.
 /// </summary>
 internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>
+    /// A matrix by rows, non-zeros only: row r holds (Cols[e], Values[e]) for e in [Start[r], Start[r+1]),
+    /// columns ascending (the order the dense compact form sums them in). Cols index the full input
+    /// (residual row, or hidden unit for an MLP's second matrix).
+    /// </summary>
+    internal sealed class SparseRows
+    {
+        public required int[] Start;
+        public required int[] Cols;
+        public required T[] Values;
+        public int Rows => Start.Length - 1;
+
+        /// <summary>From a dense compact block rows × cols.Length whose column c stands for input cols[c].</summary>
+        public static SparseRows FromDense(T[] dense, int rows, int[] cols)
+        {
+            var start = new int[rows + 1];
+            var c = new List<int>(); var v = new List<T>();
+            for (int r = 0; r < rows; r++)
+            {
+                for (int k = 0; k < cols.Length; k++)
+                {
+                    T w = dense[r * cols.Length + k];
+                    if (w != T.Zero) { c.Add(cols[k]); v.Add(w); }
+                }
+                start[r + 1] = c.Count;
+            }
+            return new SparseRows { Start = start, Cols = c.ToArray(), Values = v.ToArray() };
+        }
+    }
+
     internal sealed class Head
     {
         public required Activation Activation;
@@ -17,9 +48,16 @@ internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee75
         public required T[] Q, K, V;          // Dk×|QCols|, Dk×|KCols|, |OutRows|×|VCols|, row-major
         public required Admit[] Admission;    // [queryRole * Roles + keyRole]
         public required bool AdmitsAll;
+        public required SparseRows QRows, KRows, VRows;   // Q, K, V by rows over residual rows
+        /// <summary>Index of this head's admission table among the model's distinct tables.</summary>
+        public int AdmissionId;
     }
 
-    internal abstract class Layer { }
+    internal abstract class Layer
+    {
+        /// <summary>Residual rows the layer can change (value outputs; MLP outputs and constant rows), ascending.</summary>
+        public int[] WrittenRows = Array.Empty<int>();
+    }
     internal sealed class Attention : Layer { public required Head[] Heads; }
     internal sealed class Mlp : Layer
     {
@@ -28,6 +66,8 @@ internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee75
         public required int[] BiasRows;
         public required T[] Bias;
         public required int Hidden;
+        public required SparseRows W1Rows;   // hidden units over residual rows
+        public required SparseRows W2Rows;   // |OutRows| rows over hidden units
     }
 
     public TransformerModel Source { get; }
@@ -36,16 +76,33 @@ internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee75
     public int MaxDk { get; }
     public int MaxDv { get; }
     public int MaxHidden { get; }
+    /// <summary>Number of distinct admission tables (heads share them; see <see cref="Head.AdmissionId"/>).</summary>
+    public int Admissions { get; }
 
     public CompiledModel(TransformerModel model)
     {
         Source = model;
         Roles = TokenRoles.Count(model.Embedding.AuxiliaryCount);
         Layers = model.Layers.Select(Compile).ToArray();
+        foreach (var layer in Layers)
+            layer.WrittenRows = (layer switch
+            {
+                Attention a => a.Heads.SelectMany(h => h.OutRows),
+                Mlp m => m.OutRows.Concat(m.BiasRows),
+                _ => Enumerable.Empty<int>(),
+            }).Distinct().OrderBy(r => r).ToArray();
         var heads = Layers.OfType<Attention>().SelectMany(a => a.Heads).ToArray();
         MaxDk = heads.Length == 0 ? 1 : Math.Max(1, heads.Max(h => h.Dk));
         MaxDv = heads.Length == 0 ? 1 : Math.Max(1, heads.Max(h => h.OutRows.Length));
         MaxHidden = Layers.OfType<Mlp>().Select(m => m.Hidden).DefaultIfEmpty(1).Max();
+        var ids = new Dictionary<string, int>();
+        foreach (var h in heads)
+        {
+            string key = string.Join(",", h.Admission.Select(a => (int)a));
+            if (!ids.TryGetValue(key, out int id)) ids[key] = id = ids.Count;
+            h.AdmissionId = id;
+        }
+        Admissions = ids.Count;
     }
 
     private Layer Compile(Construction.Model.Layer layer)
@@ -59,13 +116,16 @@ internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee75
                 var inCols = mlp.W1.NonZeroCols();
                 var outRows = mlp.W2.NonZeroRows();
                 var biasRows = Enumerable.Range(0, mlp.B2.Length).Where(r => mlp.B2[r] != 0).ToArray();
+                var units = Enumerable.Range(0, mlp.Hidden).ToArray();
+                var w1 = Dense(mlp.W1, units, inCols);
+                var w2 = Dense(mlp.W2, outRows, units);
                 return new Mlp
                 {
                     InCols = inCols, OutRows = outRows, Hidden = mlp.Hidden,
-                    W1 = Dense(mlp.W1, Enumerable.Range(0, mlp.Hidden).ToArray(), inCols),
-                    B1 = mlp.B1.Select(T.CreateChecked).ToArray(),
-                    W2 = Dense(mlp.W2, outRows, Enumerable.Range(0, mlp.Hidden).ToArray()),
+                    W1 = w1, B1 = mlp.B1.Select(T.CreateChecked).ToArray(), W2 = w2,
                     BiasRows = biasRows, Bias = biasRows.Select(r => T.CreateChecked(mlp.B2[r])).ToArray(),
+                    W1Rows = SparseRows.FromDense(w1, mlp.Hidden, inCols),
+                    W2Rows = SparseRows.FromDense(w2, outRows.Length, units),
                 };
             }
             default: throw new InvalidOperationException($"unknown layer type {layer.GetType().Name}");
@@ -77,12 +137,15 @@ internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee75
         var dims = Enumerable.Range(0, h.HeadDimension).ToArray();
         var qCols = h.Query.NonZeroCols(); var kCols = h.Key.NonZeroCols();
         var vCols = h.Value.NonZeroCols(); var outRows = h.Value.NonZeroRows();
+        T[] q = Dense(h.Query, dims, qCols), k = Dense(h.Key, dims, kCols), v = Dense(h.Value, outRows, vCols);
         return new Head
         {
             Activation = h.Activation, Dk = h.HeadDimension,
             QCols = qCols, KCols = kCols, VCols = vCols, OutRows = outRows,
-            Q = Dense(h.Query, dims, qCols), K = Dense(h.Key, dims, kCols), V = Dense(h.Value, outRows, vCols),
+            Q = q, K = k, V = v,
             Admission = h.Admission.Table, AdmitsAll = h.Admission.AdmitsAll,
+            QRows = SparseRows.FromDense(q, dims.Length, qCols), KRows = SparseRows.FromDense(k, dims.Length, kCols),
+            VRows = SparseRows.FromDense(v, outRows.Length, vCols),
         };
     }
 

@@ -1,20 +1,29 @@
 using System.Numerics;
+using System.Collections.Concurrent;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using MorIcl.Construction.Model;
 using MorIcl.Mixture;
+using MorIcl.Runtime.Kernels;
 
 namespace MorIcl.Runtime;
 
 /// <summary>
 /// The fast executor: runs any constructed (or trained) model on a batch of prompts in precision T
-/// (double or float). SIMD kernels over tokens (System.Numerics.Tensors), prompts in parallel, one
-/// workspace per prompt reused by every layer; without a trace it holds O(N·D) numbers per prompt.
-/// Scores are accumulated over head dimensions in order (positional dimensions first), as the model
-/// requires for exact positional cancellation. Softmax subtracts the maximum.
+/// (double or float). Prompts run in parallel, each on one thread with a pooled workspace reused by
+/// every layer (no allocation per layer); without a trace it holds O(N·D) numbers per prompt.
+/// The residual stream is kept feature-major (D × N, tokens padded to the vector width with zeros) so
+/// projections, MLPs and attention vectorise over tokens. Attention scores are computed for tiles of
+/// <see cref="AttentionKernels.RowTile"/> query rows with register-tiled kernels
+/// (<see cref="AttentionKernels"/>), accumulated over head dimensions in order (positional
+/// dimensions first), as the model requires for exact positional cancellation; the value aggregation
+/// is a register-tiled weights × values product, or a sparse sum when a ReLU row has few positive
+/// scores. Softmax subtracts the maximum. Results do not depend on the thread count.
 /// </summary>
 public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly CompiledModel<T> _model;
+    private readonly ConcurrentBag<Workspace> _pool = new();
     public TransformerModel Model => _model.Source;
 
     public ModelExecutor(TransformerModel model) { _model = new CompiledModel<T>(model); }
@@ -33,116 +42,309 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var model = _model.Source;
         var h0 = PromptTokens.Embed(model, examples, query);
         int n = examples.N, N = model.Embedding.TokenCount(n), D = model.Dimension;
-        var ws = new Workspace(_model, N, D);
-        for (int i = 0; i < h0.Length; i++) ws.H[i] = T.CreateChecked(h0[i]);
-        var traces = trace ? new List<double[]> { h0 } : null;
-        var layers = new LayerCertificate[_model.Layers.Length];
-        int[] roles = Enumerable.Range(0, N).Select(i => model.Embedding.RoleOf(i, n)).ToArray();
-        for (int l = 0; l < _model.Layers.Length; l++)
+        int ld = AttentionKernels.Padded<T>(N);
+        var ws = Rent(ld, D);
+        try
         {
-            layers[l] = _model.Layers[l] switch
+            var H = ws.H;
+            Array.Clear(H, 0, D * ld);
+            Array.Clear(ws.Delta, 0, D * ld);
+            Array.Clear(ws.MasksFilled);
+            for (int i = 0; i < N; i++)
+                for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h0[i * D + c]);
+            ws.NonFiniteRows = 0;
+            for (int c = 0; c < D; c++)
             {
-                CompiledModel<T>.Attention a => RunAttention(a, ws, N, D, n, roles, l),
-                CompiledModel<T>.Mlp m => RunMlp(m, ws, N, D, l),
-                _ => throw new InvalidOperationException(),
-            };
-            if (traces is not null) traces.Add(ws.H.Select(v => double.CreateChecked(v)).ToArray());
+                ws.RowFinite[c] = true;
+                for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
+            }
+            var traces = trace ? new List<double[]> { h0 } : null;
+            var layers = new LayerCertificate[_model.Layers.Length];
+            int[] roles = new int[N];
+            for (int i = 0; i < N; i++) roles[i] = model.Embedding.RoleOf(i, n);
+            for (int l = 0; l < _model.Layers.Length; l++)
+            {
+                layers[l] = _model.Layers[l] switch
+                {
+                    CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
+                    CompiledModel<T>.Mlp m => RunMlp(m, ws, N, ld, D, l),
+                    _ => throw new InvalidOperationException(),
+                };
+                if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
+            }
+            // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
+            var queryToken = new double[D];
+            for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
+            var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
+            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray());
         }
-        var hd = ws.H.Select(v => double.CreateChecked(v)).ToArray();
-        var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
-        return new ForwardResult(hd[n * D + model.ReadOut.Prediction], PromptTokens.ReadBeta(model, hd, n), cert, traces?.ToArray());
+        finally { _pool.Add(ws); }
     }
 
+    private static double[] TokenMajor(T[] h, int N, int ld, int D)
+    {
+        var r = new double[N * D];
+        for (int c = 0; c < D; c++)
+            for (int i = 0; i < N; i++) r[i * D + c] = double.CreateChecked(h[c * ld + i]);
+        return r;
+    }
+
+    /// <summary>Per-prompt scratch, feature-major with row stride ld (a multiple of the token padding).</summary>
     private sealed class Workspace
     {
-        public readonly T[] H, Delta, Qh, KhT, VhT, Scores, Out;
-        public readonly int[] Positive;
-        public Workspace(CompiledModel<T> m, int n, int d)
+        public readonly int Capacity;           // largest ld it holds
+        public readonly T[] H, Delta, QT, KT, KPacked, VT, S, Z, Acc, Out, Masks, Scale;
+        public readonly int[] Positive, Counts, Dense, Chunks;
+        public readonly bool[] MasksFilled, Divide, RowFinite;
+        public int NonFiniteRows;     // per admission table, for the current prompt
+        public Workspace(CompiledModel<T> m, int ld, int d)
         {
-            H = new T[n * d]; Delta = new T[n * d];
-            Qh = new T[n * m.MaxDk]; KhT = new T[m.MaxDk * n]; VhT = new T[Math.Max(m.MaxDv, m.MaxHidden) * n];
-            Scores = new T[n]; Out = new T[Math.Max(m.MaxDv, m.MaxHidden)];
-            Positive = new int[n];
+            Capacity = ld;
+            H = new T[d * ld]; Delta = new T[d * ld];
+            QT = new T[m.MaxDk * ld]; KT = new T[m.MaxDk * ld]; KPacked = new T[m.MaxDk * ld]; VT = new T[m.MaxDv * ld];
+            S = new T[AttentionKernels.RowTile * ld];
+            Z = new T[Math.Max(1, m.MaxHidden) * MlpBlock]; Acc = new T[MlpBlock];
+            Out = new T[AttentionKernels.RowTile * m.MaxDv];
+            Positive = new int[AttentionKernels.RowTile * ld]; Counts = new int[AttentionKernels.RowTile]; Chunks = new int[ld]; Dense = new int[AttentionKernels.RowTile]; Scale = new T[AttentionKernels.RowTile];
+            Masks = new T[m.Admissions * 2 * m.Roles * ld]; MasksFilled = new bool[m.Admissions]; Divide = new bool[AttentionKernels.RowTile]; RowFinite = new bool[d];
         }
     }
 
-    private LayerCertificate RunAttention(CompiledModel<T>.Attention layer, Workspace ws, int N, int D, int n, int[] roles, int index)
+    /// <summary>Tokens per MLP block: the hidden activations of one block stay in cache.</summary>
+    private const int MlpBlock = 256;
+
+    private Workspace Rent(int ld, int d)
     {
+        while (_pool.TryTake(out var ws))
+            if (ws.Capacity >= ld) return ws;   // smaller ones are dropped; they are rebuilt at the larger size
+        return new Workspace(_model, ld, d);
+    }
+
+    /// <summary>dst row a (length ld) = Σ over row a's non-zeros w · H[col], in column order.</summary>
+    private static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst)
+    {
+        for (int a = 0; a < m.Rows; a++)
+        {
+            var d = dst.AsSpan(a * ld, ld);
+            int e0 = m.Start[a], e1 = m.Start[a + 1];
+            if (e0 == e1) { d.Clear(); continue; }
+            RowKernels<T>.Scale(d, h.AsSpan(m.Cols[e0] * ld, ld), m.Values[e0]);
+            for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(d, h.AsSpan(m.Cols[e] * ld, ld), m.Values[e]);
+        }
+    }
+
+    private LayerCertificate RunAttention(CompiledModel<T>.Attention layer, Workspace ws, int N, int ld, int D, int n, int[] roles, int index)
+    {
+        const int tile = AttentionKernels.RowTile;
+        bool fused = Rows512<T>.Supported;
         double minMargin = double.PositiveInfinity, maxLeak = 0;
         T invN = T.One / T.CreateChecked(N);
         var delta = ws.Delta;
+        int limit = N / 16;
+        bool hasSoftmax = false;
         foreach (var head in layer.Heads)
         {
             int dk = head.Dk, dv = head.OutRows.Length;
-            Project(ws.H, N, D, head.QCols, head.Q, dk, ws.Qh, transposed: false);
-            Project(ws.H, N, D, head.KCols, head.K, dk, ws.KhT, transposed: true);
-            Project(ws.H, N, D, head.VCols, head.V, dv, ws.VhT, transposed: true);
-            var s = ws.Scores.AsSpan(0, N);
-            var outv = ws.Out.AsSpan(0, dv);
-            for (int i = 0; i < N; i++)
+            bool relu = head.Activation == Activation.Relu;
+            hasSoftmax |= !relu;
+            Project(head.QRows, ws.H, ld, ws.QT);
+            Project(head.KRows, ws.H, ld, ws.KT);
+            bool packed = AttentionKernels.PackedSupported<T>();
+            if (packed) AttentionKernels.PackKeys<T>(ws.KT, ld, dk, ld, ws.KPacked);
+            Project(head.VRows, ws.H, ld, ws.VT);
+            int maskBase = 0;
+            if (fused && !(relu && head.AdmitsAll))
             {
-                // s_j = Σ_a q_ia k_ja, accumulated in dimension order.
-                T q0 = ws.Qh[i * dk];
-                TensorPrimitives.Multiply(ws.KhT.AsSpan(0, N), q0, s);
-                for (int a = 1; a < dk; a++)
-                    TensorPrimitives.MultiplyAdd(ws.KhT.AsSpan(a * N, N), ws.Qh[i * dk + a], s, s);
-
-                if (head.Activation == Activation.Relu)
+                maskBase = head.AdmissionId * 2 * _model.Roles * ld;
+                if (!ws.MasksFilled[head.AdmissionId])
                 {
-                    if (!head.AdmitsAll) minMargin = Math.Min(minMargin, ReluMargin(head, s, i, n, roles));
-                    TensorPrimitives.Max(s, T.Zero, s);      // NaN stays NaN and is caught by the finiteness check
-                    int count = 0;
-                    for (int j = 0; j < N; j++) if (s[j] != T.Zero) { if (count < N / 16) ws.Positive[count] = j; count++; }
-                    if (count == 0) continue;
-                    if (count <= N / 16)
-                    {
-                        outv.Clear();
-                        for (int c = 0; c < count; c++)
-                        {
-                            int j = ws.Positive[c];
-                            for (int v = 0; v < dv; v++) outv[v] += s[j] * ws.VhT[v * N + j];
-                        }
-                    }
-                    else for (int v = 0; v < dv; v++) outv[v] = TensorPrimitives.Dot(s, ws.VhT.AsSpan(v * N, N));
-                    for (int v = 0; v < dv; v++) delta[i * D + head.OutRows[v]] += outv[v] * invN;
-                }
-                else
-                {
-                    var (margin, admittedAny) = SoftmaxMargin(head, s, i, n, roles);
-                    minMargin = Math.Min(minMargin, margin);
-                    T max = TensorPrimitives.Max(s);
-                    TensorPrimitives.Subtract(s, max, s);
-                    TensorPrimitives.Exp(s, s);
-                    T sum = TensorPrimitives.Sum(s);
-                    TensorPrimitives.Divide(s, sum, s);
-                    maxLeak = Math.Max(maxLeak, admittedAny ? Leakage(head, s, i, n, roles) : 1.0);
-                    for (int v = 0; v < dv; v++) delta[i * D + head.OutRows[v]] += TensorPrimitives.Dot(s, ws.VhT.AsSpan(v * N, N));
+                    FillMasks(head.Admission, ws.Masks.AsSpan(maskBase, 2 * _model.Roles * ld), N, ld, roles);
+                    ws.MasksFilled[head.AdmissionId] = true;
                 }
             }
+            // Largest score over the pairs a ReLU head does not admit, over all its query rows.
+            var worstOut = Rows512<T>.NegativeInfinity;
+            for (int i0 = 0; i0 < N; i0 += tile)
+            {
+                // s[r, j] = Σ_a q_(i0+r),a k_j,a for the tile's rows, accumulated in dimension order.
+                if (packed) AttentionKernels.ScoresPacked<T>(ws.QT, ld, i0, ws.KPacked, dk, ld, ws.S, ld);
+                else AttentionKernels.Scores<T>(ws.QT, ld, i0, ws.KT, ld, dk, ld, ws.S, ld);
+                int dense = 0;
+                // Full tiles of ReLU rows of one query role: one fused pass for positives and margin.
+                bool tileFused = fused && relu && i0 + tile <= N && (head.AdmitsAll || (roles[i0] == roles[i0 + tile - 1]));
+                if (tileFused)
+                {
+                    int qr = roles[i0];
+                    var mask = head.AdmitsAll ? default : ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld);
+                    int lanes = Vector512<T>.Count;
+                    int selfChunk = !head.AdmitsAll && head.Admission[qr * _model.Roles + qr] == Admit.Self ? i0 / lanes : -1;
+                    Rows512<T>.ReluTile(ws.S, ld, N, mask, selfChunk, i0 % lanes, ref worstOut, limit, ws.Counts, ws.Positive, ws.Chunks);
+                }
+                for (int r = 0; r < tile && i0 + r < N; r++)
+                {
+                    int i = i0 + r;
+                    T scale;
+                    if (tileFused)
+                    {
+                        var s = ws.S.AsSpan(r * ld, N);
+                        int count = ws.Counts[r];
+                        if (count == 0) continue;
+                        if (count <= limit)
+                        {
+                            var pos = ws.Positive.AsSpan(r * ld, count);
+                            for (int v = 0; v < dv; v++)
+                            {
+                                T acc = T.Zero;
+                                var vrow = ws.VT.AsSpan(v * ld, ld);
+                                foreach (int j in pos) acc += s[j] * vrow[j];
+                                delta[head.OutRows[v] * ld + i] += acc * invN;
+                            }
+                            continue;
+                        }
+                        TensorPrimitives.Max(s, T.Zero, s);
+                        ws.S.AsSpan(r * ld + N, ld - N).Clear();   // padding carries no weight
+                        scale = invN;
+                    }
+                    else if (relu)
+                    {
+                        var s = ws.S.AsSpan(r * ld, N);
+                        if (!head.AdmitsAll)
+                        {
+                            if (fused)
+                            {
+                                int qr = roles[i];
+                                var na = ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld);
+                                bool self = head.Admission[qr * _model.Roles + qr] == Admit.Self;
+                                if (self) na[i] = T.Zero;
+                                worstOut = Rows512<T>.MaxMasked(ws.S.AsSpan(r * ld, ld), na, worstOut);
+                                if (self) na[i] = Rows512<T>.AllBits;
+                            }
+                            else minMargin = Math.Min(minMargin, ReluMargin(head, s, i, n, roles));
+                        }
+                        // Positive scores (NaN counts: it stays NaN and is caught by the finiteness check).
+                        int count = RowKernels<T>.ScanPositive(s, limit, ws.Positive);
+                        if (count == 0) continue;
+                        if (count <= limit)
+                        {
+                            for (int v = 0; v < dv; v++)
+                            {
+                                T acc = T.Zero;
+                                var vrow = ws.VT.AsSpan(v * ld, ld);
+                                for (int c = 0; c < count; c++) { int j = ws.Positive[c]; acc += s[j] * vrow[j]; }
+                                delta[head.OutRows[v] * ld + i] += acc * invN;
+                            }
+                            continue;
+                        }
+                        TensorPrimitives.Max(s, T.Zero, s);
+                        ws.S.AsSpan(r * ld + N, ld - N).Clear();   // padding carries no weight
+                        scale = invN;
+                    }
+                    else if (fused)
+                    {
+                        var (margin, leak, sum) = SoftmaxRow(head, ws, maskBase, r, i, ld, roles);
+                        minMargin = Math.Min(minMargin, margin);
+                        maxLeak = Math.Max(maxLeak, leak);
+                        scale = sum;                                 // divided by below
+                    }
+                    else
+                    {
+                        var s = ws.S.AsSpan(r * ld, N);
+                        var (margin, admittedAny) = SoftmaxMargin(head, s, i, n, roles);
+                        minMargin = Math.Min(minMargin, margin);
+                        T max = TensorPrimitives.Max(s);
+                        TensorPrimitives.Subtract(s, max, s);
+                        TensorPrimitives.Exp(s, s);
+                        T sum = TensorPrimitives.Sum(s);
+                        TensorPrimitives.Divide(s, sum, s);
+                        maxLeak = Math.Max(maxLeak, admittedAny ? Leakage(head, s, i, n, roles) : 1.0);
+                        ws.S.AsSpan(r * ld + N, ld - N).Clear();
+                        scale = T.One;
+                    }
+                    ws.Scale[dense] = scale;
+                    ws.Divide[dense] = fused && !relu;
+                    ws.Dense[dense++] = r;
+                }
+                if (dense == 0) continue;
+                // out[r, v] = Σ_j w[r, j] v[v, j] for the tile's dense rows.
+                AttentionKernels.WeightedSums<T>(ws.S, ld, ws.Dense.AsSpan(0, dense), ws.VT, ld, dv, ld, ws.Out, dv);
+                for (int t = 0; t < dense; t++)
+                {
+                    int i = i0 + ws.Dense[t];
+                    T scale = ws.Scale[t];
+                    if (ws.Divide[t]) for (int v = 0; v < dv; v++) delta[head.OutRows[v] * ld + i] += ws.Out[t * dv + v] / scale;
+                    else for (int v = 0; v < dv; v++) delta[head.OutRows[v] * ld + i] += ws.Out[t * dv + v] * scale;
+                }
+            }
+            if (fused && relu && !head.AdmitsAll)
+            {
+                // The smallest margin over the rows, −max over every row's non-admitted scores (max is exact).
+                double worst = double.CreateChecked(Rows512<T>.HorizontalMax(worstOut));
+                if (worst != double.NegativeInfinity) minMargin = Math.Min(minMargin, -worst);
+            }
         }
-        TensorPrimitives.Add(ws.H, delta, ws.H);
-        Array.Clear(delta);
-        bool finite = IsFinite(ws.H);
-        bool hasSoftmax = layer.Heads.Any(h => h.Activation == Activation.Softmax);
+        bool finite = Commit(ws, layer.WrittenRows, N, ld);
         bool inDomain = finite && minMargin >= 0 && (!hasSoftmax || maxLeak <= Certificate.LeakageTolerance);
         return new LayerCertificate(index, minMargin, maxLeak, inDomain, finite);
     }
 
-    /// <summary>rows(dst) = W · H[:, cols] per token; transposed: dst is dims × N.</summary>
-    private static void Project(T[] h, int n, int d, int[] cols, T[] w, int dims, T[] dst, bool transposed)
+    /// <summary>
+    /// Key masks per query role (all bits set or zero, one per key): row 2·qr "not admitted" (No, or
+    /// Self — the query's own key is taken out per row), row 2·qr + 1 "admitted" (Yes). Padding is in neither.
+    /// </summary>
+    private void FillMasks(Admit[] admission, Span<T> masks, int N, int ld, int[] roles)
     {
-        int c = cols.Length;
-        for (int i = 0; i < n; i++)
+        int R = _model.Roles;
+        T all = Rows512<T>.AllBits;
+        for (int qr = 0; qr < R; qr++)
         {
-            int hi = i * d;
-            for (int a = 0; a < dims; a++)
+            var na = masks.Slice(2 * qr * ld, ld); var yes = masks.Slice((2 * qr + 1) * ld, ld);
+            for (int j = 0; j < N; j++)
             {
-                T acc = T.Zero;
-                int wa = a * c;
-                for (int k = 0; k < c; k++) acc += w[wa + k] * h[hi + cols[k]];
-                if (transposed) dst[a * n + i] = acc; else dst[i * dims + a] = acc;
+                bool admitted = admission[qr * R + roles[j]] == Admit.Yes;
+                na[j] = admitted ? T.Zero : all;
+                yes[j] = admitted ? all : T.Zero;
             }
+            na[N..].Clear(); yes[N..].Clear();
         }
+    }
+
+    /// <summary>
+    /// Softmax of score row r (query i) in place, unnormalised: s_j ← exp(s_j − max), padding 0. Returns the
+    /// row's margin (best admitted − best non-admitted score), its leakage (weight on non-admitted keys) and
+    /// the normaliser Σ_j exp(s_j − max), by which the caller divides the weighted sums.
+    /// </summary>
+    private (double Margin, double Leak, T Sum) SoftmaxRow(CompiledModel<T>.Head head, Workspace ws, int maskBase, int r, int i, int ld, int[] roles)
+    {
+        int qr = roles[i];
+        var na = ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld); var yes = ws.Masks.AsSpan(maskBase + (2 * qr + 1) * ld, ld);
+        bool self = head.Admission[qr * _model.Roles + qr] == Admit.Self;
+        if (self) { na[i] = T.Zero; yes[i] = Rows512<T>.AllBits; }
+        var s = ws.S.AsSpan(r * ld, ld);
+        var (bestInT, bestOutT) = Rows512<T>.MaxInOut(s, yes, na);
+        double bestIn = double.CreateChecked(bestInT), bestOut = double.CreateChecked(bestOutT);
+        bool any = bestIn > double.NegativeInfinity;
+        double margin = !any ? double.NegativeInfinity : bestOut == double.NegativeInfinity ? double.PositiveInfinity : bestIn - bestOut;
+        T max = T.Max(bestInT, bestOutT);
+        var (sum, leakSum) = Rows512<T>.ExpRow(s, max, yes, na, ws.Positive);
+        if (self) { na[i] = Rows512<T>.AllBits; yes[i] = T.Zero; }
+        double leak = any ? Math.Max(double.CreateChecked(leakSum / sum), 0) : 1.0;
+        return (margin, leak, sum);
+    }
+
+    /// <summary>
+    /// H += Delta and Delta = 0 on the rows the layer writes (the others hold Delta = 0; only the sign
+    /// of a zero could differ from adding it), padding columns back to 0; whether all of H is finite
+    /// (per-row flags, so rows the layer does not touch keep their earlier verdict).
+    /// </summary>
+    private static bool Commit(Workspace ws, int[] rows, int N, int ld)
+    {
+        foreach (int c in rows)
+        {
+            bool f = RowKernels<T>.AddAndClear(ws.H.AsSpan(c * ld, ld), ws.Delta.AsSpan(c * ld, ld));
+            if (f != ws.RowFinite[c]) { ws.RowFinite[c] = f; ws.NonFiniteRows += f ? -1 : 1; }
+            ws.H.AsSpan(c * ld + N, ld - N).Clear();
+        }
+        return ws.NonFiniteRows == 0;
     }
 
     /// <summary>Key ranges of each role for a prompt of n examples: examples [0, n), query n, auxiliary n+1+a.</summary>
@@ -213,37 +415,35 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         return m;
     }
 
-    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, Workspace ws, int N, int D, int index)
+    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, Workspace ws, int N, int ld, int D, int index)
     {
-        int hidden = mlp.Hidden, c = mlp.InCols.Length, o = mlp.OutRows.Length;
-        var z = ws.Out.AsSpan(0, hidden);
-        for (int i = 0; i < N; i++)
+        int hidden = mlp.Hidden;
+        var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
+        // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
+        // order, then Delta[out_r] = Σ_u W2[r,u] z_u in unit order, then the constant rows. The MLP
+        // reads h before it writes: outputs go through Delta.
+        for (int j0 = 0; j0 < ld; j0 += MlpBlock)
         {
-            int hi = i * D;
+            int w = Math.Min(MlpBlock, ld - j0);
             for (int u = 0; u < hidden; u++)
             {
-                T acc = mlp.B1[u];
-                for (int k = 0; k < c; k++) acc += mlp.W1[u * c + k] * ws.H[hi + mlp.InCols[k]];
-                z[u] = T.Max(acc, T.Zero);
+                var z = ws.Z.AsSpan(u * MlpBlock, w);
+                z.Fill(mlp.B1[u]);
+                for (int e = w1.Start[u]; e < w1.Start[u + 1]; e++) RowKernels<T>.AddScaled(z, ws.H.AsSpan(w1.Cols[e] * ld + j0, w), w1.Values[e]);
+                RowKernels<T>.Relu(z);
             }
-            // The MLP reads h_i before it writes: outputs go through Delta.
-            for (int r = 0; r < o; r++)
+            var acc = ws.Acc.AsSpan(0, w);
+            for (int r = 0; r < mlp.OutRows.Length; r++)
             {
-                T acc = T.Zero;
-                for (int u = 0; u < hidden; u++) acc += mlp.W2[r * hidden + u] * z[u];
-                ws.Delta[hi + mlp.OutRows[r]] += acc;
+                int e0 = w2.Start[r], e1 = w2.Start[r + 1];
+                if (e0 == e1) continue;
+                RowKernels<T>.Scale(acc, ws.Z.AsSpan(w2.Cols[e0] * MlpBlock, w), w2.Values[e0]);
+                for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(acc, ws.Z.AsSpan(w2.Cols[e] * MlpBlock, w), w2.Values[e]);
+                TensorPrimitives.Add(ws.Delta.AsSpan(mlp.OutRows[r] * ld + j0, w), acc, ws.Delta.AsSpan(mlp.OutRows[r] * ld + j0, w));
             }
-            for (int b = 0; b < mlp.BiasRows.Length; b++) ws.Delta[hi + mlp.BiasRows[b]] += mlp.Bias[b];
+            for (int b = 0; b < mlp.BiasRows.Length; b++) RowKernels<T>.AddConstant(ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w), mlp.Bias[b]);
         }
-        TensorPrimitives.Add(ws.H, ws.Delta, ws.H);
-        Array.Clear(ws.Delta);
-        bool finite = IsFinite(ws.H);
+        bool finite = Commit(ws, mlp.WrittenRows, N, ld);
         return new LayerCertificate(index, double.PositiveInfinity, 0, finite, finite);
-    }
-
-    private static bool IsFinite(ReadOnlySpan<T> h)
-    {
-        foreach (var v in h) if (!T.IsFinite(v)) return false;
-        return true;
     }
 }

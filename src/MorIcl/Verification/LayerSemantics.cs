@@ -36,6 +36,10 @@ public static class LayerSemantics
             string what;
             switch (p.Operator)
             {
+                case "affine" when p.EmIteration == 0 && p.Statement.Contains("π⁽⁰⁾"):
+                    what = "log π ← log π⁽⁰⁾";
+                    for (int i = 0; i < N; i++) for (int k = 0; k < K; k++) Expect(i, L["log_pi"][k], Math.Log(spec.Mixing[k]));
+                    break;
                 case "affine" when p.EmIteration == 0:
                     what = "β ← β⁽⁰⁾";
                     for (int i = 0; i < N; i++) for (int k = 0; k < kb; k++) for (int a = 0; a < d; a++) Expect(i, Beta(k)[a], spec.InitialBeta[k][a]);
@@ -43,6 +47,12 @@ public static class LayerSemantics
                 case "copy_over":
                     what = "N = n + 1 + A in every token";
                     for (int i = 0; i < N; i++) Expect(i, L["N"].Row, N);
+                    break;
+                case "product" when p.EmIteration == 0 && p.Statement.Contains("oracle"):
+                    what = "u_ik = ⟨x_i, β_k⟩ for the prediction";
+                    for (int i = 0; i < N; i++)
+                        for (int k = 0; k < kb; k++)
+                            Expect(i, L["u"][k], Row(before, i, L["u"][k]) + Enumerable.Range(0, d).Sum(a => Row(before, i, L["x"][a]) * Row(before, i, Beta(k)[a])));
                     break;
                 case "product" when p.EmIteration == 0:
                     what = "N·x, N·y";
@@ -72,7 +82,21 @@ public static class LayerSemantics
                     what = "ℓ_ik = log π_k + (y u − u²/2)/σ²";
                     for (int i = 0; i <= n; i++)
                         for (int k = 0; k < K; k++)
-                            Expect(i, L["logit"][k], Math.Log(spec.Mixing[k]) + (Row(before, i, L["uy"][k]) - Row(before, i, L["uu"][k]) / 2) / (spec.Sigma * spec.Sigma));
+                            Expect(i, L["logit"][k], (spec.EstimateMixing ? Row(before, i, L["log_pi"][k]) : Math.Log(spec.Mixing[k]))
+                                + (Row(before, i, L["uy"][k]) - Row(before, i, L["uu"][k]) / 2) / (spec.Sigma * spec.Sigma));
+                    break;
+                case "mixing":
+                    what = "π̂_k = (1/n) Σ_i γ_ik in every token";
+                    for (int k = 0; k < K; k++)
+                    {
+                        double mean = Enumerable.Range(0, n).Sum(j => Row(before, j, L["gamma"][k])) / n;
+                        for (int i = 0; i < N; i++) Expect(i, L["pi"][k], mean);
+                    }
+                    break;
+                case "log":
+                    what = "log π̂ by its declared piecewise-linear interpolant L";
+                    var approx = new MorIcl.Construction.Operators.LogApproximation(spec.MixingFloor, MorIcl.Construction.ConstructionSpec.LogTargetError);
+                    for (int i = 0; i < N; i++) for (int k = 0; k < K; k++) Expect(i, L["log_pi"][k], approx.Evaluate(Row(before, i, L["pi"][k])));
                     break;
                 case "affine" when p.Statement.Contains("eq. (15)"):
                     what = "a_i = y_i u_i/σ² + ½ log(π/(1 − π))";
@@ -130,6 +154,10 @@ public static class LayerSemantics
                             double mean = Enumerable.Range(0, n).Sum(j => Row(before, j, Sx(k)[a])) / n;
                             for (int i = 0; i < N; i++) Expect(i, Beta(k)[a], Row(before, i, Beta(k)[a]) - spec.StepSize * mean);
                         }
+                    break;
+                case "read-out" when spec.EstimateMixing:
+                    what = "ŷ = Σ_k π̂_k u_k";
+                    Expect(n, model.ReadOut.Prediction, Enumerable.Range(0, K).Sum(k => Row(before, n, L["pi"][k]) * Row(before, n, L["u"][k])));
                     break;
                 case "read-out":
                     what = "ŷ = ⟨x_{n+1}, Σ_k c_k β_k⟩";
