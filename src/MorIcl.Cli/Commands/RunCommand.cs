@@ -77,6 +77,8 @@ internal static class RunCommand
                     ["beta"] = new JsonArray(result.Beta.Select(b => (JsonNode)new JsonArray(b.Select(v => (JsonNode?)Finite(v)).ToArray())).ToArray()),
                     ["referencePrediction"] = reference is null ? null : reference.Prediction,
                     ["referenceBeta"] = reference is null ? null : new JsonArray(reference.Beta.Select(b => (JsonNode)ParametersJson.Array(b)).ToArray()),
+                    ["mixing"] = result.Mixing is null ? null : ParametersJson.Array(result.Mixing),
+                    ["referenceMixing"] = reference is null || result.Mixing is null ? null : ParametersJson.Array(reference.Mixing),
                     ["referenceError"] = referenceError,
                     ["maxAbsDifference"] = Finite(maxDiff),
                     ["certificate"] = new JsonObject
@@ -86,6 +88,8 @@ internal static class RunCommand
                         ["maxLeakage"] = Finite(cert.MaxLeakage),
                         ["positionsInRange"] = cert.PositionsInRange,
                         ["firstViolation"] = cert.FirstViolation,
+                        ["declaredError"] = Finite(cert.DeclaredError),
+                        ["minRangeSlack"] = Finite(cert.MinRangeSlack),
                         ["summary"] = cert.Summary(),
                     },
                 };
@@ -98,8 +102,11 @@ internal static class RunCommand
                 table.AddRow("prediction ŷ", OptionParsing.Format(result.Prediction), Ref(x => OptionParsing.Format(x.Prediction)));
                 for (int k = 0; k < result.Beta.Length; k++)
                     table.AddRow($"β̂_{k + 1}", Markup.Escape(OptionParsing.Vector(result.Beta[k])), Ref(x => OptionParsing.Vector(x.Beta[k])));
+                if (result.Mixing is { } pi) table.AddRow("π̂", Markup.Escape(OptionParsing.Vector(pi)), Ref(x => OptionParsing.Vector(x.Mixing)));
                 ctx.Console.Write(table);
                 ctx.Out.WriteLine(reference is null ? $"reference gradient EM failed: {referenceError}" : $"largest difference: {maxDiff:G3}");
+                if (result.Mixing is not null)
+                    ctx.Out.WriteLine("estimated π: the transformer takes log π̂ by a piecewise-linear interpolant (declared error per layer in the certificate); the reference takes the exact log, so the difference above is that approximation propagated through the run");
                 ctx.Out.WriteLine($"certificate: {cert.Summary()}" + (cert.InDomain ? "" : " [OUT OF DOMAIN: the answer above is not certified]"));
             }
             return cert.InDomain ? ExitCodes.Ok : ExitCodes.OutOfDomain;

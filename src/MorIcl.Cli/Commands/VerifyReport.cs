@@ -96,7 +96,8 @@ internal static class VerifyReport
         plt.Title(s.Title.Replace("‖", "|"));
         plt.XLabel("log10 " + s.XLabel);
         plt.YLabel("log10 " + s.YLabel.Replace("‖", "|").Replace("β̂", "b").Replace("β", "b"));
-        plt.ShowLegend();
+        // Decreasing curves leave the upper right empty, increasing ones the upper left.
+        plt.ShowLegend(s.Slope < 0 ? ScottPlot.Alignment.UpperRight : ScottPlot.Alignment.UpperLeft);
         AtomicFile.WriteAllBytes(path, plt.GetImageBytes(800, 550, ScottPlot.ImageFormat.Png));
     }
 

@@ -103,7 +103,7 @@ namespace MorIcl.Construction.Programs
                         {
                             logMlp.Clear(logPi![k]);
                             log!.Lower(logMlp, pi[k], logPi[k]);
-                            logMlp.RequireRange(pi[k], spec.MixingFloor, 1, log.ErrorBound);
+                            logMlp.RequireRange(pi[k], spec.MixingFloor, log.Ceiling, log.ErrorBound);
                         }
                         p.Layers.Add(logMlp.Build(new Provenance("log", s, 0, "SPEC §3 approximate operator (estimated mixing weights need log π)",
                             $"log π̂_k by a {log!.Slopes.Length}-piece linear interpolant"), log.Domain));

@@ -66,14 +66,15 @@ internal sealed class EmKernels
     /// row-major), h_k = Σ γ_ik y_i x_i and n_k = Σ γ_ik. When <paramref name="gradient"/> is given it
     /// accumulates g_k = Σ γ_ik r_ik x_i (r at the current β, the first inner gradient step) and n_k.
     /// </summary>
-    public double EStep(MixtureParameters p, double[][]? gram, double[][]? h, double[][]? gradient, double[]? nk)
+    /// <param name="logMixing">log π_k to use instead of log(p.Mixing[k]) (see <see cref="EmOptions.EstimatedMixingLog"/>).</param>
+    public double EStep(MixtureParameters p, double[][]? gram, double[][]? h, double[][]? gradient, double[]? nk, double[]? logMixing = null)
     {
         int n = _data.N, d = _data.D, K = _k;
         var c = new double[K];
         var scale = new double[K];
         for (int k = 0; k < K; k++)
         {
-            c[k] = Math.Log(p.Mixing[k]) - Math.Log(p.Sigma[k]) - HalfLog2Pi;
+            c[k] = (logMixing is null ? Math.Log(p.Mixing[k]) : logMixing[k]) - Math.Log(p.Sigma[k]) - HalfLog2Pi;
             scale[k] = -0.5 / (p.Sigma[k] * p.Sigma[k]);
         }
         if (gram is not null)

@@ -20,6 +20,9 @@ public enum VarianceModel
     PerComponent,
 }
 
+/// <summary>log π_k as the E-step of outer iteration <paramref name="iteration"/> (1-based; ≥ 2, since the first uses π⁽⁰⁾) uses it.</summary>
+public delegate double MixingLogarithm(int iteration, int component, double mixing);
+
 /// <summary>Options of an EM run. Mixing weights are estimated unless <see cref="FixedMixing"/> is given.</summary>
 public sealed record EmOptions
 {
@@ -36,6 +39,14 @@ public sealed record EmOptions
     public int MaxIterations { get; init; } = 1000;
     /// <summary>Converged when no parameter (β, π, σ) changes by more than this in one iteration.</summary>
     public double Tolerance { get; init; } = 1e-10;
+    /// <summary>
+    /// The logarithm the E-step applies to mixing weights that an M-step estimated (π⁽⁰⁾ always gets the
+    /// exact log); null means <see cref="Math.Log(double)"/>. The constructed transformer with estimated
+    /// mixing computes log π̂_k by a piecewise-linear interpolant L (SPEC §3's approximate operator);
+    /// reference EM with this set to L performs the transformer's arithmetic, and perturbing it at one
+    /// (iteration, component) gives the sensitivities that propagate L's declared error.
+    /// </summary>
+    public MixingLogarithm? EstimatedMixingLog { get; init; }
     /// <summary>Record responsibilities and every inner step's β (for layer-by-layer checks).</summary>
     public bool RecordTrace { get; init; }
 

@@ -36,7 +36,11 @@ public static class ExpectationMaximisation
         {
             // The closing E-step only evaluates ℓ at the result: no sufficient statistics needed.
             bool last = converged || iterations >= options.MaxIterations;
-            double logLik = last ? kernels.EStep(current, null, null, null, nk) : kernels.EStep(current, gram, h, grad, nk);
+            // Estimated π (iteration ≥ 2) through the caller's logarithm when one is given; the closing
+            // E-step reports the model's likelihood, so it keeps the exact log.
+            double[]? logMixing = !last && iterations > 0 && options.FixedMixing is null && options.EstimatedMixingLog is { } log
+                ? Enumerable.Range(0, K).Select(k => log(iterations + 1, k, current.Mixing[k])).ToArray() : null;
+            double logLik = last ? kernels.EStep(current, null, null, null, nk) : kernels.EStep(current, gram, h, grad, nk, logMixing);
             logLikTrace.Add(logLik);
             if (converged || iterations >= options.MaxIterations) break;
 

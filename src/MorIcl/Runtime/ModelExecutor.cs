@@ -67,7 +67,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 layers[l] = _model.Layers[l] switch
                 {
                     CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-                    CompiledModel<T>.Mlp m => RunMlp(m, ws, N, ld, D, l),
+                    CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)model.Layers[l], ws, N, ld, D, l),
                     _ => throw new InvalidOperationException(),
                 };
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
@@ -76,7 +76,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
             var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
-            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray());
+            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0));
         }
         finally { _pool.Add(ws); }
     }
@@ -415,8 +415,12 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         return m;
     }
 
-    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, Workspace ws, int N, int ld, int D, int index)
+    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index)
     {
+        // The declared input ranges are checked on the layer's input (before it writes).
+        var h = ws.H;
+        double slack = source.InputRanges.Length == 0 ? double.PositiveInfinity
+            : LayerCertificate.SlackOf(source, (i, row) => double.CreateChecked(h[row * ld + i]), N);
         int hidden = mlp.Hidden;
         var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
@@ -444,6 +448,9 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             for (int b = 0; b < mlp.BiasRows.Length; b++) RowKernels<T>.AddConstant(ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w), mlp.Bias[b]);
         }
         bool finite = Commit(ws, mlp.WrittenRows, N, ld);
-        return new LayerCertificate(index, double.PositiveInfinity, 0, finite, finite);
+        // The declared error is derived for double evaluation (LogApproximation.RoundingBound); in any
+        // other precision no bound is declared, so the certificate says +∞ rather than a wrong number.
+        double declared = source.DeclaredError == 0 ? 0 : typeof(T) == typeof(double) ? source.DeclaredError : double.PositiveInfinity;
+        return new LayerCertificate(index, double.PositiveInfinity, 0, finite && slack >= 0, finite, slack, declared);
     }
 }

@@ -39,4 +39,12 @@ public static class PromptTokens
         if (model.Spec.Symmetric) beta = new[] { beta[0], beta[0].Select(v => -v).ToArray() };
         return beta;
     }
+
+    /// <summary>π̂ per component from the query token, or null when the model uses a known π.</summary>
+    public static double[]? ReadMixing(TransformerModel model, double[] h, int n)
+    {
+        if (model.ReadOut.Mixing is not { } rows) return null;
+        int q = n * model.Dimension;
+        return Enumerable.Range(0, rows.Width).Select(k => h[q + rows[k]]).ToArray();
+    }
 }

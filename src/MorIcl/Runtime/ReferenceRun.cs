@@ -8,12 +8,16 @@ namespace MorIcl.Runtime;
 /// <summary>
 /// What a constructed model must compute, by the reference algorithm (SPEC §2) with the model's own
 /// specification: gradient EM with known σ and π from β⁽⁰⁾ (K-component), or the symmetric tanh form.
+/// With estimated mixing (<see cref="ConstructionSpec.EstimateMixing"/>) π starts at the spec's π⁽⁰⁾ and
+/// is re-estimated after every E-step; the E-step takes log π̂ exactly unless
+/// <c>estimatedMixingLog</c> says otherwise (the transformer's interpolant, to reproduce its arithmetic).
 /// </summary>
+/// <param name="Mixing">The π used by the prediction: the spec's when known, the last estimate otherwise.</param>
 /// <param name="EStep">Per outer iteration: γ_ik per component (K arrays of n), or [w] for the symmetric form.</param>
 /// <param name="InnerSteps">b after every inner step, in order (symmetric form: [b]).</param>
-public sealed record ReferenceRun(double[][] Beta, double Prediction, IReadOnlyList<double[][]> EStep, IReadOnlyList<double[][]> InnerSteps)
+public sealed record ReferenceRun(double[][] Beta, double[] Mixing, double Prediction, IReadOnlyList<double[][]> EStep, IReadOnlyList<double[][]> InnerSteps)
 {
-    public static ReferenceRun Of(ConstructionSpec spec, RegressionData data, double[] query)
+    public static ReferenceRun Of(ConstructionSpec spec, RegressionData data, double[] query, MixingLogarithm? estimatedMixingLog = null)
     {
         var estep = new List<double[][]>();
         var inner = new List<double[][]>();
@@ -23,14 +27,15 @@ public sealed record ReferenceRun(double[][] Beta, double Prediction, IReadOnlyL
             foreach (var w in run.Weights) estep.Add(new[] { w });
             foreach (var steps in run.InnerSteps) foreach (var b in steps) inner.Add(new[] { b });
             var b0 = run.Betas[^1];
-            return new ReferenceRun(new[] { b0, b0.Select(v => -v).ToArray() }, (2 * spec.Mixing[0] - 1) * Dot(query, b0), estep, inner);
+            return new ReferenceRun(new[] { b0, b0.Select(v => -v).ToArray() }, new[] { spec.Mixing[0], 1 - spec.Mixing[0] }, (2 * spec.Mixing[0] - 1) * Dot(query, b0), estep, inner);
         }
         var fit = ExpectationMaximisation.Fit(data,
             new MixtureParameters(spec.InitialBeta, spec.Mixing, Enumerable.Repeat(spec.Sigma, spec.Components).ToArray()),
             new EmOptions
             {
                 Algorithm = EmAlgorithm.Gradient, InnerSteps = spec.GradientSteps, StepSize = spec.StepSize, MaxIterations = spec.EmIterations,
-                Tolerance = 0, Variance = VarianceModel.Known, KnownSigma = spec.Sigma, FixedMixing = spec.Mixing, RecordTrace = true,
+                Tolerance = 0, Variance = VarianceModel.Known, KnownSigma = spec.Sigma, FixedMixing = spec.EstimateMixing ? null : spec.Mixing,
+                EstimatedMixingLog = estimatedMixingLog, RecordTrace = true,
             });
         int n = data.N;
         foreach (var entry in fit.Trace!)
@@ -38,9 +43,10 @@ public sealed record ReferenceRun(double[][] Beta, double Prediction, IReadOnlyL
             estep.Add(Enumerable.Range(0, spec.Components).Select(k => entry.Responsibilities.AsSpan(k * n, n).ToArray()).ToArray());
             inner.AddRange(entry.InnerBetas);
         }
+        var mixing = fit.Parameters.Mixing;
         double p = 0;
-        for (int k = 0; k < spec.Components; k++) p += spec.Mixing[k] * Dot(query, fit.Parameters.Beta[k]);
-        return new ReferenceRun(fit.Parameters.Beta, p, estep, inner);
+        for (int k = 0; k < spec.Components; k++) p += mixing[k] * Dot(query, fit.Parameters.Beta[k]);
+        return new ReferenceRun(fit.Parameters.Beta, mixing, p, estep, inner);
     }
 
     private static double Dot(double[] a, double[] b) => System.Numerics.Tensors.TensorPrimitives.Dot<double>(a, b);

@@ -19,7 +19,7 @@ public static class ScalarExecutor
         for (int l = 0; l < model.Layers.Count; l++)
         {
             var next = (double[])h.Clone();
-            double minMargin = double.PositiveInfinity, maxLeak = 0;
+            double minMargin = double.PositiveInfinity, maxLeak = 0, slack = double.PositiveInfinity, declared = 0;
             bool hasSoftmax = false;
             if (model.Layers[l] is AttentionLayer att)
             {
@@ -76,6 +76,9 @@ public static class ScalarExecutor
             }
             else if (model.Layers[l] is MlpLayer mlp)
             {
+                var input = h;
+                slack = LayerCertificate.SlackOf(mlp, (i, row) => input[i * D + row], N);
+                declared = mlp.DeclaredError;
                 for (int i = 0; i < N; i++)
                 {
                     var z = Apply(mlp.W1, h, i * D);
@@ -86,11 +89,11 @@ public static class ScalarExecutor
             }
             h = next;
             bool finite = h.All(double.IsFinite);
-            certs.Add(new LayerCertificate(l, minMargin, maxLeak, finite && minMargin >= 0 && (!hasSoftmax || maxLeak <= Certificate.LeakageTolerance), finite));
+            certs.Add(new LayerCertificate(l, minMargin, maxLeak, finite && minMargin >= 0 && slack >= 0 && (!hasSoftmax || maxLeak <= Certificate.LeakageTolerance), finite, slack, declared));
             traces?.Add((double[])h.Clone());
         }
         var cert = new Certificate(certs, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
-        return new ForwardResult(h[n * D + model.ReadOut.Prediction], PromptTokens.ReadBeta(model, h, n), cert, traces?.ToArray());
+        return new ForwardResult(h[n * D + model.ReadOut.Prediction], PromptTokens.ReadBeta(model, h, n), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, h, n));
     }
 
     /// <summary>M · u where u is the vector starting at u[offset] (length M.Cols).</summary>
