@@ -40,8 +40,14 @@ public sealed record Certificate(IReadOnlyList<LayerCertificate> Layers, bool Po
     public bool InDomain => PositionsInRange && Layers.All(l => l.InDomain);
     public double MinMargin => Layers.Count == 0 ? double.PositiveInfinity : Layers.Min(l => l.MinMargin);
     public double MaxLeakage => Layers.Count == 0 ? 0 : Layers.Max(l => l.MaxLeakage);
-    /// <summary>Sum of the approximate layers' declared errors (0 when every operator is exact); each holds while its range slack is ≥ 0.</summary>
-    public double DeclaredError => Layers.Sum(l => l.DeclaredError);
+    /// <summary>
+    /// The largest error any approximate layer declares on its own outputs (0 when every operator is
+    /// exact); each declaration holds while that layer's range slack is ≥ 0. How it propagates to β̂
+    /// and ŷ depends on the layers after it (see the estimated-mixing tests for a first-order bound).
+    /// </summary>
+    public double DeclaredError => Layers.Count == 0 ? 0 : Layers.Max(l => l.DeclaredError);
+    /// <summary>How many layers are approximate (declare an error).</summary>
+    public int ApproximateLayers => Layers.Count(l => l.DeclaredError > 0);
     /// <summary>The smallest range slack of an approximate layer (+∞ when none).</summary>
     public double MinRangeSlack => Layers.Count == 0 ? double.PositiveInfinity : Layers.Min(l => l.RangeSlack);
 
@@ -58,7 +64,7 @@ public sealed record Certificate(IReadOnlyList<LayerCertificate> Layers, bool Po
                 : l.RangeSlack < 0 ? $"an input of the approximate layer left its declared range by {-l.RangeSlack:G4}"
                 : $"margin {l.MinMargin:G4}, leakage {l.MaxLeakage:G3}");
         }
-        string approx = DeclaredError > 0 ? $"; approximate operators declare error ≤ {DeclaredError:G3} (range slack {MinRangeSlack:G3})" : "";
+        string approx = DeclaredError > 0 ? $"; {ApproximateLayers} approximate layers, each declaring error ≤ {DeclaredError:G3} on its outputs (range slack {MinRangeSlack:G3})" : "";
         return $"in domain: min margin {MinMargin:G4}, max leakage {MaxLeakage:G3}{approx}";
     }
 }

@@ -16,7 +16,7 @@ public class EStepTests
     public void ResponsibilitiesAndLogLikelihoodEqualDirectBayes(int d, int k, double sigma, int seed)
     {
         var spec = Fixtures.Spec(d, k, sigma, seed);
-        // n = 2500 crosses the kernel's block boundary (1024) twice.
+        // n = 2500 crosses the kernel's block boundary (256) several times.
         var prompt = PromptSampler.Sample(spec, 2500, seed, 0);
         var rng = new Random(seed);
         var p = new MixtureParameters(
