@@ -95,6 +95,16 @@ public sealed class PopulationLoss
 
     public double Evaluate(double[][] a) => Evaluate(a, out _);
 
+    /// <summary>L − inf L = (1/2K) Σ_k (a_k − A_k)ᵀ M (a_k − A_k), computed directly (no cancellation against L*).</summary>
+    public double Gap(double[][] a)
+    {
+        Evaluate(a, out var g);
+        double sum = 0;
+        for (int k = 0; k < Task.K; k++)
+            for (int i = 0; i < Task.N; i++) sum += (a[k][i] - A[i, k]) * g[k][i] * Task.K;
+        return sum / (2 * Task.K);
+    }
+
     /// <summary>L(θ) and ∂L/∂θ for a model.</summary>
     public double Evaluate(SoftmaxAttentionModel model, out double[] gradient)
     {
