@@ -53,6 +53,7 @@ public static class MorIclCli
             RunCommand.Create(ctx),
             InspectCommand.Create(ctx),
             VerifyCommand.Create(ctx),
+            Seed003Command.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
