@@ -1,0 +1,112 @@
+using MorIcl.IO;
+using MorIcl.Mixture;
+using MorIcl.Numerics;
+
+namespace MorIcl.Training;
+
+/// <summary>Progress of a run, reported after every step.</summary>
+public sealed record TrainingProgress(long Step, long TotalSteps, double Loss, double StepsPerSecond);
+
+/// <summary>
+/// Trains a model on MoR prompts with Adam/AdamW. Step t's batch is drawn from (seed, t) — fresh
+/// prompts, or indices into a fixed pool of B prompts drawn from (seed, pool) — so a run resumed from
+/// a checkpoint continues exactly as the uninterrupted run would. With a folder, the run writes
+/// <c>checkpoint.bin</c> (atomically) every <see cref="TrainingOptions.CheckpointEvery"/> steps and at
+/// the end, and <c>loss.csv</c> beside it. A non-finite loss or gradient stops the run with a
+/// <see cref="NumericalException"/>; the last good checkpoint is kept.
+/// </summary>
+public sealed class Trainer
+{
+    public const string CheckpointFile = "checkpoint.bin";
+    public const string LossFile = "loss.csv";
+
+    private readonly ITrainableModel _model;
+    private readonly TrainingTask _task;
+    private readonly TrainingOptions _options;
+    private readonly MixtureSpec _spec;
+    private readonly Prompt[]? _pool;
+    private readonly Adam _adam;
+    private readonly List<double> _losses = new();
+    public long Step { get; private set; }
+    public IReadOnlyList<double> Losses => _losses;
+    public ITrainableModel Model => _model;
+
+    public Trainer(ITrainableModel model, TrainingTask task, TrainingOptions options)
+    {
+        task.Validate(); options.Validate();
+        _model = model; _task = task; _options = options;
+        _spec = task.Spec();
+        _adam = new Adam(model.Parameters.Length, options.LearningRate, weightDecay: options.WeightDecay);
+        if (options.Pool > 0)
+            _pool = Enumerable.Range(0, options.Pool).Select(i => PromptSampler.Sample(_spec, task.PromptLength, SeedSequence.Derive(options.Seed, i, 0x9001), 0)).ToArray();
+    }
+
+    /// <summary>Continues from a checkpoint (its descriptor must be this model's).</summary>
+    public void Restore(Checkpoint c, string source)
+    {
+        var mine = DescriptorJson(_model.Descriptor);
+        if (c.Descriptor != mine) throw new InputException($"{source}: the checkpoint is from another configuration: {c.Descriptor} (this run: {mine})");
+        if (c.Parameters.Length != _model.Parameters.Length) throw new InputException($"{source}: the checkpoint has {c.Parameters.Length} parameters, the model {_model.Parameters.Length}");
+        if (c.Losses.Length != c.Step) throw new InputException($"{source}: the checkpoint is inconsistent ({c.Losses.Length} losses for {c.Step} steps)");
+        c.Parameters.CopyTo(_model.Parameters, 0);
+        _adam.Restore(c.FirstMoment, c.SecondMoment, c.OptimiserStep);
+        _losses.Clear(); _losses.AddRange(c.Losses);
+        Step = c.Step;
+    }
+
+    public static string DescriptorJson(ModelDescriptor d) =>
+        new System.Text.Json.Nodes.JsonObject { ["family"] = d.Family, ["configuration"] = d.Configuration, ["precision"] = d.Precision.ToString().ToLowerInvariant() }.ToJsonString();
+
+    /// <summary>The batch of step <paramref name="step"/> (0-based).</summary>
+    public IReadOnlyList<Prompt> Batch(long step)
+    {
+        int b = _options.Batch;
+        if (_pool is not null)
+        {
+            var rng = SeedSequence.Create(_options.Seed, step, 0x9002);
+            return Enumerable.Range(0, b).Select(_ => _pool[rng.Next(_pool.Length)]).ToArray();
+        }
+        var prompts = new Prompt[b];
+        for (int i = 0; i < b; i++) prompts[i] = PromptSampler.Sample(_spec, _task.PromptLength, SeedSequence.Derive(_options.Seed, step, 0x9003), i);
+        return prompts;
+    }
+
+    /// <summary>
+    /// Runs until <see cref="TrainingOptions.Steps"/> steps are done, or <paramref name="stopAfter"/> more
+    /// steps (to simulate an interruption in tests), checkpointing into <paramref name="folder"/> if given.
+    /// </summary>
+    public void Run(string? folder, IProgress<TrainingProgress>? progress = null, long? stopAfter = null, CancellationToken cancel = default)
+    {
+        var gradient = new double[_model.Parameters.Length];
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        long start = Step, end = stopAfter is long s ? Math.Min(_options.Steps, Step + s) : _options.Steps;
+        while (Step < end && !cancel.IsCancellationRequested)
+        {
+            double loss = _model.LossAndGradient(Batch(Step), gradient);
+            if (!double.IsFinite(loss) || !gradient.All(double.IsFinite))
+            {
+                string kept = folder is null ? "" : File.Exists(Path.Combine(folder, CheckpointFile))
+                    ? $"; the last good checkpoint is kept in {Path.Combine(folder, CheckpointFile)}" : "; no checkpoint had been written yet";
+                throw new NumericalException($"training diverged at step {Step + 1}: the loss is {loss}{(double.IsFinite(loss) ? " but the gradient is not finite" : "")} (try a smaller --lr){kept}");
+            }
+            _adam.Update(_model.Parameters, gradient);
+            _losses.Add(loss);
+            Step++;
+            progress?.Report(new TrainingProgress(Step, _options.Steps, loss, (Step - start) / Math.Max(1e-9, sw.Elapsed.TotalSeconds)));
+            if (folder is not null && (Step % _options.CheckpointEvery == 0 || Step == _options.Steps)) Save(folder);
+        }
+        // Cancelled (Ctrl-C): keep the work done. Stopped by stopAfter: like a kill, nothing more is saved.
+        if (folder is not null && cancel.IsCancellationRequested && Step % _options.CheckpointEvery != 0) Save(folder);
+    }
+
+    public Checkpoint Snapshot() => new(DescriptorJson(_model.Descriptor), Step, (double[])_model.Parameters.Clone(),
+        (double[])_adam.FirstMoment.Clone(), (double[])_adam.SecondMoment.Clone(), _adam.Step, _losses.ToArray());
+
+    public void Save(string folder)
+    {
+        AtomicFile.WriteAllBytes(Path.Combine(folder, CheckpointFile), Snapshot().Serialise());
+        var sb = new System.Text.StringBuilder("step,loss\n");
+        for (int i = 0; i < _losses.Count; i++) sb.Append(i + 1).Append(',').Append(_losses[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(folder, LossFile), sb.ToString());
+    }
+}
