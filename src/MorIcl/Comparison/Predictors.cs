@@ -1,0 +1,77 @@
+using MorIcl.Baselines;
+using MorIcl.Construction;
+using MorIcl.Construction.Model;
+using MorIcl.Em;
+using MorIcl.Mixture;
+using MorIcl.Numerics;
+using MorIcl.Runtime;
+using MorIcl.Training;
+
+namespace MorIcl.Comparison;
+
+/// <summary>An in-context algorithm: a prompt (n examples) and a query give a prediction (SPEC §5's A(P)(x')).</summary>
+public interface IPromptPredictor
+{
+    string Name { get; }
+    double Predict(RegressionData examples, double[] query);
+}
+
+/// <summary>A trained model (<see cref="ITrainableModel"/>).</summary>
+public sealed class TrainedPredictor(ITrainableModel model, string name = "trained") : IPromptPredictor
+{
+    public string Name => name;
+    public ITrainableModel Model => model;
+    public double Predict(RegressionData examples, double[] query) => model.Predict(new[] { (examples, query) })[0];
+}
+
+/// <summary>The constructed transformer run by the fast executor (double).</summary>
+public sealed class ConstructedPredictor(TransformerModel model, string name = "constructed") : IPromptPredictor
+{
+    private readonly ModelExecutor<double> _executor = new(model);
+    public string Name => name;
+    public double Predict(RegressionData examples, double[] query) => _executor.Forward(examples, query).Prediction;
+}
+
+/// <summary>Reference gradient EM with a construction's S, T, α and β⁽⁰⁾ (what the constructed transformer must equal).</summary>
+public sealed class GradientEmPredictor(ConstructionSpec spec, string name = "gradient EM") : IPromptPredictor
+{
+    public string Name => name;
+    public double Predict(RegressionData examples, double[] query) => ReferenceRun.Of(spec, examples, query).Prediction;
+}
+
+/// <summary>
+/// Exact EM (known σ, estimated π) from a random initialisation — β_k⁽⁰⁾ ~ N(0, I/d) from
+/// (seed, restart) — predicting with SPEC §1's oracle form at the estimate. Different
+/// <paramref name="restart"/> values give EM's spread over initialisations.
+/// </summary>
+public sealed class ExactEmPredictor(int k, double sigma, MixtureMode mode, int seed, int restart = 0, int maxIterations = 200, string? name = null) : IPromptPredictor
+{
+    public string Name => name ?? (restart == 0 ? "exact EM" : $"exact EM (init {restart})");
+    public double Predict(RegressionData examples, double[] query)
+    {
+        int d = examples.D;
+        var rng = SeedSequence.Create(seed, restart, 0xE3);
+        var beta = Enumerable.Range(0, k).Select(_ => Enumerable.Range(0, d).Select(_ => MathNet.Numerics.Distributions.Normal.Sample(rng, 0, 1 / Math.Sqrt(d))).ToArray()).ToArray();
+        var init = new MixtureParameters(beta, Enumerable.Repeat(1.0 / k, k).ToArray(), Enumerable.Repeat(sigma, k).ToArray());
+        var options = new EmOptions { Algorithm = examples.N > d ? EmAlgorithm.Exact : EmAlgorithm.Gradient, Variance = VarianceModel.Known, KnownSigma = sigma, MaxIterations = maxIterations, Tolerance = 1e-8 };
+        MixtureParameters fit;
+        try { fit = ExpectationMaximisation.Fit(examples, init, options).Parameters; }
+        catch (MorIclException) { fit = init; }   // a component lost all weight: predict from the start, as a failed run would
+        return OraclePredictor.Predict(fit, mode, new Prompt(examples, query, 0, new int[examples.N + 1]));
+    }
+}
+
+/// <summary>Ordinary least squares on the prompt's examples.</summary>
+public sealed class OlsPredictor : IPromptPredictor
+{
+    public string Name => "OLS";
+    public double Predict(RegressionData examples, double[] query) => OrdinaryLeastSquares.Dot(query, OrdinaryLeastSquares.Fit(examples));
+}
+
+/// <summary>The Bayes-optimal predictor with the true mixture (SPEC §1).</summary>
+public sealed class OraclePromptPredictor(MixtureSpec truth) : IPromptPredictor
+{
+    public string Name => "oracle";
+    public double Predict(RegressionData examples, double[] query) =>
+        OraclePredictor.Predict(MixtureParameters.FromSpec(truth), truth.Mode, new Prompt(examples, query, 0, new int[examples.N + 1]));
+}
