@@ -15,6 +15,4 @@ internal static class LsaTestSupport
         var q = Matrix<double>.Build.Dense(d, d, (_, _) => Normal.Sample(rng, 0, 1 / Math.Sqrt(d)));
         return new LsaLayer(p, q);
     }
-
-    public static double Frobenius(Matrix<double> a) => a.FrobeniusNorm();
 }

@@ -74,6 +74,29 @@ public class LsaTrainingTests
     }
 
     /// <summary>
+    /// One step is exactly p − η ∂L/∂p, Q − η ∇_Q L (simultaneous, at the old (p, Q)), and the imbalance changes by
+    /// exactly η²((∂L/∂p)² − ‖∇_Q L‖_F²) (expand the squares), to rounding (10⁻¹³ of p² + ‖Q‖²).
+    /// </summary>
+    [Fact]
+    public void OneStepIsTheStatedUpdateAndChangesTheImbalanceByEtaSquaredTerms()
+    {
+        var q = new LsaDistribution(3, 8, 0.7, 0.3);
+        var layer = LsaLayer.BalancedInitialisation(3, 0.7, 5);
+        for (int k = 0; k < 5; k++)
+        {
+            var g = LsaPopulationLoss.Gradient(q, layer);
+            var next = LsaGradientDescent.Run(q, layer, 0.3, 1).Final;
+            double scale = layer.P * layer.P + layer.Q.FrobeniusNorm() * layer.Q.FrobeniusNorm();
+            Assert.True(Math.Abs(next.P - (layer.P - 0.3 * g.P)) <= 1e-14 * (1 + Math.Abs(layer.P)));
+            Assert.True((next.Q - (layer.Q - g.Q * 0.3)).FrobeniusNorm() <= 1e-14 * (1 + layer.Q.FrobeniusNorm()));
+            double predicted = 0.09 * (g.P * g.P - g.Q.FrobeniusNorm() * g.Q.FrobeniusNorm());
+            Assert.True(Math.Abs(next.Imbalance - layer.Imbalance - predicted) <= 1e-13 * scale, $"step {k}");
+            Assert.True(Math.Abs(predicted) > 1e-10 * scale, "the identity is tested on a non-trivial change");
+            layer = next;
+        }
+    }
+
+    /// <summary>
     /// Test 5: on 2 000 fresh prompts the trained layer predicts what the optimum predicts, ŷ* = g* hᵀx_q:
     /// |ŷ − ŷ*| ≤ ‖h‖‖x_q‖‖Γ − Γ*‖_F, so relative to g*‖h‖‖x_q‖ the error is ≤ ‖Γ − Γ*‖_F/g* (≤ 10⁻⁹·√d by test 4's
     /// criterion); asserted ≤ 10⁻⁶ per prompt and for the aggregate ‖ŷ − ŷ*‖₂/‖ŷ*‖₂.
