@@ -54,6 +54,8 @@ public static class MorIclCli
             InspectCommand.Create(ctx),
             VerifyCommand.Create(ctx),
             Seed003Command.Create(ctx),
+            TrainCommand.Create(ctx),
+            CompareCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -34,7 +34,7 @@ internal static class VerifyCommand
                 {
                     tasks[i].StartTask();
                     var task = tasks[i];
-                    results[i] = checks[i].Run(options, new SynchronousProgress(v => task.Value = Math.Min(1, v)));
+                    results[i] = checks[i].Run(options, new SynchronousProgress<double>(v => task.Value = Math.Min(1, v)));
                     task.Value = 1;
                     task.Description = $"{checks[i].Name} {(results[i].Passed ? "passed" : "FAILED")}";
                 }
@@ -55,11 +55,5 @@ internal static class VerifyCommand
             return results.All(x => x.Passed) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         }));
         return cmd;
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using MorIcl.Comparison;
+using MorIcl.IO;
+using MorIcl.Training;
+using Spectre.Console;
+
+namespace MorIcl.Cli.Commands;
+
+/// <summary>
+/// <c>mor-icl compare --trained run/ [--trained run2/ …] [--constructed model.json] --out dir</c>:
+/// SPEC §5's comparison of trained models with the constructed transformer, gradient EM, exact EM from
+/// random initialisations, OLS and the oracle, on fresh prompts from the runs' training distribution.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var trained = new Option<string[]>("--trained") { Description = "A training run folder (repeat for several runs, e.g. different seeds).", Required = true, AllowMultipleArgumentsPerToken = false };
+        var constructed = new Option<string?>("--constructed") { Description = "A constructed model (mor-icl construct --out model.json) for the same d and K." };
+        var prompts = new Option<int>("--prompts") { Description = "Evaluation prompts per prompt length.", DefaultValueFactory = _ => 200 };
+        var lengths = new Option<string?>("--prompt-lengths") { Description = "Prompt lengths n to evaluate, comma-separated (default: n/2, n, 2n of the run)." };
+        var restarts = new Option<int>("--em-restarts") { Description = "Random initialisations of exact EM (its spread).", DefaultValueFactory = _ => 5 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the evaluation prompts.", DefaultValueFactory = _ => 12345 };
+        var output = new Option<string>("--out") { Description = "Folder for compare.json and the PNGs.", Required = true };
+        var cmd = new Command("compare", "Compare trained models with the constructed transformer, EM, OLS and the oracle (excess MSE, SPD, ILWD, sensitivity, EM's spread).")
+        { trained, constructed, prompts, lengths, restarts, seed, output };
+        cmd.SetAction(r => MorIclCli.Guard(ctx, "compare", () =>
+        {
+            var runs = r.GetValue(trained)!;
+            int count = r.GetValue(prompts), emRestarts = r.GetValue(restarts), s = r.GetValue(seed);
+            if (count < 2) throw new SpecificationException($"--prompts must be at least 2, got {count}");
+            if (emRestarts < 1) throw new SpecificationException($"--em-restarts must be at least 1, got {emRestarts}");
+            var loaded = runs.Select(folder =>
+            {
+                var run = RunFile.Read(folder);
+                var cp = Checkpoint.Read(Path.Combine(folder, Trainer.CheckpointFile));
+                var model = run.Model.Create(run.Task);
+                new Trainer(model, run.Task, run.Options).Restore(cp, Path.Combine(folder, Trainer.CheckpointFile));
+                return (Folder: folder, Run: run, Model: model, Steps: cp.Step);
+            }).ToArray();
+            var task = loaded[0].Run.Task;
+            foreach (var l in loaded.Skip(1))
+                if (l.Run.Task with { PromptLength = task.PromptLength } != task with { PromptLength = task.PromptLength } || !l.Run.Task.Mixing.SequenceEqual(task.Mixing))
+                    throw new SpecificationException($"{l.Folder} was trained on another distribution than {loaded[0].Folder} (compare runs of the same d, K, σ, π, β)");
+            var truth = task.Spec();
+            Construction.Model.TransformerModel? cons = null;
+            if (r.GetValue(constructed) is { } path)
+            {
+                cons = ModelJson.Read(path);
+                if (cons.Spec.Dimension != task.D || cons.Spec.Components != task.K)
+                    throw new SpecificationException($"{path} is constructed for d = {cons.Spec.Dimension}, K = {cons.Spec.Components}; the runs have d = {task.D}, K = {task.K}");
+            }
+            var ns = r.GetValue(lengths) is { } text ? OptionParsing.Numbers(text, "--prompt-lengths").Select(v => (int)v).ToArray()
+                : new[] { Math.Max(task.D + 1, task.PromptLength / 2), task.PromptLength, 2 * task.PromptLength };
+            if (ns.Any(v => v <= task.D)) throw new SpecificationException($"--prompt-lengths: every n must exceed d = {task.D} (OLS and exact EM need it)");
+            if (cons is not null && ns.Max() > cons.Embedding.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.Embedding.MaxPromptLength}");
+
+            var algorithms = new List<IPromptPredictor>();
+            foreach (var (l, i) in loaded.Select((l, i) => (l, i))) algorithms.Add(new TrainedPredictor(l.Model, loaded.Length == 1 ? "trained" : $"trained ({Path.GetFileName(Path.TrimEndingDirectorySeparator(l.Folder))})"));
+            if (cons is not null) { algorithms.Add(new ConstructedPredictor(cons)); algorithms.Add(new GradientEmPredictor(cons.Spec)); }
+            algorithms.Add(new ExactEmPredictor(task.K, task.Sigma, task.Mode, s));
+            algorithms.Add(new OlsPredictor());
+            var oracle = new OraclePromptPredictor(truth);
+            algorithms.Add(oracle);
+
+            var folder = r.GetValue(output)!;
+            Directory.CreateDirectory(folder);
+            var json = new JsonObject { ["runs"] = new JsonArray(loaded.Select(l => (JsonNode)new JsonObject { ["folder"] = l.Folder, ["steps"] = l.Steps, ["family"] = l.Model.Descriptor.Family, ["parameters"] = l.Model.Parameters.Length }).ToArray()),
+                ["task"] = task.ToJson(), ["prompts"] = count, ["seed"] = s };
+            var excess = algorithms.ToDictionary(a => a.Name, _ => new double[ns.Length]);
+            var pairs = new JsonArray();
+            var primary = algorithms[0];
+            var spdCurves = algorithms.Skip(1).ToDictionary(a => a.Name, _ => new double[ns.Length]);
+            ctx.Console.Progress().AutoClear(true).Start(p =>
+            {
+                var bar = p.AddTask("comparing", maxValue: ns.Length);
+                for (int j = 0; j < ns.Length; j++)
+                {
+                    var set = ComparisonMeasures.Draw(truth, ns[j], count, 4, Math.Max(2 * task.D, 8), s + j);
+                    var o = ComparisonMeasures.QueryPredictions(oracle, set);
+                    foreach (var a in algorithms) excess[a.Name][j] = ComparisonMeasures.ExcessMse(ComparisonMeasures.QueryPredictions(a, set), o, set);
+                    foreach (var b in algorithms.Skip(1))
+                    {
+                        double spd = ComparisonMeasures.Spd(primary, b, set), ilwd = ComparisonMeasures.Ilwd(primary, b, set);
+                        var (cos, l2) = ComparisonMeasures.Sensitivity(primary, b, set);
+                        spdCurves[b.Name][j] = spd;
+                        pairs.Add(new JsonObject { ["n"] = ns[j], ["a"] = primary.Name, ["b"] = b.Name, ["spd"] = spd, ["ilwd"] = ilwd, ["sensitivityCosine"] = cos, ["sensitivityL2"] = l2 });
+                    }
+                    bar.Increment(1);
+                }
+            });
+            // Sensitivity to initialisation: exact EM's excess MSE per random start, against the trained runs' (different seeds).
+            var spreadSet = ComparisonMeasures.Draw(truth, task.PromptLength, count, 1, task.D, s + 1000);
+            var spreadOracle = ComparisonMeasures.QueryPredictions(oracle, spreadSet);
+            var emPerInit = Enumerable.Range(0, emRestarts).Select(i => ComparisonMeasures.ExcessMse(
+                ComparisonMeasures.QueryPredictions(new ExactEmPredictor(task.K, task.Sigma, task.Mode, s, i + 1), spreadSet), spreadOracle, spreadSet)).ToArray();
+            var trainedPerRun = loaded.Select(l => ComparisonMeasures.ExcessMse(ComparisonMeasures.QueryPredictions(new TrainedPredictor(l.Model), spreadSet), spreadOracle, spreadSet)).ToArray();
+
+            json["promptLengths"] = new JsonArray(ns.Select(v => (JsonNode)v).ToArray());
+            json["excessMse"] = new JsonObject(excess.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)ParametersJson.Array(kv.Value))));
+            json["pairs"] = pairs;
+            json["initialisation"] = new JsonObject { ["emExcessMsePerInit"] = ParametersJson.Array(emPerInit), ["trainedExcessMsePerRun"] = ParametersJson.Array(trainedPerRun) };
+            AtomicFile.WriteAllText(Path.Combine(folder, "compare.json"), ParametersJson.Serialize(json));
+
+            var table = new Table().AddColumn("algorithm");
+            foreach (var v in ns) table.AddColumn($"excess MSE, n = {v}");
+            table.AddColumn($"SPD vs {Markup.Escape(primary.Name)} (n = {ns[^1]})").AddColumn("ILWD").AddColumn("sensitivity cos / L2");
+            foreach (var a in algorithms)
+            {
+                var row = new List<string> { Markup.Escape(a.Name) };
+                row.AddRange(excess[a.Name].Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)));
+                var pr = pairs.LastOrDefault(x => (string)x!["b"]! == a.Name);
+                row.Add(pr is null ? "—" : ((double)pr["spd"]!).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                row.Add(pr is null ? "—" : ((double)pr["ilwd"]!).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                row.Add(pr is null ? "—" : $"{(double)pr["sensitivityCosine"]!:F3} / {(double)pr["sensitivityL2"]!:G3}");
+                table.AddRow(row.ToArray());
+            }
+            ctx.Console.Write(table);
+            ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations: excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
+
+            var x = ns.Select(v => (double)v).ToArray();
+            CurvePlot.WritePng(Path.Combine(folder, "excess-mse.png"), "Excess MSE against prompt length", "n", "excess MSE",
+                algorithms.Where(a => a != oracle).Select(a => new CurvePlot.Curve(a.Name, x, excess[a.Name].Select(v => Math.Max(v, 1e-12)).ToArray())).ToArray(), logX: true);
+            CurvePlot.WritePng(Path.Combine(folder, "spd.png"), $"Prediction difference from {primary.Name}", "n", "SPD",
+                spdCurves.Select(kv => new CurvePlot.Curve(kv.Key, x, kv.Value.Select(v => Math.Max(v, 1e-16)).ToArray())).ToArray(), logX: true);
+            CurvePlot.WritePng(Path.Combine(folder, "initialisation.png"), "Excess MSE per initialisation: exact EM vs trained runs", "initialisation / run index", "excess MSE",
+                new[] { new CurvePlot.Curve("exact EM, random starts", Enumerable.Range(1, emRestarts).Select(i => (double)i).ToArray(), emPerInit.Select(v => Math.Max(v, 1e-12)).ToArray()),
+                        new CurvePlot.Curve("trained runs", Enumerable.Range(1, trainedPerRun.Length).Select(i => (double)i).ToArray(), trainedPerRun.Select(v => Math.Max(v, 1e-12)).ToArray()) });
+            ctx.Out.WriteLine($"wrote compare.json, excess-mse.png, spd.png, initialisation.png to {folder}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using MorIcl.IO;
+using MorIcl.Training;
+using Spectre.Console;
+
+namespace MorIcl.Cli.Commands;
+
+/// <summary>
+/// <c>mor-icl train … --out run/</c> and <c>mor-icl train --resume run/</c>: trains a model on MoR
+/// prompts (issue 6) with checkpoints that survive interruption.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var family = new Option<string?>("--family") { Description = "gpt2 (GPT-2-style encoder) or constructed (the construction's architecture)." };
+        var size = new Option<string?>("--size") { Description = "gpt2 size: tiny (L=3, D=64, H=2) or small (L=6, D=128, H=4); or give --layers/--width/--heads." };
+        var layers = new Option<int>("--layers") { Description = "gpt2: blocks L (custom size).", DefaultValueFactory = _ => 3 };
+        var width = new Option<int>("--width") { Description = "gpt2: width D (custom size).", DefaultValueFactory = _ => 64 };
+        var heads = new Option<int>("--heads") { Description = "gpt2: heads H (custom size).", DefaultValueFactory = _ => 2 };
+        var init = new Option<string>("--init") { Description = "constructed: random or constructed (the construction's weights plus noise).", DefaultValueFactory = _ => "random" };
+        var initScale = new Option<double?>("--init-scale") { Description = "Standard deviation s of the N(0, s²) initialisation (or of the noise); default 0.02 (gpt2), 0.1 (constructed)." };
+        var precision = new Option<string>("--precision") { Description = "float or double (constructed: double only).", DefaultValueFactory = _ => "float" };
+        var emIt = new Option<int>("--em-iterations") { Description = "constructed: outer EM iterations S.", DefaultValueFactory = _ => 2 };
+        var gd = new Option<int>("--gd-steps") { Description = "constructed: inner steps T.", DefaultValueFactory = _ => 1 };
+        var alpha = new Option<double>("--step-size") { Description = "constructed: step size α.", DefaultValueFactory = _ => 0.5 };
+        var dim = new Option<int>("--dim") { Description = "Dimension d.", DefaultValueFactory = _ => 5 };
+        var comps = new Option<int>("--components") { Description = "Components K.", DefaultValueFactory = _ => 2 };
+        var sigma = new Option<double>("--sigma") { Description = "Noise level σ.", DefaultValueFactory = _ => 0.5 };
+        var mixing = new Option<string?>("--mixing") { Description = "Mixing weights π (default uniform)." };
+        var mode = new Option<string>("--mode") { Description = "per-sample or per-prompt.", DefaultValueFactory = _ => "per-sample" };
+        var n = new Option<int>("--prompt-length") { Description = "Examples n per prompt.", DefaultValueFactory = _ => 20 };
+        var betaSeed = new Option<int>("--beta-seed") { Description = "Seed of the fixed β (Gaussian, normalised; seed 000 §5).", DefaultValueFactory = _ => 1 };
+        var steps = new Option<int?>("--steps") { Description = "Training steps (with --resume: extend the run to this many)." };
+        var batch = new Option<int>("--batch") { Description = "Prompts per step.", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate (constant).", DefaultValueFactory = _ => 1e-3 };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam or adamw.", DefaultValueFactory = _ => "adam" };
+        var decay = new Option<double>("--weight-decay") { Description = "AdamW's decoupled weight decay (adamw only).", DefaultValueFactory = _ => 0.01 };
+        var pool = new Option<int>("--pool") { Description = "Train on a fixed pool of B prompts (0 = fresh prompts every step).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initialisation and the batches.", DefaultValueFactory = _ => 1 };
+        var every = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
+        var output = new Option<string?>("--out") { Description = "Run folder (must not hold a run)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint." };
+        var cmd = new Command("train", "Train a transformer on MoR prompts (gpt2 or the constructed architecture), with checkpoints and exact resume.")
+        { family, size, layers, width, heads, init, initScale, precision, emIt, gd, alpha, dim, comps, sigma, mixing, mode, n, betaSeed, steps, batch, lr, optimizer, decay, pool, seed, every, output, resume };
+        cmd.SetAction(r => MorIclCli.Guard(ctx, "train", () =>
+        {
+            string folder;
+            RunFile run;
+            Checkpoint? checkpoint = null;
+            if (r.GetValue(resume) is { } from)
+            {
+                if (r.GetValue(output) is not null) throw new SpecificationException("--resume continues a run in its own folder; do not give --out");
+                folder = from;
+                run = RunFile.Read(folder);
+                checkpoint = Checkpoint.Read(Path.Combine(folder, Trainer.CheckpointFile));
+                if (r.GetValue(steps) is int more)
+                {
+                    if (more < checkpoint.Step) throw new SpecificationException($"--steps {more} is fewer than the {checkpoint.Step} steps already done");
+                    run = run with { Options = run.Options with { Steps = more } };
+                }
+            }
+            else
+            {
+                folder = r.GetValue(output) ?? throw new SpecificationException("give --out run/ for a new run, or --resume run/ to continue one");
+                if (File.Exists(Path.Combine(folder, RunFile.FileName)) || File.Exists(Path.Combine(folder, Trainer.CheckpointFile)))
+                    throw new SpecificationException($"{folder} already holds a run; use --resume {folder} to continue it, or another --out");
+                string fam = r.GetValue(family) ?? throw new SpecificationException("--family is required: gpt2 or constructed");
+                if (!ModelRequest.Families.Contains(fam)) throw new SpecificationException($"--family: unknown model family '{fam}'; the families are {string.Join(", ", ModelRequest.Families)}");
+                string opt = r.GetValue(optimizer)!;
+                if (opt != "adam" && opt != "adamw") throw new SpecificationException($"--optimizer: '{opt}' is not an optimiser; use adam or adamw");
+                var prec = r.GetValue(precision) switch { "float" => Precision.Float, "double" => Precision.Double, var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use float or double") };
+                if (fam == "constructed" && r.GetResult(precision) is null) prec = Precision.Double;
+                int k = r.GetValue(comps);
+                var task = new TrainingTask(r.GetValue(dim), k, r.GetValue(sigma), OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing"), OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(n), r.GetValue(betaSeed));
+                var options = new TrainingOptions(r.GetValue(steps) ?? 1000, r.GetValue(batch), r.GetValue(lr), opt == "adamw" ? r.GetValue(decay) : 0, r.GetValue(pool), r.GetValue(seed), r.GetValue(every));
+                bool custom = r.GetResult(layers) is not null || r.GetResult(width) is not null || r.GetResult(heads) is not null;
+                var request = new ModelRequest(fam, custom ? null : r.GetValue(size) ?? "tiny", r.GetValue(layers), r.GetValue(width), r.GetValue(heads), r.GetValue(init)!,
+                    r.GetValue(initScale) ?? (fam == "gpt2" ? 0.02 : 0.1), prec, r.GetValue(emIt), r.GetValue(gd), r.GetValue(alpha), r.GetValue(seed));
+                run = new RunFile(task, options, request);
+            }
+            run.Task.Validate(); run.Options.Validate();
+            var model = run.Model.Create(run.Task);
+            var trainer = new Trainer(model, run.Task, run.Options);
+            if (checkpoint is not null) trainer.Restore(checkpoint, Path.Combine(folder, Trainer.CheckpointFile));
+            else
+            {
+                Directory.CreateDirectory(folder);
+                AtomicFile.WriteAllText(Path.Combine(folder, RunFile.FileName), ParametersJson.Serialize(run.ToJson()));
+            }
+            if (checkpoint is not null && checkpoint.Step >= run.Options.Steps)
+            {
+                ctx.Out.WriteLine($"{folder}: already trained for {checkpoint.Step} steps (give --steps to extend)");
+                return ExitCodes.Ok;
+            }
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(p =>
+                    {
+                        var task = p.AddTask("training", maxValue: run.Options.Steps);
+                        task.Value = trainer.Step;
+                        trainer.Run(folder, new SynchronousProgress<TrainingProgress>(s =>
+                        {
+                            task.Value = s.Step;
+                            task.Description = $"step {s.Step}/{s.TotalSteps}  loss {s.Loss:G4}  {s.StepsPerSecond:F1} steps/s";
+                        }), cancel: cancel.Token);
+                    });
+            }
+            finally { Console.CancelKeyPress -= onCancel; }
+            var losses = trainer.Losses;
+            double last = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
+            ctx.Out.WriteLine($"{(cancel.IsCancellationRequested ? "interrupted" : "trained")} {model.Descriptor.Family} ({model.Parameters.Length} parameters) for {trainer.Step} steps; " +
+                              $"loss {losses[0]:G4} → {last:G4} (mean of the last 20); checkpoint and loss.csv in {folder}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}
