@@ -215,13 +215,13 @@ internal static class ConstructedPass
             bool zero = TensorPrimitives.MaxMagnitude(dyi) == 0;
             for (int j = 0; j < N; j++)
             {
-                dw[i * N + j] = zero ? 0 : TensorPrimitives.Dot(dyi, new ReadOnlySpan<double>(v, j * D, D));
+                // Where a_ij = 0 the score gradient is 0 whatever dA_ij is (ReLU: s_ij ≤ 0; softmax: ds_ij = a_ij(…),
+                // and a_ij·dA_ij adds nothing to the row's Σ a dA), so dA_ij is only computed where a_ij ≠ 0.
                 double aij = w[i * N + j];
-                if (aij != 0 && !zero)
-                {
-                    var dvj = new Span<double>(dv, j * D, D);
-                    TensorPrimitives.MultiplyAdd(dyi, aij, dvj, dvj);
-                }
+                if (aij == 0 || zero) { dw[i * N + j] = 0; continue; }
+                dw[i * N + j] = TensorPrimitives.Dot(dyi, new ReadOnlySpan<double>(v, j * D, D));
+                var dvj = new Span<double>(dv, j * D, D);
+                TensorPrimitives.MultiplyAdd(dyi, aij, dvj, dvj);
             }
         }
         // dS from dA: ReLU: (s > 0)/N; softmax: a_ij (dA_ij − Σ_j' a_ij' dA_ij').
