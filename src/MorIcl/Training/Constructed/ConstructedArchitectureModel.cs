@@ -29,8 +29,11 @@ public enum ConstructedInitialisation
 /// Every weight is dense and trainable: per head Q, K (head_dim × D) and V (D × D), per MLP W1
 /// (hidden × D), b1, W2 (D × hidden), b2. V is dense rather than restricted to the rows the
 /// construction's V writes: a restricted V would hard-wire the construction's residual layout (which
-/// rows each head may write), so a trained model could not find a different use of the stream; the
-/// dense V costs O(N·D²) per head, small next to the rest at these widths.
+/// rows each head may write), so a trained model could not find a different use of the stream. The
+/// price: V is most of the parameters (D² per head) and its projection, O(N·D²) per head, is the
+/// largest part of a pass (d = 2, K = 2, S = 2, T = 1: 108 468 parameters, ≈ 2.5 ms per prompt for
+/// forward + backward at n = 10 on one thread; d = 5, K = 2, S = 10, T = 3: 1.86 M parameters,
+/// ≈ 0.6 s per prompt at n = 100, unoptimised Debug build).
 /// </para>
 /// <para>
 /// Out of domain: the construction's exactness certificate (margins, softmax leakage, MLP ranges)
