@@ -10,12 +10,14 @@ namespace MorIcl.Tests.Gpt;
 /// <summary>
 /// The hand-written backward pass against central finite differences, in double, on small random
 /// models (init scale 0.5 so LayerNorm, softmax and GELU are far from linear).
-/// Criterion: |g − fd| ≤ 1e-6 · max(|g|, |fd|) for every parameter whose derivative is not negligible
-/// (max(|g|, |fd|) ≥ 1e-6 · ‖g‖∞), and |g − fd| ≤ 1e-12 · ‖g‖∞ ... 1e-9 absolute for the rest.
+/// Finite differences: fourth-order central stencil, h = 1e-4. Criterion: |g − fd| ≤ 1e-6 · max(|g|, |fd|)
+/// for every parameter whose derivative is not negligible (max(|g|, |fd|) ≥ 1e-6 · ‖g‖∞), and
+/// |g − fd| ≤ 1e-9 · max(‖g‖∞, 1) for the rest (e.g. the key biases, whose gradient is exactly 0:
+/// softmax is invariant to adding the same score to a row).
 /// </summary>
 public sealed class GptGradientCheckTests(ITestOutputHelper output)
 {
-    private const double Step = 1e-5;
+    private const double Step = 1e-4;
 
     internal static Prompt[] Batch(int d, int n, int count, int seed, double sigma = 0.1) =>
         PromptSampler.SampleBatch(Fixtures.Spec(d, 2, sigma, seed), n, count, seed);
@@ -28,10 +30,14 @@ public sealed class GptGradientCheckTests(ITestOutputHelper output)
         return s / batch.Length;
     }
 
+    /// <summary>Fourth-order central difference (f(−2h) − 8f(−h) + 8f(h) − f(2h)) / 12h: truncation O(h⁴), rounding ~ ε·f/h.</summary>
+    private static double FiniteDifference(Func<double, double> f, double x) =>
+        (f(x - 2 * Step) - 8 * f(x - Step) + 8 * f(x + Step) - f(x + 2 * Step)) / (12 * Step);
+
     [Theory]
     [InlineData(3, 2, 8, 2, 5, 3, 11)]
     [InlineData(2, 1, 6, 3, 4, 2, 12)]
-    [InlineData(4, 2, 8, 1, 7, 10, 13)]   // 10 prompts: two chunks, the second partial
+    [InlineData(4, 2, 8, 1, 7, 9, 13)]    // 9 prompts: two chunks, the second partial
     public void Gradient_matches_central_differences_for_every_parameter(int d, int layers, int width, int heads, int n, int batchSize, int seed)
     {
         var model = new GptModel(new GptConfig(d, layers, width, heads, initScale: 0.5), seed, Precision.Double);
@@ -49,19 +55,17 @@ public sealed class GptGradientCheckTests(ITestOutputHelper output)
             for (int i = offset; i < offset + length; i++)
             {
                 double saved = theta[i];
-                theta[i] = saved + Step; double up = Loss(model, batch);
-                theta[i] = saved - Step; double down = Loss(model, batch);
+                double fd = FiniteDifference(v => { theta[i] = v; return Loss(model, batch); }, saved);
                 theta[i] = saved;
-                double fd = (up - down) / (2 * Step);
                 double scale = Math.Max(Math.Abs(g[i]), Math.Abs(fd));
                 double err = Math.Abs(g[i] - fd);
                 if (scale >= 1e-6 * gMax)
                 {
                     double rel = err / scale;
                     worst = Math.Max(worst, rel);
-                    if (rel > 1e-6) failures++;
+                    if (rel > 1e-6) { failures++; output.WriteLine($"FAIL {name}[{i - offset}]: {g[i]:R} vs {fd:R}"); }
                 }
-                else if (err > 1e-9 * Math.Max(gMax, 1)) failures++;
+                else if (err > 1e-9 * Math.Max(gMax, 1)) { failures++; output.WriteLine($"FAIL {name}[{i - offset}]: {g[i]:R} vs {fd:R} (small)"); }
             }
             worstPerBlock.Add($"{name}: {worst:E2}");
         }
@@ -81,9 +85,7 @@ public sealed class GptGradientCheckTests(ITestOutputHelper output)
         for (int a = 0; a < d; a++)
         {
             var q = (double[])prompt.Query.Clone();
-            q[a] += Step; double up = model.Predict(new[] { (prompt.Examples, q) })[0];
-            q[a] -= 2 * Step; double down = model.Predict(new[] { (prompt.Examples, q) })[0];
-            double fd = (up - down) / (2 * Step);
+            double fd = FiniteDifference(v => { q[a] = v; return model.Predict(new[] { (prompt.Examples, q) })[0]; }, prompt.Query[a]);
             output.WriteLine($"∂ŷ/∂x_q[{a}] = {grad[a]:R}, finite difference {fd:R}");
             Assert.True(Math.Abs(grad[a] - fd) <= 1e-6 * Math.Max(Math.Abs(fd), 1e-3), $"coordinate {a}: {grad[a]} vs {fd}");
         }

@@ -45,7 +45,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
         if (b == 0) throw new SpecificationException("the batch is empty");
         lock (_gate)
         {
-            _weights.Load(theta);
+            _weights.Load(theta, maxDegreeOfParallelism);
             int chunks = (b + ChunkSize - 1) / ChunkSize;
             while (_chunkGradients.Count < chunks) _chunkGradients.Add(new T[_layout.Count]);
             var losses = new double[chunks];
@@ -74,14 +74,20 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
                 }
                 finally { Return(ws); }
             });
-            Array.Clear(gradient);
             double total = 0;
-            for (int ch = 0; ch < chunks; ch++)
+            for (int ch = 0; ch < chunks; ch++) total += losses[ch];
+            // Chunk gradients added in chunk order for every element; ranges of elements in parallel.
+            const int Range = 1 << 15;
+            Parallel.For(0, (gradient.Length + Range - 1) / Range, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, r =>
             {
-                total += losses[ch];
-                var g = _chunkGradients[ch];
-                for (int i = 0; i < gradient.Length; i++) gradient[i] += double.CreateTruncating(g[i]);
-            }
+                int lo = r * Range, hi = Math.Min(gradient.Length, lo + Range);
+                for (int i = lo; i < hi; i++) gradient[i] = double.CreateTruncating(_chunkGradients[0][i]);
+                for (int ch = 1; ch < chunks; ch++)
+                {
+                    var g = _chunkGradients[ch];
+                    for (int i = lo; i < hi; i++) gradient[i] += double.CreateTruncating(g[i]);
+                }
+            });
             return total / b;
         }
     }
@@ -93,7 +99,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
         if (b == 0) return result;
         lock (_gate)
         {
-            _weights.Load(theta);
+            _weights.Load(theta, maxDegreeOfParallelism);
             var input = prompts.ToArray();
             GptPass<T>.Validate(_config, input);
             int chunks = (b + ChunkSize - 1) / ChunkSize;

@@ -37,12 +37,12 @@ internal sealed class GptWeights<T> where T : unmanaged, IFloatingPointIeee754<T
         Layers = Enumerable.Range(0, config.Layers).Select(_ => new GptLayerWeights<T>(D, config.HiddenWidth)).ToArray();
     }
 
-    public void Load(double[] theta)
+    public void Load(double[] theta, int maxDegreeOfParallelism = -1)
     {
         int D = _config.Width, F = _config.HiddenWidth;
         var lo = _layout;
         Convert(theta, lo.ReadInW, ReadInW); Convert(theta, lo.ReadInB, ReadInB); Convert(theta, lo.QueryEmbedding, QueryEmbedding);
-        for (int l = 0; l < Layers.Length; l++)
+        Parallel.For(0, Layers.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, l =>
         {
             var o = lo.Layers[l]; var w = Layers[l];
             Convert(theta, o.Ln1Gamma, w.Ln1Gamma); Convert(theta, o.Ln1Beta, w.Ln1Beta);
@@ -61,7 +61,7 @@ internal sealed class GptWeights<T> where T : unmanaged, IFloatingPointIeee754<T
             Convert(theta, o.Ln2Gamma, w.Ln2Gamma); Convert(theta, o.Ln2Beta, w.Ln2Beta);
             ConvertWithTranspose(theta, o.W1, D, F, w.W1, w.W1T); Convert(theta, o.B1, w.B1);
             ConvertWithTranspose(theta, o.W2, F, D, w.W2, w.W2T); Convert(theta, o.B2, w.B2);
-        }
+        });
         Convert(theta, lo.LnFGamma, LnFGamma); Convert(theta, lo.LnFBeta, LnFBeta); Convert(theta, lo.ReadOutW, ReadOutW);
         ReadOutB = T.CreateTruncating(theta[lo.ReadOutB]);
     }

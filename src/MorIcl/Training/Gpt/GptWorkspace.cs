@@ -71,7 +71,8 @@ internal sealed class GptWorkspace<T> where T : unmanaged, IFloatingPointIeee754
         if (maxTokens > TokenCapacity)
         {
             TokenCapacity = maxTokens;
-            DScores = new T[maxTokens * maxTokens]; Transposed = new T[maxTokens * _c.HeadWidth];
+            // padded by a vector so the product kernel can read a whole vector past the last column
+            DScores = new T[maxTokens * maxTokens + 64]; Transposed = new T[maxTokens * _c.HeadWidth + 64];
         }
         if (XhatF.Length == 0)
         {
