@@ -11,6 +11,9 @@ namespace MorIcl.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
+    /// <summary>Whether the user gave the option (options with defaults have implicit results).</summary>
+    private static bool Given(ParseResult r, Option o) => r.GetResult(o) is { Implicit: false };
+
     public static Command Create(CliContext ctx)
     {
         var family = new Option<string?>("--family") { Description = "gpt2 (GPT-2-style encoder) or constructed (the construction's architecture)." };
@@ -70,11 +73,12 @@ internal static class TrainCommand
                 string opt = r.GetValue(optimizer)!;
                 if (opt != "adam" && opt != "adamw") throw new SpecificationException($"--optimizer: '{opt}' is not an optimiser; use adam or adamw");
                 var prec = r.GetValue(precision) switch { "float" => Precision.Float, "double" => Precision.Double, var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use float or double") };
-                if (fam == "constructed" && r.GetResult(precision) is null) prec = Precision.Double;
+                if (fam == "constructed" && !Given(r, precision)) prec = Precision.Double;
                 int k = r.GetValue(comps);
                 var task = new TrainingTask(r.GetValue(dim), k, r.GetValue(sigma), OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing"), OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(n), r.GetValue(betaSeed));
                 var options = new TrainingOptions(r.GetValue(steps) ?? 1000, r.GetValue(batch), r.GetValue(lr), opt == "adamw" ? r.GetValue(decay) : 0, r.GetValue(pool), r.GetValue(seed), r.GetValue(every));
-                bool custom = r.GetResult(layers) is not null || r.GetResult(width) is not null || r.GetResult(heads) is not null;
+                bool custom = Given(r, layers) || Given(r, width) || Given(r, heads);
+                if (custom && r.GetValue(size) is not null) throw new SpecificationException("give either --size or --layers/--width/--heads, not both");
                 var request = new ModelRequest(fam, custom ? null : r.GetValue(size) ?? "tiny", r.GetValue(layers), r.GetValue(width), r.GetValue(heads), r.GetValue(init)!,
                     r.GetValue(initScale) ?? (fam == "gpt2" ? 0.02 : 0.1), prec, r.GetValue(emIt), r.GetValue(gd), r.GetValue(alpha), r.GetValue(seed));
                 run = new RunFile(task, options, request);
