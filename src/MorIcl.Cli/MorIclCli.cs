@@ -56,6 +56,7 @@ public static class MorIclCli
             Seed003Command.Create(ctx),
             TrainCommand.Create(ctx),
             CompareCommand.Create(ctx),
+            Seed000Command.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -41,7 +41,8 @@ internal static class CompareCommand
             }).ToArray();
             var task = loaded[0].Run.Task;
             foreach (var l in loaded.Skip(1))
-                if (l.Run.Task with { PromptLength = task.PromptLength } != task with { PromptLength = task.PromptLength } || !l.Run.Task.Mixing.SequenceEqual(task.Mixing))
+                if (l.Run.Task.D != task.D || l.Run.Task.K != task.K || l.Run.Task.Sigma != task.Sigma || l.Run.Task.Mode != task.Mode
+                    || l.Run.Task.BetaSeed != task.BetaSeed || !l.Run.Task.Mixing.SequenceEqual(task.Mixing))
                     throw new SpecificationException($"{l.Folder} was trained on another distribution than {loaded[0].Folder} (compare runs of the same d, K, σ, π, β)");
             var truth = task.Spec();
             Construction.Model.TransformerModel? cons = null;

@@ -19,7 +19,7 @@ public static class Seed000Figures
     public sealed record Scale(int Steps, int EvaluationPrompts, int[] Ns, double[] Sigmas, int[] Ks, int[] Pools, int[] Widths, int[] Dims, int Dim, int N)
     {
         /// <summary>The reduced scale documented in README (≈ 30 min on two cores).</summary>
-        public static Scale Reduced => new(400, 400, new[] { 10, 20, 40 }, new[] { 0.2, 1.0 }, new[] { 2, 3 }, new[] { 64, 256, 1024, 4096 }, new[] { 16, 32, 64 }, new[] { 2, 5, 10 }, 5, 20);
+        public static Scale Reduced => new(1500, 400, new[] { 10, 20, 40 }, new[] { 0.2, 1.0 }, new[] { 2, 3 }, new[] { 64, 256, 1024, 4096 }, new[] { 16, 32, 64 }, new[] { 2, 5, 10 }, 5, 20);
         /// <summary>A minimal scale for tests (seconds).</summary>
         public static Scale Smoke => new(5, 20, new[] { 10 }, new[] { 0.5 }, new[] { 2 }, new[] { 16 }, new[] { 16 }, new[] { 2 }, 2, 10);
     }
