@@ -11,6 +11,8 @@ namespace MorIcl.Cli.Commands;
 /// <c>mor-icl compare --trained run/ [--trained run2/ …] [--constructed model.json] --out dir</c>:
 /// SPEC §5's comparison of trained models with the constructed transformer, gradient EM, exact EM from
 /// random initialisations, OLS and the oracle, on fresh prompts from the runs' training distribution.
+/// Every algorithm is profiled once per prompt length; SPD, ILWD and sensitivity are then reported for
+/// every pair (compare.json), the table shows them against the first trained model and an SPD matrix.
 /// </summary>
 internal static class CompareCommand
 {
@@ -73,6 +75,7 @@ internal static class CompareCommand
             var pairs = new JsonArray();
             var primary = algorithms[0];
             var spdCurves = algorithms.Skip(1).ToDictionary(a => a.Name, _ => new double[ns.Length]);
+            var spdMatrix = new double[algorithms.Count, algorithms.Count];
             ctx.Console.Progress().AutoClear(true).Start(p =>
             {
                 var bar = p.AddTask("comparing", maxValue: ns.Length);
@@ -81,13 +84,15 @@ internal static class CompareCommand
                     var set = ComparisonMeasures.Draw(truth, ns[j], count, 4, Math.Max(2 * task.D, 8), s + j);
                     var o = ComparisonMeasures.QueryPredictions(oracle, set);
                     foreach (var a in algorithms) excess[a.Name][j] = ComparisonMeasures.ExcessMse(ComparisonMeasures.QueryPredictions(a, set), o, set);
-                    foreach (var b in algorithms.Skip(1))
-                    {
-                        double spd = ComparisonMeasures.Spd(primary, b, set), ilwd = ComparisonMeasures.Ilwd(primary, b, set);
-                        var (cos, l2) = ComparisonMeasures.Sensitivity(primary, b, set);
-                        spdCurves[b.Name][j] = spd;
-                        pairs.Add(new JsonObject { ["n"] = ns[j], ["a"] = primary.Name, ["b"] = b.Name, ["spd"] = spd, ["ilwd"] = ilwd, ["sensitivityCosine"] = cos, ["sensitivityL2"] = l2 });
-                    }
+                    var profiles = algorithms.Select(a => ComparisonMeasures.ProfileOf(a, set)).ToArray();
+                    for (int u = 0; u < algorithms.Count; u++)
+                        for (int v = u + 1; v < algorithms.Count; v++)
+                        {
+                            var (spd, ilwd, cos, l2) = ComparisonMeasures.Compare(profiles[u], profiles[v]);
+                            if (u == 0) spdCurves[algorithms[v].Name][j] = spd;
+                            if (j == ns.Length - 1) spdMatrix[u, v] = spdMatrix[v, u] = spd;
+                            pairs.Add(new JsonObject { ["n"] = ns[j], ["a"] = algorithms[u].Name, ["b"] = algorithms[v].Name, ["spd"] = spd, ["ilwd"] = ilwd, ["sensitivityCosine"] = cos, ["sensitivityL2"] = l2 });
+                        }
                     bar.Increment(1);
                 }
             });
@@ -111,13 +116,19 @@ internal static class CompareCommand
             {
                 var row = new List<string> { Markup.Escape(a.Name) };
                 row.AddRange(excess[a.Name].Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)));
-                var pr = pairs.LastOrDefault(x => (string)x!["b"]! == a.Name);
+                var pr = pairs.LastOrDefault(x => (string)x!["a"]! == primary.Name && (string)x!["b"]! == a.Name);
                 row.Add(pr is null ? "—" : ((double)pr["spd"]!).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
                 row.Add(pr is null ? "—" : ((double)pr["ilwd"]!).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
                 row.Add(pr is null ? "—" : $"{(double)pr["sensitivityCosine"]!:F3} / {(double)pr["sensitivityL2"]!:G3}");
                 table.AddRow(row.ToArray());
             }
             ctx.Console.Write(table);
+            var matrix = new Table().AddColumn($"SPD, n = {ns[^1]}");
+            foreach (var a in algorithms) matrix.AddColumn(Markup.Escape(a.Name));
+            for (int u = 0; u < algorithms.Count; u++)
+                matrix.AddRow(new[] { Markup.Escape(algorithms[u].Name) }.Concat(Enumerable.Range(0, algorithms.Count)
+                    .Select(v => u == v ? "—" : spdMatrix[u, v].ToString("G3", System.Globalization.CultureInfo.InvariantCulture))).ToArray());
+            ctx.Console.Write(matrix);
             ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations: excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
 
             var x = ns.Select(v => (double)v).ToArray();

@@ -66,6 +66,46 @@ public static class ComparisonMeasures
             return wa.Zip(wb, (u, v) => (u - v) * (u - v)).Sum();
         }).Average();
 
+    /// <summary>
+    /// Everything the pairwise measures need from one algorithm on one evaluation set, computed once:
+    /// predictions on each prompt's fresh queries, implicit weights ŵ_A per prompt, and ∂ŷ/∂x_query per
+    /// prompt. Pairwise SPD, ILWD and sensitivity between any two algorithms then cost nothing more.
+    /// </summary>
+    public sealed record Profile(string Name, double[][] QueryPredictions, double[][] ImplicitWeights, double[][] Gradients);
+
+    public static Profile ProfileOf(IPromptPredictor a, EvaluationSet set)
+    {
+        var preds = new double[set.Prompts.Length][];
+        var weights = new double[set.Prompts.Length][];
+        var grads = new double[set.Prompts.Length][];
+        System.Threading.Tasks.Parallel.For(0, set.Prompts.Length, i =>
+        {
+            var p = set.Prompts[i];
+            preds[i] = set.Queries[i].Select(q => a.Predict(p.Examples, q)).ToArray();
+            weights[i] = ImplicitWeights(a, p.Examples, set.Probes[i]);
+            grads[i] = QueryGradient(a, p.Examples, p.Query);
+        });
+        return new Profile(a.Name, preds, weights, grads);
+    }
+
+    /// <summary>SPD, ILWD and sensitivity (cosine, L2) between two profiled algorithms (same definitions as the direct methods).</summary>
+    public static (double Spd, double Ilwd, double Cosine, double L2) Compare(Profile a, Profile b)
+    {
+        int m = a.QueryPredictions.Length, d = a.ImplicitWeights[0].Length;
+        double spd = 0, ilwd = 0, cos = 0, l2 = 0;
+        for (int i = 0; i < m; i++)
+        {
+            spd += a.QueryPredictions[i].Zip(b.QueryPredictions[i], (u, v) => (u - v) * (u - v)).Average();
+            ilwd += a.ImplicitWeights[i].Zip(b.ImplicitWeights[i], (u, v) => (u - v) * (u - v)).Sum();
+            var ga = a.Gradients[i]; var gb = b.Gradients[i];
+            double dot = 0, na = 0, nb = 0, dist = 0;
+            for (int j = 0; j < ga.Length; j++) { dot += ga[j] * gb[j]; na += ga[j] * ga[j]; nb += gb[j] * gb[j]; dist += (ga[j] - gb[j]) * (ga[j] - gb[j]); }
+            cos += na > 0 && nb > 0 ? dot / Math.Sqrt(na * nb) : 0;
+            l2 += Math.Sqrt(dist);
+        }
+        return (spd / m / d, ilwd / m, cos / m, l2 / m);
+    }
+
     /// <summary>∂ŷ/∂x_query by central differences.</summary>
     public static double[] QueryGradient(IPromptPredictor a, RegressionData examples, double[] query, double h = 1e-4)
     {

@@ -52,6 +52,18 @@ public class ComparisonMeasuresTests
     }
 
     [Fact]
+    public void ProfilesGiveTheSameMeasuresAsTheDirectMethods()
+    {
+        IPromptPredictor ols = new OlsPredictor(), oracle = new OraclePromptPredictor(Truth);
+        var c = ComparisonMeasures.Compare(ComparisonMeasures.ProfileOf(ols, Set), ComparisonMeasures.ProfileOf(oracle, Set));
+        Assert.Equal(ComparisonMeasures.Spd(ols, oracle, Set), c.Spd, 12);
+        Assert.Equal(ComparisonMeasures.Ilwd(ols, oracle, Set), c.Ilwd, 12);
+        var s = ComparisonMeasures.Sensitivity(ols, oracle, Set);
+        Assert.Equal(s.Cosine, c.Cosine, 12);
+        Assert.Equal(s.L2, c.L2, 12);
+    }
+
+    [Fact]
     public void OracleHasZeroExcessMseAndOlsPositive()
     {
         var oracle = ComparisonMeasures.QueryPredictions(new OraclePromptPredictor(Truth), Set);
