@@ -15,7 +15,7 @@ internal static class VerifyCommand
         var output = new Option<string?>("--out") { Description = "Folder for report.md, report.json and the plots." };
         var seed = new Option<int>("--seed") { Description = "Root seed of every Monte-Carlo draw.", DefaultValueFactory = _ => 1 };
         var readme = new Option<string?>("--update-readme") { Description = "Write the table of checks into this README (between the verify markers)." };
-        var cmd = new Command("verify", "Check seed 000's statements numerically on the constructed transformer (seed 000 Lemma 3.1 … Theorem 4.1).") { check, full, output, seed, readme };
+        var cmd = new Command("verify", "Check the seeds' statements numerically: seed 000 on the constructed transformer (Lemma 3.1 … Theorem 4.1), seed 003 (Theorems 1, 2, Proposition 1), seed 001 (LSA global optimum).") { check, full, output, seed, readme };
         cmd.SetAction(r => MorIclCli.Guard(ctx, "verify", () =>
         {
             var checks = r.GetValue(check) is { } name
