@@ -63,63 +63,19 @@ public partial class ConstructedForwardBenchmarks
 
     // ------------------------------------------------------------------ peak
 
-    /// <summary>Iterations of the peak loop; each does 12 independent Vector512 FMAs.</summary>
-    public const int PeakIterations = 60_000_000;
-    public const int PeakChains = 12;
+    [Benchmark] public double PeakFmaDouble1Core() => FmaPeak.Double();
+    [Benchmark] public float PeakFmaFloat1Core() => FmaPeak.Float();
 
-    [Benchmark] public double PeakFmaDouble1Core() => PeakDouble();
-    [Benchmark] public float PeakFmaFloat1Core() => PeakFloat();
+    [Benchmark] public double PeakFmaDoubleAllCores() => FmaPeak.OnAllCores(FmaPeak.Double);
+    [Benchmark] public double PeakFmaFloatAllCores() => FmaPeak.OnAllCores(() => FmaPeak.Float());
 
-    [Benchmark] public double PeakFmaDoubleAllCores() => OnAllCores(PeakDouble);
-    [Benchmark] public double PeakFmaFloatAllCores() => OnAllCores(() => PeakFloat());
-
-    /// <summary>Runs the loop once on each core, on dedicated threads started together.</summary>
-    private static double OnAllCores(Func<double> loop)
-    {
-        var results = new double[Environment.ProcessorCount];
-        var threads = Enumerable.Range(0, results.Length).Select(t => new Thread(() => results[t] = loop())).ToArray();
-        foreach (var t in threads) t.Start();
-        foreach (var t in threads) t.Join();
-        return results.Sum();
-    }
-
-    /// <summary>FLOPs of one peak invocation on one core: iterations × chains × lanes × 2.</summary>
-    public static double PeakFlops(bool single) => (double)PeakIterations * PeakChains * (single ? Vector512<float>.Count : Vector512<double>.Count) * 2;
-
-    private static double PeakDouble()
-    {
-        var m = Vector512.Create(0.999999); var c = Vector512.Create(1e-6);
-        Vector512<double> a0 = Vector512.Create(1.0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-        for (int i = 0; i < PeakIterations; i++)
-        {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c); a2 = Vector512.FusedMultiplyAdd(a2, m, c);
-            a3 = Vector512.FusedMultiplyAdd(a3, m, c); a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
-            a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c); a8 = Vector512.FusedMultiplyAdd(a8, m, c);
-            a9 = Vector512.FusedMultiplyAdd(a9, m, c); a10 = Vector512.FusedMultiplyAdd(a10, m, c); a11 = Vector512.FusedMultiplyAdd(a11, m, c);
-        }
-        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)));
-    }
-
-    private static float PeakFloat()
-    {
-        var m = Vector512.Create(0.999999f); var c = Vector512.Create(1e-6f);
-        Vector512<float> a0 = Vector512.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-        for (int i = 0; i < PeakIterations; i++)
-        {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c); a2 = Vector512.FusedMultiplyAdd(a2, m, c);
-            a3 = Vector512.FusedMultiplyAdd(a3, m, c); a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
-            a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c); a8 = Vector512.FusedMultiplyAdd(a8, m, c);
-            a9 = Vector512.FusedMultiplyAdd(a9, m, c); a10 = Vector512.FusedMultiplyAdd(a10, m, c); a11 = Vector512.FusedMultiplyAdd(a11, m, c);
-        }
-        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)));
-    }
 
     // ------------------------------------------------------------------ FLOPs per operation, for the columns
 
     /// <summary>
     /// (FLOPs per operation, the peak benchmark it compares with, whether it is a forward pass) for a
     /// case, or null. Forward passes: <see cref="FlopCount.Forward"/> total; attention kernels: its
-    /// attention products; peak loops: <see cref="PeakFlops"/> per core used.
+    /// attention products; peak loops: <see cref="FmaPeak.Flops"/> per core used.
     /// </summary>
     public static (double Flops, string Peak, bool Forward)? Work(string method, int? n)
     {
@@ -131,10 +87,10 @@ public partial class ConstructedForwardBenchmarks
             nameof(ScalarDouble) => (FlopCount.Forward(Model, n!.Value).Total, nameof(PeakFmaDouble1Core), true),
             "AttentionProductsDouble1Core" => (FlopCount.Forward(Model, n!.Value).AttentionProducts, nameof(PeakFmaDouble1Core), false),
             "AttentionProductsFloat1Core" => (FlopCount.Forward(Model, n!.Value).AttentionProducts, nameof(PeakFmaFloat1Core), false),
-            nameof(PeakFmaDouble1Core) => (PeakFlops(false), nameof(PeakFmaDouble1Core), false),
-            nameof(PeakFmaFloat1Core) => (PeakFlops(true), nameof(PeakFmaFloat1Core), false),
-            nameof(PeakFmaDoubleAllCores) => (cores * PeakFlops(false), nameof(PeakFmaDoubleAllCores), false),
-            nameof(PeakFmaFloatAllCores) => (cores * PeakFlops(true), nameof(PeakFmaFloatAllCores), false),
+            nameof(PeakFmaDouble1Core) => (FmaPeak.Flops(false), nameof(PeakFmaDouble1Core), false),
+            nameof(PeakFmaFloat1Core) => (FmaPeak.Flops(true), nameof(PeakFmaFloat1Core), false),
+            nameof(PeakFmaDoubleAllCores) => (cores * FmaPeak.Flops(false), nameof(PeakFmaDoubleAllCores), false),
+            nameof(PeakFmaFloatAllCores) => (cores * FmaPeak.Flops(true), nameof(PeakFmaFloatAllCores), false),
             _ => null,
         };
     }

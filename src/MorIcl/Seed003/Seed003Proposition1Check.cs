@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using MorIcl.Verification;
 
 namespace MorIcl.Seed003;
@@ -53,18 +52,6 @@ public sealed class Seed003Proposition1Check : ProofCheck
             $"{baseSetting} (H varied), {seeds} initialisations; Adam lr 0.02 on the population loss, {steps} steps; seed {options.Seed}");
     }
 
-    private static double MinRatio(SoftmaxAttentionModel model, PopulationLoss loss)
-    {
-        var t = model.Task;
-        var s = model.AttentionWeights();
-        double worst = double.PositiveInfinity;
-        for (int k = 0; k < t.K; k++)
-        {
-            var c = Matrix<double>.Build.Dense(t.N, model.H, (i, h) => s[(h * t.K + k) * t.N + i]);
-            var b = loss.ZBar * c;
-            var ev = b.TransposeAndMultiply(b).Evd(Symmetricity.Symmetric).EigenValues.Real();
-            worst = Math.Min(worst, Math.Max(ev.Minimum(), 0) / ev.Maximum());
-        }
-        return worst;
-    }
+    private static double MinRatio(SoftmaxAttentionModel model, PopulationLoss loss) =>
+        TheoremOneConstants.Spectra(model, loss).Min(e => Math.Max(e.Min, 0) / e.Max);
 }

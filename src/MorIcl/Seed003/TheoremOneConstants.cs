@@ -21,21 +21,24 @@ public sealed record TheoremOneConstants(
 {
     public double Smoothness => Math.Max(Smoothness17, Smoothness61);
 
-    /// <summary>ζ₀ of eq. (14) at the model's current parameters.</summary>
-    public static double Zeta(SoftmaxAttentionModel model, PopulationLoss loss)
+    /// <summary>Per k, the smallest and largest eigenvalue of B_k B_kᵀ with B_k = Z̄ C_k (eq. (13)) at the model's current parameters.</summary>
+    public static (double Min, double Max)[] Spectra(SoftmaxAttentionModel model, PopulationLoss loss)
     {
         var t = model.Task;
         var s = model.AttentionWeights();
-        double zeta = double.PositiveInfinity;
+        var result = new (double, double)[t.K];
         for (int k = 0; k < t.K; k++)
         {
             var c = Matrix<double>.Build.Dense(t.N, model.H, (i, h) => s[(h * t.K + k) * t.N + i]);
             var b = loss.ZBar * c;
-            var bbt = b.TransposeAndMultiply(b);
-            zeta = Math.Min(zeta, bbt.Evd(Symmetricity.Symmetric).EigenValues.Real().Minimum());
+            var ev = b.TransposeAndMultiply(b).Evd(Symmetricity.Symmetric).EigenValues.Real();
+            result[k] = (ev.Minimum(), ev.Maximum());
         }
-        return Math.Max(zeta, 0);
+        return result;
     }
+
+    /// <summary>ζ₀ of eq. (14) at the model's current parameters.</summary>
+    public static double Zeta(SoftmaxAttentionModel model, PopulationLoss loss) => Math.Max(Spectra(model, loss).Min(e => e.Min), 0);
 
     public static TheoremOneConstants At(SoftmaxAttentionModel model, PopulationLoss loss)
     {
