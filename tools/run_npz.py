@@ -4,8 +4,8 @@
     python3 tools/run_npz.py model.npz prompt.csv      # last CSV row is the query
 
 A second, independent implementation of SPEC §3's forward pass: tokens are columns h_i; an
-attention layer adds (1/N) Σ_j ReLU(<Q h_i, K h_j>) V h_j (ReLU heads) or Σ_j softmax_j(...) V h_j
-(softmax heads) for every head, an MLP layer adds W2 ReLU(W1 h + b1) + b2. Prints ŷ and β̂.
+attention layer adds (1/N) Σ_j ReLU(<Q h_i, K h_j>) V h_j (ReLU heads), (1/N) Σ_j <Q h_i, K h_j> V h_j
+(linear heads) or Σ_j softmax_j(...) V h_j (softmax heads) for every head, an MLP layer adds W2 ReLU(W1 h + b1) + b2. Prints ŷ and β̂.
 """
 import sys
 import numpy as np
@@ -47,11 +47,16 @@ def forward(z, H):
             while f"{p}.head{h}.Q" in z:
                 Q, K, V = (z[f"{p}.head{h}.{m}"] for m in "QKV")
                 S = (H @ Q.T) @ (H @ K.T).T              # S[i, j] = <Q h_i, K h_j>
-                if z[f"{p}.head{h}.activation"][0] == "relu":
+                act = z[f"{p}.head{h}.activation"][0]
+                if act == "relu":
                     W = np.maximum(S, 0) / N
-                else:
+                elif act == "linear":
+                    W = S / N
+                elif act == "softmax":
                     S = S - S.max(axis=1, keepdims=True)
                     W = np.exp(S); W /= W.sum(axis=1, keepdims=True)
+                else:
+                    raise ValueError(f"{p}.head{h}: unknown activation {act!r}")
                 delta += W @ (H @ V.T)
                 h += 1
         else:

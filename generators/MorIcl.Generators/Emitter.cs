@@ -109,7 +109,7 @@ namespace MorIcl.Generators
                     {
                         var head = a.Heads[h];
                         string hp = $"{prefix}_Head{h}";
-                        sb.Append(m).AppendLine($"// Head {h} ({head.Name}, {(head.Activation == Activation.Relu ? "ReLU" : "softmax")}): {head.Description}");
+                        sb.Append(m).AppendLine($"// Head {h} ({head.Name}, {ActivationNames.Display(head.Activation)}): {head.Description}");
                         sb.Append(m).AppendLine($"// Query: {head.HeadDimension} dimensions × D = {model.Dimension}; dimensions 0–{head.PositionalDims - 1} are positional (summed first).");
                         EmitMatrix(sb, m, hp + "_Query", head.Query, i => $"dim{i}", rows);
                         EmitMatrix(sb, m, hp + "_Key", head.Key, i => $"dim{i}", rows);

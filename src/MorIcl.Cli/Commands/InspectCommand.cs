@@ -92,7 +92,7 @@ internal static class InspectCommand
             var layer = model.Layers[l];
             var p = layer.Provenance;
             string heads = layer is AttentionLayer a ? a.Heads.Length.ToString(CultureInfo.InvariantCulture) : "-";
-            string act = layer is AttentionLayer at ? string.Join("/", at.Heads.Select(h => h.Activation == Activation.Relu ? "relu" : "softmax").Distinct()) : "mlp";
+            string act = layer is AttentionLayer at ? string.Join("/", at.Heads.Select(h => ActivationNames.Key(h.Activation)).Distinct()) : "mlp";
             layers.AddRow($"{l}", Markup.Escape(p.Operator), p.EmIteration == 0 ? "-" : $"{p.EmIteration}", p.InnerStep == 0 ? "-" : $"{p.InnerStep}",
                 heads, act, $"{NonZeros(layer)}", Markup.Escape(DeclaredMargin(layer)), Markup.Escape(p.Description));
         }
@@ -111,7 +111,7 @@ internal static class InspectCommand
             for (int h = 0; h < a.Heads.Length; h++)
             {
                 var head = a.Heads[h];
-                ctx.Out.WriteLine($"head {h} ({head.Name}, {(head.Activation == Activation.Relu ? "ReLU" : "softmax")}): {head.Description}");
+                ctx.Out.WriteLine($"head {h} ({head.Name}, {ActivationNames.Display(head.Activation)}): {head.Description}");
                 WriteMatrix(ctx, $"Q ({head.HeadDimension}×{model.Dimension}; dims 0–{head.PositionalDims - 1} positional)", head.Query, i => $"dim{i}", c => rows[c]);
                 WriteMatrix(ctx, "K", head.Key, i => $"dim{i}", c => rows[c]);
                 WriteMatrix(ctx, "V (row ← column)", head.Value, i => rows[i], c => rows[c]);

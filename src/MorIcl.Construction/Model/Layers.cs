@@ -8,6 +8,38 @@ namespace MorIcl.Construction.Model
         Relu,
         /// <summary>h_i += Σ_j softmax_j(⟨Q h_i, K h_j⟩) V h_j (computed with the maximum subtracted).</summary>
         Softmax,
+        /// <summary>
+        /// h_i += (1/N) Σ_j ⟨Q h_i, K h_j⟩ V h_j over all N tokens: linear self-attention (von Oswald et al.
+        /// 2023; Zhang, Frei &amp; Bartlett 2023), the 1/N as for ReLU heads. It has no exactness domain
+        /// other than finiteness, so a linear head must admit every (query role, key role) pair
+        /// (<see cref="Admission.AdmitsAll"/>): its certificate margin is +∞ and its leakage 0.
+        /// </summary>
+        Linear,
+    }
+
+    /// <summary>Names of activations as written in model files, inspect output and generated code comments.</summary>
+    public static class ActivationNames
+    {
+        /// <summary>"relu", "softmax" or "linear" (the model-file spelling).</summary>
+        public static string Key(Activation a) => a switch
+        {
+            Activation.Relu => "relu",
+            Activation.Softmax => "softmax",
+            Activation.Linear => "linear",
+            _ => throw new ArgumentOutOfRangeException(nameof(a), a, "unknown activation"),
+        };
+
+        /// <summary>"ReLU", "softmax" or "linear" (for prose).</summary>
+        public static string Display(Activation a) => a == Activation.Relu ? "ReLU" : Key(a);
+
+        /// <summary>The activation spelt <paramref name="key"/> ("relu", "softmax", "linear"), or null.</summary>
+        public static Activation? Parse(string key) => key switch
+        {
+            "relu" => Activation.Relu,
+            "softmax" => Activation.Softmax,
+            "linear" => Activation.Linear,
+            _ => (Activation?)null,
+        };
     }
 
     /// <summary>What a layer's output means, for checking it against the reference algorithm.</summary>
@@ -66,6 +98,8 @@ namespace MorIcl.Construction.Model
         {
             if (query.Rows != key.Rows || query.Cols != key.Cols || value.Rows != value.Cols || value.Cols != query.Cols)
                 throw new ArgumentException($"head {name}: inconsistent shapes Q {query.Rows}x{query.Cols}, K {key.Rows}x{key.Cols}, V {value.Rows}x{value.Cols}");
+            if (activation == Activation.Linear && !admission.AdmitsAll)
+                throw new ArgumentException($"head {name}: a linear head must admit every (query role, key role) pair — it has no margin or leakage to certify a restriction with");
             Name = name; Activation = activation; Query = query; Key = key; Value = value; PositionalDims = positionalDims; Admission = admission; Description = description;
         }
 

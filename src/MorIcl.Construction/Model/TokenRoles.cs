@@ -33,7 +33,8 @@ namespace MorIcl.Construction.Model
     /// A head's admission table: which (query role, key role) pairs carry the intended computation.
     /// The exactness domain of a head is stated in terms of it: a ReLU head is exact when every
     /// non-admitted score is ≤ 0 (margin = min −score); a softmax head's error is the weight leaking to
-    /// non-admitted keys (≤ N e^{−margin}, margin = max admitted score − max non-admitted score).
+    /// non-admitted keys (≤ N e^{−margin}, margin = max admitted score − max non-admitted score). A linear
+    /// head has neither, so it must admit every pair.
     /// </summary>
     public sealed class Admission : IEquatable<Admission>
     {

@@ -63,7 +63,7 @@ public static class ModelJson
         if (layer is AttentionLayer a)
             o["heads"] = new JsonArray(a.Heads.Select(h => (JsonNode)new JsonObject
             {
-                ["name"] = h.Name, ["activation"] = h.Activation == Activation.Relu ? "relu" : "softmax", ["description"] = h.Description,
+                ["name"] = h.Name, ["activation"] = ActivationNames.Key(h.Activation), ["description"] = h.Description,
                 ["positionalDims"] = h.PositionalDims,
                 ["admission"] = new JsonObject { ["roles"] = h.Admission.Roles, ["table"] = new JsonArray(h.Admission.Table.Select(t => (JsonNode)JsonValue.Create((int)t)).ToArray()) },
                 ["Q"] = Sparse(h.Query), ["K"] = Sparse(h.Key), ["V"] = Sparse(h.Value),
@@ -183,11 +183,8 @@ public static class ModelJson
                     {
                         string hat = $"{at}.heads[{h}]";
                         var ho = r.Obj(heads[h], hat);
-                        var act = r.Str(ho, "activation", hat) switch
-                        {
-                            "relu" => Activation.Relu, "softmax" => Activation.Softmax,
-                            var x => throw r.Error(hat + ".activation", $"is '{x}'; expected relu or softmax"),
-                        };
+                        string actName = r.Str(ho, "activation", hat);
+                        var act = ActivationNames.Parse(actName) ?? throw r.Error(hat + ".activation", $"is '{actName}'; expected relu, softmax or linear");
                         var q = r.Sparse(ho["Q"], hat + ".Q", null, dim);
                         var k = r.Sparse(ho["K"], hat + ".K", q.Rows, dim);
                         var v = r.Sparse(ho["V"], hat + ".V", dim, dim);
@@ -197,7 +194,9 @@ public static class ModelJson
                         if (table.Length != roles * roles) throw r.Error(hat + ".admission.table", $"has {table.Length} entries, expected {roles * roles}");
                         int pos = r.Int(ho, "positionalDims", hat);
                         if (pos < 0 || pos > q.Rows) throw r.Error(hat + ".positionalDims", $"must be between 0 and the head dimension {q.Rows}");
-                        hs[h] = new AttentionHead(r.Str(ho, "name", hat), act, q, k, v, pos, new Admission(roles, table), ho["description"]?.GetValue<string>() ?? "");
+                        var admission = new Admission(roles, table);
+                        if (act == Activation.Linear && !admission.AdmitsAll) throw r.Error(hat + ".admission.table", "a linear head must admit every pair (all entries 1)");
+                        hs[h] = new AttentionHead(r.Str(ho, "name", hat), act, q, k, v, pos, admission, ho["description"]?.GetValue<string>() ?? "");
                     }
                     layers.Add(new AttentionLayer(hs, prov, domain));
                     break;

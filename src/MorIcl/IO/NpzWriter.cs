@@ -43,7 +43,7 @@ public static class NpzWriter
                         Matrix(zip, $"{hp}.Q", head.Query);
                         Matrix(zip, $"{hp}.K", head.Key);
                         Matrix(zip, $"{hp}.V", head.Value);
-                        Strings(zip, $"{hp}.activation", new[] { head.Activation == Activation.Relu ? "relu" : "softmax" });
+                        Strings(zip, $"{hp}.activation", new[] { ActivationNames.Key(head.Activation) });
                         Ints(zip, $"{hp}.positional_dims", new long[] { head.PositionalDims });
                     }
                 }

@@ -6,7 +6,8 @@ namespace MorIcl.Runtime;
 /// What one layer saw in one forward pass. Margin: for ReLU heads the smallest −score over
 /// non-admitted pairs (exact when ≥ 0); for softmax heads the smallest gap between the best admitted
 /// and the best non-admitted score. Leakage: the largest softmax weight (summed per query) that fell
-/// on non-admitted keys. MLP layers and ReLU heads over all tokens have no margin (+∞) and no leakage.
+/// on non-admitted keys. MLP layers, ReLU heads over all tokens and linear heads (which always admit
+/// every pair) have no margin (+∞) and no leakage: their only domain condition is finiteness.
 /// An approximate MLP (<see cref="MlpLayer.InputRanges"/>) reports its range slack — the smallest
 /// distance of a declared input row to the edge of its range [lo, hi] over every token, negative when
 /// outside (+∞ for exact layers) — and its declared error, which holds only while the slack is ≥ 0.

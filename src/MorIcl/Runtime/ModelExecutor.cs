@@ -18,7 +18,8 @@ namespace MorIcl.Runtime;
 /// (<see cref="AttentionKernels"/>), accumulated over head dimensions in order (positional
 /// dimensions first), as the model requires for exact positional cancellation; the value aggregation
 /// is a register-tiled weights × values product, or a sparse sum when a ReLU row has few positive
-/// scores. Softmax subtracts the maximum. Results do not depend on the thread count.
+/// scores (linear heads, whose scores can be negative, always take the dense product). Softmax
+/// subtracts the maximum. Results do not depend on the thread count.
 /// </summary>
 public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -146,14 +147,16 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         {
             int dk = head.Dk, dv = head.OutRows.Length;
             bool relu = head.Activation == Activation.Relu;
-            hasSoftmax |= !relu;
+            bool softmax = head.Activation == Activation.Softmax;
+            bool linear = head.Activation == Activation.Linear;   // admits every pair (AttentionHead checks)
+            hasSoftmax |= softmax;
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);
             bool packed = AttentionKernels.PackedSupported<T>();
             if (packed) AttentionKernels.PackKeys<T>(ws.KT, ld, dk, ld, ws.KPacked);
             Project(head.VRows, ws.H, ld, ws.VT);
             int maskBase = 0;
-            if (fused && !(relu && head.AdmitsAll))
+            if (fused && !((relu || linear) && head.AdmitsAll))
             {
                 maskBase = head.AdmissionId * 2 * _model.Roles * ld;
                 if (!ws.MasksFilled[head.AdmissionId])
@@ -202,6 +205,12 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                             continue;
                         }
                         TensorPrimitives.Max(s, T.Zero, s);
+                        ws.S.AsSpan(r * ld + N, ld - N).Clear();   // padding carries no weight
+                        scale = invN;
+                    }
+                    else if (linear)
+                    {
+                        // Weights s_ij / N of either sign: the dense product over every key.
                         ws.S.AsSpan(r * ld + N, ld - N).Clear();   // padding carries no weight
                         scale = invN;
                     }
@@ -261,7 +270,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                         scale = T.One;
                     }
                     ws.Scale[dense] = scale;
-                    ws.Divide[dense] = fused && !relu;
+                    ws.Divide[dense] = fused && softmax;
                     ws.Dense[dense++] = r;
                 }
                 if (dense == 0) continue;

@@ -43,7 +43,13 @@ public static class ScalarExecutor
                             var adm = head.Admission[qr, model.Embedding.RoleOf(j, n)];
                             return adm == Admit.Yes || (adm == Admit.Self && j == i);
                         }
-                        if (head.Activation == Activation.Relu)
+                        if (head.Activation == Activation.Linear)
+                        {
+                            // Every pair is admitted (the head's constructor requires it): no margin, no leakage.
+                            for (int j = 0; j < N; j++)
+                                for (int c = 0; c < D; c++) next[i * D + c] += s[j] * v[j][c] / N;
+                        }
+                        else if (head.Activation == Activation.Relu)
                         {
                             for (int j = 0; j < N; j++)
                             {

@@ -22,8 +22,9 @@ public enum ConstructedInitialisation
 /// The constructed transformer's architecture as a trainable model (issue 6): the same residual width
 /// D, the same embedding (<see cref="Runtime.PromptTokens"/>: x, y, flags, positional digits and their
 /// squares, auxiliary tokens), the same layers in order — each attention layer with the same number of
-/// heads, each head with the same head dimension and activation (ReLU with the 1/N normalisation over
-/// all N tokens, or softmax with the maximum subtracted), each MLP with the same hidden width — and the
+/// heads, each head with the same head dimension and activation (ReLU or linear with the 1/N
+/// normalisation over all N tokens, or softmax with the maximum subtracted), each MLP with the same
+/// hidden width — and the
 /// same read-out (row <see cref="ReadOut.Prediction"/> of the query token).
 /// <para>
 /// Every weight is dense and trainable: per head Q, K (head_dim × D) and V (D × D), per MLP W1

@@ -42,7 +42,8 @@ internal sealed class PassWorkspace
 /// <summary>
 /// Forward and hand-written backward pass of the dense constructed architecture on one prompt, in
 /// double. Layer semantics are those of <c>ScalarExecutor</c>: ReLU heads h_i += (1/N) Σ_j ReLU(q_i·k_j) v_j
-/// over all N tokens, softmax heads h_i += Σ_j softmax_j(q_i·k_j) v_j (maximum subtracted), every head
+/// over all N tokens, linear heads h_i += (1/N) Σ_j (q_i·k_j) v_j over all N tokens, softmax heads
+/// h_i += Σ_j softmax_j(q_i·k_j) v_j (maximum subtracted), every head
 /// of a layer reading the layer's input; MLPs h_i += W2 ReLU(W1 h_i + b1) + b2. Scores are summed over
 /// head dimensions in order (positional dimensions first), as the construction's exactness needs.
 /// ReLU'(0) = 0.
@@ -150,7 +151,7 @@ internal static class ConstructedPass
         ws.TrackPattern = track;
     }
 
-    /// <summary>q, k, v for every token, scores s_ij and weights a_ij (ReLU: max(s, 0)/N; softmax: normalised).</summary>
+    /// <summary>q, k, v for every token, scores s_ij and weights a_ij (ReLU: max(s, 0)/N; linear: s/N; softmax: normalised).</summary>
     private static void HeadForward(HeadShape head, double[] p, ReadOnlySpan<double> input, int N, int D, PassWorkspace ws)
     {
         int dk = head.HeadDimension;
@@ -173,7 +174,12 @@ internal static class ConstructedPass
                 for (int a = 0; a < dk; a++) sij += q[i * dk + a] * k[j * dk + a];
                 s[i * N + j] = sij;
             }
-        if (head.Activation == Activation.Relu)
+        if (head.Activation == Activation.Linear)
+        {
+            double invN = 1.0 / N;
+            for (int t = 0; t < N * N; t++) w[t] = s[t] * invN;
+        }
+        else if (head.Activation == Activation.Relu)
         {
             double invN = 1.0 / N;
             for (int t = 0; t < N * N; t++)
@@ -208,6 +214,7 @@ internal static class ConstructedPass
         var q = ws.Q; var k = ws.K; var v = ws.V; var s = ws.Scores; var w = ws.Weights; var dw = ws.GradWeights;
         var dq = ws.GradQ; var dkk = ws.GradK; var dv = ws.GradV;
         // dA_ij = ⟨dY_i, v_j⟩; dV_j = Σ_i a_ij dY_i.
+        bool linear = head.Activation == Activation.Linear;
         Array.Clear(dv, 0, N * D);
         for (int i = 0; i < N; i++)
         {
@@ -217,16 +224,22 @@ internal static class ConstructedPass
             {
                 // Where a_ij = 0 the score gradient is 0 whatever dA_ij is (ReLU: s_ij ≤ 0; softmax: ds_ij = a_ij(…),
                 // and a_ij·dA_ij adds nothing to the row's Σ a dA), so dA_ij is only computed where a_ij ≠ 0.
+                // Linear heads are the exception: a_ij = s_ij/N = 0 still has ds_ij = dA_ij/N.
                 double aij = w[i * N + j];
-                if (aij == 0 || zero) { dw[i * N + j] = 0; continue; }
+                if (zero || (aij == 0 && !linear)) { dw[i * N + j] = 0; continue; }
                 dw[i * N + j] = TensorPrimitives.Dot(dyi, new ReadOnlySpan<double>(v, j * D, D));
                 var dvj = new Span<double>(dv, j * D, D);
                 TensorPrimitives.MultiplyAdd(dyi, aij, dvj, dvj);
             }
         }
-        // dS from dA: ReLU: (s > 0)/N; softmax: a_ij (dA_ij − Σ_j' a_ij' dA_ij').
+        // dS from dA: linear: 1/N; ReLU: (s > 0)/N; softmax: a_ij (dA_ij − Σ_j' a_ij' dA_ij').
         var ds = dw;
-        if (head.Activation == Activation.Relu)
+        if (linear)
+        {
+            double invN = 1.0 / N;
+            for (int t = 0; t < N * N; t++) ds[t] = dw[t] * invN;
+        }
+        else if (head.Activation == Activation.Relu)
         {
             double invN = 1.0 / N;
             for (int t = 0; t < N * N; t++) ds[t] = s[t] > 0 ? dw[t] * invN : 0;
