@@ -184,7 +184,7 @@ public static class ModelJson
                         string hat = $"{at}.heads[{h}]";
                         var ho = r.Obj(heads[h], hat);
                         string actName = r.Str(ho, "activation", hat);
-                        var act = ActivationNames.Parse(actName) ?? throw r.Error(hat + ".activation", $"is '{actName}'; expected relu, softmax or linear");
+                        var act = ActivationNames.Parse(actName) ?? throw r.Error(hat + ".activation", $"is '{actName}'; expected relu or softmax (or linear)");
                         var q = r.Sparse(ho["Q"], hat + ".Q", null, dim);
                         var k = r.Sparse(ho["K"], hat + ".K", q.Rows, dim);
                         var v = r.Sparse(ho["V"], hat + ".V", dim, dim);
