@@ -24,17 +24,20 @@ internal static class Seed000Command
             var seed = new Option<int>("--seed") { Description = "Root seed (β, initialisation, batches, evaluation).", DefaultValueFactory = _ => 1 };
             var steps = new Option<int?>("--steps") { Description = "Training steps per point (default 1500)." };
             var smoke = new Option<bool>("--smoke") { Description = "A seconds-long smoke run (5 steps per point), to try the command." };
+            var mode = new Option<string>("--mode") { Description = "per-sample (seed 000's setting) or per-prompt (one component per prompt: the context matters).", DefaultValueFactory = _ => "per-sample" };
             var figure = f;
-            var sub = new Command($"figure{f}", Describe(f)) { output, seed, steps, smoke };
+            var sub = new Command($"figure{f}", Describe(f)) { output, seed, steps, smoke, mode };
             sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
             {
                 var scale = r.GetValue(smoke) ? Seed000Figures.Scale.Smoke : Seed000Figures.Scale.Reduced;
                 if (r.GetValue(steps) is int s) scale = s >= 1 ? scale with { Steps = s } : throw new SpecificationException($"--steps must be at least 1, got {s}");
+                var m = OptionParsing.Mode(r.GetValue(mode)!);
                 var folder = r.GetValue(output)!;
                 Directory.CreateDirectory(folder);
-                var points = Seed000Figures.Run(figure, scale, (task, width, sd) => new GptModel(new GptConfig(task.D, 3, width, 2), sd, Precision.Float), r.GetValue(seed), ctx.Out.WriteLine);
-                Write(folder, figure, points);
-                ctx.Out.WriteLine($"wrote figure{figure}.csv and figure{figure}.png to {folder}");
+                var points = Seed000Figures.Run(figure, scale, (task, width, sd) => new GptModel(new GptConfig(task.D, 3, width, 2), sd, Precision.Float), r.GetValue(seed), ctx.Out.WriteLine, m);
+                string name = m == Mixture.MixtureMode.PerSample ? $"figure{figure}" : $"figure{figure}-per-prompt";
+                Write(folder, name, figure, points);
+                ctx.Out.WriteLine($"wrote {name}.csv and {name}.png to {folder}");
                 return ExitCodes.Ok;
             }));
             cmd.Add(sub);
@@ -52,14 +55,14 @@ internal static class Seed000Command
 
     private static string XName(string f) => f switch { "1" => "n", "2a" => "B", "2b" => "D", _ => "d" };
 
-    private static void Write(string folder, string figure, List<FigurePoint> points)
+    private static void Write(string folder, string name, string figure, List<FigurePoint> points)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new System.Text.StringBuilder($"series,{XName(figure)},trained_excess_mse,em_excess_mse,ols_excess_mse,final_training_loss,steps\n");
         foreach (var p in points)
             sb.Append('"').Append(p.Series).Append("\",").Append(p.X.ToString("R", inv)).Append(',').Append(p.TrainedExcessMse.ToString("R", inv)).Append(',')
               .Append(p.EmExcessMse.ToString("R", inv)).Append(',').Append(p.OlsExcessMse.ToString("R", inv)).Append(',').Append(p.FinalTrainingLoss.ToString("R", inv)).Append(',').Append(p.Steps).Append('\n');
-        AtomicFile.WriteAllText(Path.Combine(folder, $"figure{figure}.csv"), sb.ToString());
+        AtomicFile.WriteAllText(Path.Combine(folder, $"{name}.csv"), sb.ToString());
         var curves = new List<CurvePlot.Curve>();
         foreach (var g in points.GroupBy(p => p.Series))
         {
@@ -68,6 +71,6 @@ internal static class Seed000Command
             curves.Add(new CurvePlot.Curve($"trained, {g.Key}", x, g.Select(p => Math.Max(p.TrainedExcessMse, 1e-4)).ToArray()));
             curves.Add(new CurvePlot.Curve($"EM, {g.Key}", x, g.Select(p => Math.Max(p.EmExcessMse, 1e-4)).ToArray()));
         }
-        CurvePlot.WritePng(Path.Combine(folder, $"figure{figure}.png"), $"Seed 000 Figure {figure} (reduced): excess MSE against {XName(figure)}", XName(figure), "excess MSE", curves, logX: true);
+        CurvePlot.WritePng(Path.Combine(folder, $"{name}.png"), $"Seed 000 Figure {figure} (reduced{(name.EndsWith("per-prompt") ? ", per-prompt" : "")}): excess MSE against {XName(figure)}", XName(figure), "excess MSE", curves, logX: true);
     }
 }

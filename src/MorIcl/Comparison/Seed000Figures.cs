@@ -12,7 +12,8 @@ public sealed record FigurePoint(string Figure, string Series, double X, double 
 /// model per point trained with Adam (lr 1e−3 as seed 000 §5, batch 64) on prompts with β fixed
 /// (Gaussian, normalised) and evaluated on fresh prompts against the oracle, next to exact EM from a
 /// random initialisation and OLS on the same prompts. The paper averages 20 repeats; here one run
-/// per point, so the curves carry the noise of one seed.
+/// per point, so the curves carry the noise of one seed. Seed 000 draws components per sample (the
+/// default); per-prompt mode, where the Bayes predictor needs the context, is an option.
 /// </summary>
 public static class Seed000Figures
 {
@@ -29,26 +30,26 @@ public static class Seed000Figures
 
     public static IEnumerable<string> Figures => new[] { "1", "2a", "2b", "2c" };
 
-    public static List<FigurePoint> Run(string figure, Scale scale, ModelFactory factory, int seed, Action<string>? log = null)
+    public static List<FigurePoint> Run(string figure, Scale scale, ModelFactory factory, int seed, Action<string>? log = null, MixtureMode mode = MixtureMode.PerSample)
     {
         var points = new List<FigurePoint>();
         switch (figure)
         {
             case "1":
                 foreach (var k in scale.Ks) foreach (var sigma in scale.Sigmas) foreach (var n in scale.Ns)
-                    points.Add(Point("1", $"K = {k}, σ = {sigma}", n, new TrainingTask(scale.Dim, k, sigma, Uniform(k), MixtureMode.PerSample, n, seed), 0, 64, scale, factory, seed, log));
+                    points.Add(Point("1", $"K = {k}, σ = {sigma}", n, new TrainingTask(scale.Dim, k, sigma, Uniform(k), mode, n, seed), 0, 64, scale, factory, seed, log));
                 break;
             case "2a":
                 foreach (var sigma in scale.Sigmas) foreach (var b in scale.Pools)
-                    points.Add(Point("2a", $"K = 2, σ = {sigma}", b, new TrainingTask(scale.Dim, 2, sigma, Uniform(2), MixtureMode.PerSample, scale.N, seed), b, 64, scale, factory, seed, log));
+                    points.Add(Point("2a", $"K = 2, σ = {sigma}", b, new TrainingTask(scale.Dim, 2, sigma, Uniform(2), mode, scale.N, seed), b, 64, scale, factory, seed, log));
                 break;
             case "2b":
                 foreach (var sigma in scale.Sigmas) foreach (var w in scale.Widths)
-                    points.Add(Point("2b", $"K = 2, σ = {sigma}", w, new TrainingTask(scale.Dim, 2, sigma, Uniform(2), MixtureMode.PerSample, scale.N, seed), 0, w, scale, factory, seed, log));
+                    points.Add(Point("2b", $"K = 2, σ = {sigma}", w, new TrainingTask(scale.Dim, 2, sigma, Uniform(2), mode, scale.N, seed), 0, w, scale, factory, seed, log));
                 break;
             case "2c":
                 foreach (var sigma in scale.Sigmas) foreach (var d in scale.Dims)
-                    points.Add(Point("2c", $"K = 2, σ = {sigma}", d, new TrainingTask(d, 2, sigma, Uniform(2), MixtureMode.PerSample, scale.N, seed), 0, 64, scale, factory, seed, log));
+                    points.Add(Point("2c", $"K = 2, σ = {sigma}", d, new TrainingTask(d, 2, sigma, Uniform(2), mode, scale.N, seed), 0, 64, scale, factory, seed, log));
                 break;
             default: throw new SpecificationException($"unknown figure '{figure}': expected one of {string.Join(", ", Figures)}");
         }
