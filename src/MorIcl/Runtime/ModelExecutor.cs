@@ -129,7 +129,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             var d = dst.AsSpan(a * ld, ld);
             int e0 = m.Start[a], e1 = m.Start[a + 1];
             if (e0 == e1) { d.Clear(); continue; }
-            RowKernels<T>.Scale(d, h.AsSpan(m.Cols[e0] * ld, ld), m.Values[e0]);
+            TensorPrimitives.Multiply(h.AsSpan(m.Cols[e0] * ld, ld), m.Values[e0], d);
             for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(d, h.AsSpan(m.Cols[e] * ld, ld), m.Values[e]);
         }
     }
@@ -443,18 +443,18 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 var z = ws.Z.AsSpan(u * MlpBlock, w);
                 z.Fill(mlp.B1[u]);
                 for (int e = w1.Start[u]; e < w1.Start[u + 1]; e++) RowKernels<T>.AddScaled(z, ws.H.AsSpan(w1.Cols[e] * ld + j0, w), w1.Values[e]);
-                RowKernels<T>.Relu(z);
+                TensorPrimitives.Max(z, T.Zero, z);   // ReLU; NaN stays NaN
             }
             var acc = ws.Acc.AsSpan(0, w);
             for (int r = 0; r < mlp.OutRows.Length; r++)
             {
                 int e0 = w2.Start[r], e1 = w2.Start[r + 1];
                 if (e0 == e1) continue;
-                RowKernels<T>.Scale(acc, ws.Z.AsSpan(w2.Cols[e0] * MlpBlock, w), w2.Values[e0]);
+                TensorPrimitives.Multiply(ws.Z.AsSpan(w2.Cols[e0] * MlpBlock, w), w2.Values[e0], acc);
                 for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(acc, ws.Z.AsSpan(w2.Cols[e] * MlpBlock, w), w2.Values[e]);
                 TensorPrimitives.Add(ws.Delta.AsSpan(mlp.OutRows[r] * ld + j0, w), acc, ws.Delta.AsSpan(mlp.OutRows[r] * ld + j0, w));
             }
-            for (int b = 0; b < mlp.BiasRows.Length; b++) RowKernels<T>.AddConstant(ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w), mlp.Bias[b]);
+            for (int b = 0; b < mlp.BiasRows.Length; b++) TensorPrimitives.Add(ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w), mlp.Bias[b], ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w));
         }
         bool finite = Commit(ws, mlp.WrittenRows, N, ld);
         // The declared error is derived for double evaluation (LogApproximation.RoundingBound); in any

@@ -7,35 +7,16 @@ using System.Runtime.Intrinsics;
 namespace MorIcl.Runtime.Kernels;
 
 /// <summary>
-/// Element-wise helpers over feature-major rows (lengths are multiples of the token padding, except
-/// where stated). Every operation is exactly rounded per element (products and sums are not fused),
-/// so results do not depend on the vector width.
+/// Element-wise helpers over feature-major rows that TensorPrimitives does not provide (lengths are
+/// multiples of the token padding, except where stated): d + w·x with the product and the sum rounded
+/// separately (never fused, so results do not depend on the vector width), the residual commit with a
+/// finiteness check, and the positive-score scan. Scaling, constant adds and ReLU (IEEE maximum with 0,
+/// NaN kept) are TensorPrimitives.Multiply, Add and Max.
 /// </summary>
 internal static class RowKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static bool V512 => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
     private static bool V256 => Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
-
-    /// <summary>d = w·x.</summary>
-    public static void Scale(Span<T> d, ReadOnlySpan<T> x, T w)
-    {
-        int n = d.Length, j = 0;
-        ref T dr = ref MemoryMarshal.GetReference(d); ref T xr = ref MemoryMarshal.GetReference(x);
-        if (x.Length < n) throw new ArgumentException("row lengths differ");
-        if (V512)
-        {
-            var wv = Vector512.Create(w);
-            for (; j + Vector512<T>.Count <= n; j += Vector512<T>.Count)
-                (wv * Vector512.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref dr, (nuint)j);
-        }
-        else if (V256)
-        {
-            var wv = Vector256.Create(w);
-            for (; j + Vector256<T>.Count <= n; j += Vector256<T>.Count)
-                (wv * Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref dr, (nuint)j);
-        }
-        for (; j < n; j++) Unsafe.Add(ref dr, j) = w * Unsafe.Add(ref xr, j);
-    }
 
     /// <summary>d = d + w·x (product rounded, then sum rounded).</summary>
     public static void AddScaled(Span<T> d, ReadOnlySpan<T> x, T w)
@@ -56,35 +37,6 @@ internal static class RowKernels<T> where T : unmanaged, IFloatingPointIeee754<T
                 (Vector256.LoadUnsafe(ref dr, (nuint)j) + wv * Vector256.LoadUnsafe(ref xr, (nuint)j)).StoreUnsafe(ref dr, (nuint)j);
         }
         for (; j < n; j++) Unsafe.Add(ref dr, j) += w * Unsafe.Add(ref xr, j);
-    }
-
-    /// <summary>d = d + c.</summary>
-    public static void AddConstant(Span<T> d, T c)
-    {
-        int n = d.Length, j = 0;
-        ref T dr = ref MemoryMarshal.GetReference(d);
-        if (V512)
-        {
-            var cv = Vector512.Create(c);
-            for (; j + Vector512<T>.Count <= n; j += Vector512<T>.Count) (Vector512.LoadUnsafe(ref dr, (nuint)j) + cv).StoreUnsafe(ref dr, (nuint)j);
-        }
-        for (; j < n; j++) Unsafe.Add(ref dr, j) += c;
-    }
-
-    /// <summary>d = max(d, 0), NaN staying NaN (as T.Max).</summary>
-    public static void Relu(Span<T> d)
-    {
-        int n = d.Length, j = 0;
-        ref T dr = ref MemoryMarshal.GetReference(d);
-        if (V512)
-            for (; j + Vector512<T>.Count <= n; j += Vector512<T>.Count)
-            {
-                var v = Vector512.LoadUnsafe(ref dr, (nuint)j);
-                // Keep v where v > 0 or v is NaN; +0 elsewhere (T.Max(−0, 0) = +0).
-                var keep = ~Vector512.LessThanOrEqual(v, Vector512<T>.Zero);
-                Vector512.ConditionalSelect(keep, v, Vector512<T>.Zero).StoreUnsafe(ref dr, (nuint)j);
-            }
-        for (; j < n; j++) Unsafe.Add(ref dr, j) = T.Max(Unsafe.Add(ref dr, j), T.Zero);
     }
 
     /// <summary>
