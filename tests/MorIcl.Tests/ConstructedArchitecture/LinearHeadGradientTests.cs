@@ -21,10 +21,6 @@ namespace MorIcl.Tests.ConstructedArchitecture;
 /// </summary>
 public class LinearHeadGradientTests(ITestOutputHelper output)
 {
-    private const double H = 1e-4;
-    private const double Tolerance = 1e-6;
-    private static double FivePoint(double u2, double u1, double d1, double d2) => (-u2 + 8 * u1 - 8 * d1 + d2) / (12 * H);
-
     public static TheoryData<string> Architectures => new() { "alternate-linear", "random-linear" };
 
     private static TransformerModel Template(string name)
@@ -41,62 +37,12 @@ public class LinearHeadGradientTests(ITestOutputHelper output)
         }
     }
 
-    private static Prompt[] Batch(int count, int n, int seed) =>
-        Enumerable.Range(0, count).Select(b => PromptSampler.Sample(Fixtures.Spec(2, 2, 0.3, 5), n, seed, b)).ToArray();
+    private static Prompt[] Batch(int count, int n, int seed) => ArchitectureGradientCheck.Batch(count, n, seed);
 
-    private static double Loss(ConstructedArchitectureModel m, Prompt[] batch, out ulong pattern)
-    {
-        double loss = 0;
-        pattern = 0;
-        foreach (var p in batch)
-        {
-            double r = m.PredictWithPattern(p.Examples, p.Query, out var pat) - p.QueryLabel;
-            loss += r * r;
-            pattern = pattern * 1099511628211UL ^ pat;
-        }
-        return loss / batch.Length;
-    }
-
-    /// <summary>
-    /// Per block: six random coordinates and the six largest analytic gradients against the stencil.
-    /// Returns (coordinates checked, skipped, worst relative error). A block whose checked analytic
-    /// gradients are all 0 must have finite differences ≤ 1e-10 there.
-    /// </summary>
     private static (int Checked, int Skipped, double Worst) Check(ConstructedArchitectureModel model, Prompt[] batch, Func<string, bool> blocks, int seed)
     {
-        var grad = new double[model.Parameters.Length];
-        double loss = model.LossAndGradient(batch, grad);
-        Assert.Equal(loss, Loss(model, batch, out var basePattern), 12);
-        var rng = new Random(seed);
-        int checkedCoords = 0, skipped = 0;
-        double worst = 0;
-        foreach (var (name, offset, length) in model.Blocks)
-        {
-            if (length == 0 || !blocks(name)) continue;
-            var coords = Enumerable.Range(0, 6).Select(_ => offset + rng.Next(length)).ToList();
-            coords.AddRange(Enumerable.Range(offset, length).OrderByDescending(c => Math.Abs(grad[c])).ThenBy(c => c).Take(6));
-            double diff2 = 0, norm2 = 0, maxFd = 0;
-            int inBlock = 0;
-            foreach (int c in coords.Distinct())
-            {
-                double saved = model.Parameters[c];
-                double Eval(double step, out ulong pattern) { model.Parameters[c] = saved + step; return Loss(model, batch, out pattern); }
-                double u2 = Eval(2 * H, out var p1), u1 = Eval(H, out var p2), d1 = Eval(-H, out var p3), d2 = Eval(-2 * H, out var p4);
-                model.Parameters[c] = saved;
-                if (p1 != basePattern || p2 != basePattern || p3 != basePattern || p4 != basePattern) { skipped++; continue; }
-                double fd = FivePoint(u2, u1, d1, d2);
-                diff2 += (fd - grad[c]) * (fd - grad[c]);
-                norm2 += grad[c] * grad[c];
-                maxFd = Math.Max(maxFd, Math.Abs(fd));
-                checkedCoords++; inBlock++;
-            }
-            Assert.True(inBlock >= 3, $"{name}: only {inBlock} coordinates away from a ReLU kink");
-            if (norm2 == 0) { Assert.True(maxFd <= 1e-10, $"{name}: analytic gradient 0, finite differences up to {maxFd:E3}"); continue; }
-            double rel = Math.Sqrt(diff2 / norm2);
-            worst = Math.Max(worst, rel);
-            Assert.True(rel <= Tolerance, $"{name}: relative error {rel:E3} (|g| {Math.Sqrt(norm2):E3})");
-        }
-        return (checkedCoords, skipped, worst);
+        var r = ArchitectureGradientCheck.Parameters(model, batch, blocks, seed, allowZeroBlocks: true);
+        return (r.Checked, r.Skipped, r.Worst);
     }
 
     private static bool IsLinearHeadBlock(TransformerModel template, string block)
@@ -146,30 +92,7 @@ public class LinearHeadGradientTests(ITestOutputHelper output)
     public void InputGradientMatchesFiniteDifferences(string name)
     {
         var model = ConstructedArchitectureModel.Random(Template(name), 0.01, seed: 4);
-        double worst = 0;
-        foreach (var p in Batch(3, 6, 23))
-        {
-            var g = model.InputGradient(p.Examples, p.Query);
-            model.PredictWithPattern(p.Examples, p.Query, out var basePattern);
-            double diff2 = 0, norm2 = 0;
-            for (int a = 0; a < g.Length; a++)
-            {
-                double Eval(double step, out ulong pattern)
-                {
-                    var q = (double[])p.Query.Clone();
-                    q[a] += step;
-                    return model.PredictWithPattern(p.Examples, q, out pattern);
-                }
-                double u2 = Eval(2 * H, out var p1), u1 = Eval(H, out var p2), d1 = Eval(-H, out var p3), d2 = Eval(-2 * H, out var p4);
-                Assert.True(p1 == basePattern && p2 == basePattern && p3 == basePattern && p4 == basePattern, "query coordinate within 2h of a ReLU kink");
-                double fd = FivePoint(u2, u1, d1, d2);
-                diff2 += (fd - g[a]) * (fd - g[a]);
-                norm2 += g[a] * g[a];
-            }
-            double rel = Math.Sqrt(diff2 / norm2);
-            worst = Math.Max(worst, rel);
-            Assert.True(rel <= Tolerance, $"input gradient relative error {rel:E3} (|g| {Math.Sqrt(norm2):E3})");
-        }
+        double worst = ArchitectureGradientCheck.InputGradient(model, Batch(3, 6, 23));
         output.WriteLine($"{name}: input gradient worst relative error {worst:E3}");
     }
 
