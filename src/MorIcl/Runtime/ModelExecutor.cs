@@ -194,14 +194,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                         if (count == 0) continue;
                         if (count <= limit)
                         {
-                            var pos = ws.Positive.AsSpan(r * ld, count);
-                            for (int v = 0; v < dv; v++)
-                            {
-                                T acc = T.Zero;
-                                var vrow = ws.VT.AsSpan(v * ld, ld);
-                                foreach (int j in pos) acc += s[j] * vrow[j];
-                                delta[head.OutRows[v] * ld + i] += acc * invN;
-                            }
+                            SparseSum(s, ws.Positive.AsSpan(r * ld, count), ws.VT, ld, head.OutRows, delta, i, invN);
                             continue;
                         }
                         TensorPrimitives.Max(s, T.Zero, s);
@@ -235,13 +228,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                         if (count == 0) continue;
                         if (count <= limit)
                         {
-                            for (int v = 0; v < dv; v++)
-                            {
-                                T acc = T.Zero;
-                                var vrow = ws.VT.AsSpan(v * ld, ld);
-                                for (int c = 0; c < count; c++) { int j = ws.Positive[c]; acc += s[j] * vrow[j]; }
-                                delta[head.OutRows[v] * ld + i] += acc * invN;
-                            }
+                            SparseSum(s, ws.Positive.AsSpan(0, count), ws.VT, ld, head.OutRows, delta, i, invN);
                             continue;
                         }
                         TensorPrimitives.Max(s, T.Zero, s);
@@ -410,6 +397,21 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             leak += part;
         }
         return Math.Max(leak, 0);
+    }
+
+    /// <summary>
+    /// A ReLU row with few positive scores: for each value dimension v,
+    /// delta[out_v, i] += (1/N)·Σ_{j ∈ positive} s_j·V[v, j], in ascending j.
+    /// </summary>
+    private static void SparseSum(ReadOnlySpan<T> s, ReadOnlySpan<int> positive, T[] vt, int ld, int[] outRows, T[] delta, int i, T invN)
+    {
+        for (int v = 0; v < outRows.Length; v++)
+        {
+            T acc = T.Zero;
+            var vrow = vt.AsSpan(v * ld, ld);
+            foreach (int j in positive) acc += s[j] * vrow[j];
+            delta[outRows[v] * ld + i] += acc * invN;
+        }
     }
 
     private static double MaxExcluding(ReadOnlySpan<T> s, int start, int end, int skip)
