@@ -38,7 +38,7 @@ internal static class CompareCommand
                 var run = RunFile.Read(folder);
                 var cp = Checkpoint.Read(Path.Combine(folder, Trainer.CheckpointFile));
                 var model = run.Model.Create(run.Task);
-                new Trainer(model, run.Task, run.Options).Restore(cp, Path.Combine(folder, Trainer.CheckpointFile));
+                Trainer.LoadParameters(model, cp, Path.Combine(folder, Trainer.CheckpointFile));
                 return (Folder: folder, Run: run, Model: model, Steps: cp.Step);
             }).ToArray();
             var task = loaded[0].Run.Task;

@@ -70,7 +70,14 @@ public sealed class PopulationLoss
     }
 
     /// <summary>L = (1/2K) Σ_k (a_k − A_k)ᵀ M (a_k − A_k) + L* (Lemma 5), and G = ∂L/∂Â = (1/K) M (a_k − A_k).</summary>
-    public double Evaluate(double[][] a, out double[][] gradient)
+    public double Evaluate(double[][] a, out double[][] gradient) => Quadratic(a, out gradient) + Infimum;
+
+    public double Evaluate(double[][] a) => Evaluate(a, out _);
+
+    /// <summary>L − inf L = (1/2K) Σ_k (a_k − A_k)ᵀ M (a_k − A_k), computed directly (no cancellation against L*).</summary>
+    public double Gap(double[][] a) => Quadratic(a, out _);
+
+    private double Quadratic(double[][] a, out double[][] gradient)
     {
         var t = Task;
         int N = t.N;
@@ -90,19 +97,7 @@ public sealed class PopulationLoss
             }
             gradient[k] = g;
         }
-        return sum / (2 * t.K) + Infimum;
-    }
-
-    public double Evaluate(double[][] a) => Evaluate(a, out _);
-
-    /// <summary>L − inf L = (1/2K) Σ_k (a_k − A_k)ᵀ M (a_k − A_k), computed directly (no cancellation against L*).</summary>
-    public double Gap(double[][] a)
-    {
-        Evaluate(a, out var g);
-        double sum = 0;
-        for (int k = 0; k < Task.K; k++)
-            for (int i = 0; i < Task.N; i++) sum += (a[k][i] - A[i, k]) * g[k][i] * Task.K;
-        return sum / (2 * Task.K);
+        return sum / (2 * t.K);
     }
 
     /// <summary>L(θ) and ∂L/∂θ for a model.</summary>

@@ -44,14 +44,20 @@ public sealed class Trainer
     /// <summary>Continues from a checkpoint (its descriptor must be this model's).</summary>
     public void Restore(Checkpoint c, string source)
     {
-        var mine = DescriptorJson(_model.Descriptor);
-        if (c.Descriptor != mine) throw new InputException($"{source}: the checkpoint is from another configuration: {c.Descriptor} (this run: {mine})");
-        if (c.Parameters.Length != _model.Parameters.Length) throw new InputException($"{source}: the checkpoint has {c.Parameters.Length} parameters, the model {_model.Parameters.Length}");
-        if (c.Losses.Length != c.Step) throw new InputException($"{source}: the checkpoint is inconsistent ({c.Losses.Length} losses for {c.Step} steps)");
-        c.Parameters.CopyTo(_model.Parameters, 0);
+        LoadParameters(_model, c, source);
         _adam.Restore(c.FirstMoment, c.SecondMoment, c.OptimiserStep);
         _losses.Clear(); _losses.AddRange(c.Losses);
         Step = c.Step;
+    }
+
+    /// <summary>Copies a checkpoint's parameters into a model after checking that it is this model's configuration (for evaluation; no optimiser state).</summary>
+    public static void LoadParameters(ITrainableModel model, Checkpoint c, string source)
+    {
+        var mine = DescriptorJson(model.Descriptor);
+        if (c.Descriptor != mine) throw new InputException($"{source}: the checkpoint is from another configuration: {c.Descriptor} (this run: {mine})");
+        if (c.Parameters.Length != model.Parameters.Length) throw new InputException($"{source}: the checkpoint has {c.Parameters.Length} parameters, the model {model.Parameters.Length}");
+        if (c.Losses.Length != c.Step) throw new InputException($"{source}: the checkpoint is inconsistent ({c.Losses.Length} losses for {c.Step} steps)");
+        c.Parameters.CopyTo(model.Parameters, 0);
     }
 
     public static string DescriptorJson(ModelDescriptor d) =>
