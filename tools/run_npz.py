@@ -3,7 +3,7 @@
 
     python3 tools/run_npz.py model.npz prompt.csv      # last CSV row is the query
 
-A second, independent implementation of SPEC §3's forward pass: tokens are columns h_i; an
+A second, independent implementation of docs/math.md §3's forward pass: tokens are columns h_i; an
 attention layer adds (1/N) Σ_j ReLU(<Q h_i, K h_j>) V h_j (ReLU heads), (1/N) Σ_j <Q h_i, K h_j> V h_j
 (linear heads) or Σ_j softmax_j(...) V h_j (softmax heads) for every head, an MLP layer adds W2 ReLU(W1 h + b1) + b2. Prints ŷ and β̂.
 """

@@ -75,7 +75,7 @@ namespace MorIcl.Generators
             sb.Append(indent).AppendLine("/// <summary>");
             sb.Append(indent).AppendLine($"/// {(spec.Symmetric ? "Symmetric two-component" : $"K = {spec.Components}")} gradient EM as a transformer: d = {spec.Dimension}, σ = {F(spec.Sigma)}, π = ({string.Join(", ", spec.Mixing.Select(F))}),");
             sb.Append(indent).AppendLine($"/// S = {spec.EmIterations} EM iterations of T = {spec.GradientSteps} gradient steps, α = {F(spec.StepSize)}, margin R = {F(spec.Margin)}; {model.Layers.Count} layers, D = {model.Dimension}.");
-            sb.Append(indent).AppendLine("/// Seed 000 Lemmas 3.2–3.3, Propositions E.1–E.2; SPEC §3.");
+            sb.Append(indent).AppendLine("/// Seed 000 Lemmas 3.2–3.3, Propositions E.1–E.2; docs/math.md §3.");
             sb.Append(indent).AppendLine("/// </summary>");
             sb.Append(indent).AppendLine("/// <remarks>");
             sb.Append(indent).AppendLine("/// Residual stream layout (rows of every token h_i):");

@@ -5,7 +5,7 @@ using System.Linq;
 namespace MorIcl.Construction
 {
     /// <summary>
-    /// What to construct (SPEC §3): gradient EM for a K-component mixture of linear regressions with
+    /// What to construct (docs/math.md §3): gradient EM for a K-component mixture of linear regressions with
     /// known σ and π (<see cref="Symmetric"/> = false), or for the symmetric two-component model in
     /// its tanh form (seed 000 §3). S outer iterations, T inner gradient steps of size α each, from β⁽⁰⁾.
     /// </summary>

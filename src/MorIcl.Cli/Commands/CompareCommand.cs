@@ -9,7 +9,7 @@ namespace MorIcl.Cli.Commands;
 
 /// <summary>
 /// <c>mor-icl compare --trained run/ [--trained run2/ …] [--constructed model.json] --out dir</c>:
-/// SPEC §5's comparison of trained models with the constructed transformer, gradient EM, exact EM from
+/// docs/math.md §5's comparison of trained models with the constructed transformer, gradient EM, exact EM from
 /// random initialisations, OLS and the oracle, on fresh prompts from the runs' training distribution.
 /// Every algorithm is profiled once per prompt length; SPD, ILWD and sensitivity are then reported for
 /// every pair (compare.json), the table shows them against the first trained model and an SPD matrix.

@@ -5,7 +5,7 @@ using MorIcl.IO;
 
 namespace MorIcl.Cli.Commands;
 
-/// <summary><c>mor-icl construct</c>: compiles gradient EM into transformer weights (SPEC §3).</summary>
+/// <summary><c>mor-icl construct</c>: compiles gradient EM into transformer weights (docs/math.md §3).</summary>
 internal static class ConstructCommand
 {
     public static Command Create(CliContext ctx)

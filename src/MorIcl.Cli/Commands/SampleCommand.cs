@@ -7,7 +7,7 @@ using MorIcl.Numerics;
 
 namespace MorIcl.Cli.Commands;
 
-/// <summary><c>mor-icl sample</c>: draws one MoR prompt (SPEC §1) and writes it as CSV x1,…,xd,y.</summary>
+/// <summary><c>mor-icl sample</c>: draws one MoR prompt (docs/math.md §1) and writes it as CSV x1,…,xd,y.</summary>
 internal static class SampleCommand
 {
     /// <summary>Stream salt for β, so β depends only on (seed, d, K), not on n.</summary>

@@ -3,7 +3,7 @@ using MorIcl.Construction.Model;
 namespace MorIcl.Construction.Operators
 {
     /// <summary>
-    /// The empirical mean over the n example tokens (SPEC §3, "normalisation"): a softmax head with
+    /// The empirical mean over the n example tokens (docs/math.md §3, "normalisation"): a softmax head with
     /// score R·t_j admits exactly the examples, each with weight 1/n for every n, up to leakage
     /// ≤ (1 + A)·e^{−R} onto the query and auxiliary tokens. Every token receives the same mean.
     /// </summary>

@@ -69,7 +69,7 @@ namespace MorIcl.Construction.Operators
 
     /// <summary>
     /// Assembles a token-wise ReLU MLP from exact pieces: a linear read-out L(h) written into a row
-    /// uses the pair ReLU(L) − ReLU(−L) = L (SPEC §3, "per-token affine maps"); constants go in b2.
+    /// uses the pair ReLU(L) − ReLU(−L) = L (docs/math.md §3, "per-token affine maps"); constants go in b2.
     /// </summary>
     internal sealed class MlpBuilder
     {

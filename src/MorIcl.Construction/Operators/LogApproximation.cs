@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace MorIcl.Construction.Operators
 {
     /// <summary>
-    /// An approximate operator (SPEC §3: "estimated mixing weights need log π"): log p for p in
+    /// An approximate operator (docs/math.md §3: "estimated mixing weights need log π"): log p for p in
     /// [p_min, 1] as a token-wise ReLU MLP — the piecewise-linear interpolant L of log on geometric
     /// knots p_j = p_min·r^j. With slopes s_j on [p_j, p_{j+1}],
     /// L(p) = log p_0 + s_0 (p − p_0) + Σ_{j≥1} (s_j − s_{j−1}) ReLU(p − p_j), and for p ≥ 0 the linear

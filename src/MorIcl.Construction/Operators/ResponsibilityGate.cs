@@ -4,7 +4,7 @@ using MorIcl.Construction.Model;
 namespace MorIcl.Construction.Operators
 {
     /// <summary>
-    /// softmax (Prop. E.2; the E-step, SPEC §2): head k lets token i attend over {itself} ∪ {component
+    /// softmax (Prop. E.2; the E-step, docs/math.md §2): head k lets token i attend over {itself} ∪ {component
     /// tokens c ≠ k} with scores ℓ_ik (itself) and ℓ_ic (component token c), where ℓ are the E-step
     /// logits held in token i. The weight on itself is softmax_c(ℓ_ic)_k = γ_ik, and only token i
     /// itself carries data in its value (x_i, y_i, t_i), so the head writes γ_ik·x_i, γ_ik·y_i and

@@ -3,7 +3,7 @@ using MorIcl.Construction.Model;
 namespace MorIcl.Construction.Operators
 {
     /// <summary>
-    /// softmax in the symmetric program (SPEC §3, the tanh identity): token i attends over {itself,
+    /// softmax in the symmetric program (docs/math.md §3, the tanh identity): token i attends over {itself,
     /// the "minus" token} with scores +a_i and −a_i. The weight on itself is e^{a}/(e^{a} + e^{−a})
     /// = (1 + tanh a_i)/2 = γ_i1, and only token i carries data in its value, so the head writes
     /// 2γ_i1·y_i = (w_i + 1)·y_i and 2γ_i1·t_i = w_i + 1. Other positioned tokens are pushed down by

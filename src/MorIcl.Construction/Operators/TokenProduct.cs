@@ -4,7 +4,7 @@ using MorIcl.Construction.Model;
 namespace MorIcl.Construction.Operators
 {
     /// <summary>
-    /// Per-token product (SPEC §3): s(h_i)·c(h_i) for a score s bilinear in (replicated rows of h_i,
+    /// Per-token product (docs/math.md §3): s(h_i)·c(h_i) for a score s bilinear in (replicated rows of h_i,
     /// rows of h_j) and a token-local value c. A ReLU head pair with score ±s + (positional −R Σ_d
     /// (p_d(i) − p_d(j))²) admits only j = i; its value carries N·c (N = token count, computed in
     /// context), so the ReLU attention's own 1/N cancels exactly: (1/N)·ReLU(±s_i)·(±N c_i) sums to

@@ -7,7 +7,7 @@ using MorIcl.Construction.Operators;
 namespace MorIcl.Construction.Programs
 {
     /// <summary>
-    /// Gradient EM for a K-component mixture with known σ and π (SPEC §2; seed 000 §4, Lemmas 3.2–3.3):
+    /// Gradient EM for a K-component mixture with known σ and π (docs/math.md §2; seed 000 §4, Lemmas 3.2–3.3):
     /// for s = 1 … S, an E-step block computes γ_ik and the products γ_ik x_i, γ_ik y_i; then T gradient
     /// steps b_k ← b_k − α (1/n) Σ_i γ_ik x_i (⟨x_i, b_k⟩ − y_i). Finally ŷ = ⟨x_{n+1}, Σ_k π_k β_k⟩.
     /// Auxiliary tokens: one per component (K ≥ 2); none for K = 1, where γ ≡ 1.
@@ -47,7 +47,7 @@ namespace MorIcl.Construction.Programs
             {
                 var init = new MlpBuilder(ctx);
                 for (int k = 0; k < K; k++) init.AddConstant(logPi[k], Math.Log(spec.Mixing[k]));
-                p.Layers.Add(init.Build(new Provenance("affine", 0, 0, "SPEC §2 initialisation π⁽⁰⁾", "write log π⁽⁰⁾ into every token (bias b2)"), "exact"));
+                p.Layers.Add(init.Build(new Provenance("affine", 0, 0, "docs/math.md §2 initialisation π⁽⁰⁾", "write log π⁽⁰⁾ into every token (bias b2)"), "exact"));
             }
             double s2 = spec.Sigma * spec.Sigma;
             int[] compFlags = Enumerable.Range(0, K).Select(k => K > 1 ? e.AuxiliaryFlags[k] : -1).ToArray();
@@ -82,22 +82,22 @@ namespace MorIcl.Construction.Programs
                         else mlp.AddLinear(logit[k], Term.Of(logPi[k])).Clear(pi![k]);
                         mlp.Clear(u[k]).Clear(nu[k]).Clear(uu[k]).Clear(uy[k]).Clear(gy[k]).Clear(gamma[k]).Clear(gx[k]);
                     }
-                    p.Layers.Add(mlp.Build(new Provenance("affine", s, 0, "Lemma 3.2 (affine); SPEC §2 E-step logits",
+                    p.Layers.Add(mlp.Build(new Provenance("affine", s, 0, "Lemma 3.2 (affine); docs/math.md §2 E-step logits",
                         "ℓ_ik = log π_k − ((y_i − u_ik)² − y_i²)/(2σ²); reset scratch"), "exact"));
 
                     // E4: responsibilities times (x_i, y_i, 1).
                     heads = new List<AttentionHead>();
                     for (int k = 0; k < K; k++)
                         heads.Add(ResponsibilityGate.Head(ctx, k, Enumerable.Range(0, K).Select(c => logit[c]).ToArray(), compFlags, gx[k], gy[k], gamma[k]));
-                    p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("softmax", s, 0, "Lemma 3.2 (softmax); SPEC §2 E-step γ_ik = softmax_k(ℓ_ik)",
+                    p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("softmax", s, 0, "Lemma 3.2 (softmax); docs/math.md §2 E-step γ_ik = softmax_k(ℓ_ik)",
                         "γ_ik·x_i, γ_ik·y_i, γ_ik", DecodeKind.Responsibilities), ResponsibilityGate.Domain));
 
                     if (pi is not null)
                     {
-                        // Mixing update (SPEC §2): π_k ← (1/n) Σ_i γ_ik, the softmax mean over the examples; then log π̂ (approximate).
+                        // Mixing update (docs/math.md §2): π_k ← (1/n) Σ_i γ_ik, the softmax mean over the examples; then log π̂ (approximate).
                         var means = Enumerable.Range(0, K).Select(k => ExampleMean.Head(ctx, $"pi{k}", new[] { (pi[k], new[] { Term.Of(gamma[k]) }) },
                             $"score R·t_j; value γ_j{k} → π̂_{k} = (1/n) Σ_j γ_j{k}")).ToArray();
-                        p.Layers.Add(new AttentionLayer(means, new Provenance("mixing", s, 0, "SPEC §2 mixing update π_k ← (1/n) Σ_i γ_ik", "π̂_k, the mean responsibility"), ExampleMean.Domain));
+                        p.Layers.Add(new AttentionLayer(means, new Provenance("mixing", s, 0, "docs/math.md §2 mixing update π_k ← (1/n) Σ_i γ_ik", "π̂_k, the mean responsibility"), ExampleMean.Domain));
                         var logMlp = new MlpBuilder(ctx);
                         for (int k = 0; k < K; k++)
                         {
@@ -105,7 +105,7 @@ namespace MorIcl.Construction.Programs
                             log!.Lower(logMlp, pi[k], logPi[k]);
                             logMlp.RequireRange(pi[k], spec.MixingFloor, log.Ceiling, log.ErrorBound);
                         }
-                        p.Layers.Add(logMlp.Build(new Provenance("log", s, 0, "SPEC §3 approximate operator (estimated mixing weights need log π)",
+                        p.Layers.Add(logMlp.Build(new Provenance("log", s, 0, "docs/math.md §3 approximate operator (estimated mixing weights need log π)",
                             $"log π̂_k by a {log!.Slopes.Length}-piece linear interpolant"), log.Domain));
                     }
                 }
@@ -134,12 +134,12 @@ namespace MorIcl.Construction.Programs
                 for (int k = 0; k < K; k++)
                     heads.AddRange(ReplicatedProduct.Pair(ctx, $"u{k}", Enumerable.Range(0, d).Select(a => (new[] { Term.Of(e.X[a]) }, new[] { Term.Of(beta[k][a]) })).ToArray(),
                         new[] { (u[k], new[] { Term.Of(e.One.Row) }) }, $"score ±⟨x_i, β_{k}⟩; value 1 → u_i{k}"));
-                p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("product", 0, 0, "SPEC §1 oracle form at β̂ (per-sample)", "u_k = ⟨x_i, β_k⟩ for the prediction"), ReplicatedProduct.Domain));
+                p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("product", 0, 0, "docs/math.md §1 oracle form at β̂ (per-sample)", "u_k = ⟨x_i, β_k⟩ for the prediction"), ReplicatedProduct.Domain));
                 heads = new List<AttentionHead>();
                 for (int k = 0; k < K; k++)
                     heads.AddRange(ReplicatedProduct.Pair(ctx, $"predict{k}", new[] { (new[] { Term.Of(u[k]) }, new[] { Term.Of(e.One.Row) }) },
                         new[] { (pred.Row, new[] { Term.Of(pi![k]) }) }, $"score ±u_i{k}; value π̂_{k} → π̂_{k}·u_i{k}"));
-                p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("read-out", 0, 0, "SPEC §1 oracle form at β̂, π̂ (per-sample)", "prediction ŷ = Σ_k π̂_k ⟨x_i, β_k⟩", DecodeKind.Prediction), ReplicatedProduct.Domain));
+                p.Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("read-out", 0, 0, "docs/math.md §1 oracle form at β̂, π̂ (per-sample)", "prediction ŷ = Σ_k π̂_k ⟨x_i, β_k⟩", DecodeKind.Prediction), ReplicatedProduct.Domain));
             }
             var readOut = new ReadOut(pred.Row, beta, Enumerable.Range(0, K).Select(k => gamma[k]).ToArray(), -1, pi);
             return new TransformerModel(spec, L, e, p.Layers, readOut, spec.Margin);

@@ -49,7 +49,7 @@ namespace MorIcl.Construction.Programs
             var mlp = new MlpBuilder(Ctx);
             for (int k = 0; k < betaBlocks.Length; k++)
                 for (int a = 0; a < Spec.Dimension; a++) mlp.AddConstant(betaBlocks[k][a], beta0[k][a]);
-            Layers.Add(mlp.Build(new Provenance("affine", 0, 0, "SPEC §2 initialisation β⁽⁰⁾", "write β⁽⁰⁾ into every token (bias b2)"), "exact"));
+            Layers.Add(mlp.Build(new Provenance("affine", 0, 0, "docs/math.md §2 initialisation β⁽⁰⁾", "write β⁽⁰⁾ into every token (bias b2)"), "exact"));
 
             var e = Embedding;
             var read = new List<Term>();
@@ -65,7 +65,7 @@ namespace MorIcl.Construction.Programs
                     new[] { (nx[a], new[] { Term.Of(tokenCount.Row) }) }, $"score ±x_i[{a}]; value N → N·x_i[{a}]"));
             heads.AddRange(ReplicatedProduct.Pair(Ctx, "ny", new[] { (new[] { Term.Of(e.Y.Row) }, new[] { Term.Of(e.One.Row) }) },
                 new[] { (ny.Row, new[] { Term.Of(tokenCount.Row) }) }, "score ±y_i; value N → N·y_i"));
-            Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("product", 0, 0, "SPEC §3 (product with a replicated read-out)", "N·x_i and N·y_i, the values of the per-token products"), ReplicatedProduct.Domain));
+            Layers.Add(new AttentionLayer(heads.ToArray(), new Provenance("product", 0, 0, "docs/math.md §3 (product with a replicated read-out)", "N·x_i and N·y_i, the values of the per-token products"), ReplicatedProduct.Domain));
         }
 
         /// <summary>One gradient step on each component (Prop. E.1 / Lemma 3.3), three layers.</summary>
@@ -84,7 +84,7 @@ namespace MorIcl.Construction.Programs
             for (int k = 0; k < kCount; k++)
                 means.Add(ExampleMean.Head(Ctx, $"step{k}", Enumerable.Range(0, Spec.Dimension).Select(a => (beta[k][a], new[] { Term.Of(sx[k][a], -Spec.StepSize) })).ToArray(),
                     $"score R·t_j; value −α·{sx[k].Name}_j → {beta[k].Name} −= α·(1/n) Σ_j ∂ℓ_j x_j"));
-            Layers.Add(new AttentionLayer(means.ToArray(), new Provenance("gd_step", s, t, "Prop. E.1 / Lemma 3.3; SPEC §2 inner step b ← b − α (1/n) Σ_j ∂ℓ_j x_j",
+            Layers.Add(new AttentionLayer(means.ToArray(), new Provenance("gd_step", s, t, "Prop. E.1 / Lemma 3.3; docs/math.md §2 inner step b ← b − α (1/n) Σ_j ∂ℓ_j x_j",
                 "mean over the n examples and the step of size α", DecodeKind.Beta), ExampleMean.Domain));
 
             var clear = new MlpBuilder(Ctx);
@@ -99,7 +99,7 @@ namespace MorIcl.Construction.Programs
             var dims = Enumerable.Range(0, Spec.Dimension).Select(a =>
                 (new[] { Term.Of(e.X[a]) }, beta.Select((b, k) => Term.Of(b[a], weights[k])).ToArray())).ToArray();
             var heads = ReplicatedProduct.Pair(Ctx, "predict", dims, new[] { (predictionRow, new[] { Term.Of(e.One.Row) }) }, $"score ±{formula}; value 1");
-            Layers.Add(new AttentionLayer(heads, new Provenance("read-out", 0, 0, "SPEC §1 oracle form at β̂ (per-sample)", $"prediction ŷ = {formula}", DecodeKind.Prediction), ReplicatedProduct.Domain));
+            Layers.Add(new AttentionLayer(heads, new Provenance("read-out", 0, 0, "docs/math.md §1 oracle form at β̂ (per-sample)", $"prediction ŷ = {formula}", DecodeKind.Prediction), ReplicatedProduct.Domain));
         }
     }
 }

@@ -6,7 +6,7 @@ using MorIcl.Construction.Operators;
 namespace MorIcl.Construction.Programs
 {
     /// <summary>
-    /// Gradient EM for the symmetric two-component model in its tanh form (SPEC §2; seed 000 §3,
+    /// Gradient EM for the symmetric two-component model in its tanh form (docs/math.md §2; seed 000 §3,
     /// eqs. (13)–(16), Lemmas 3.2–3.3): w_i = tanh(y_i⟨x_i, β⟩/σ² + ½ log(π/(1 − π))), then T steps
     /// b ← b − α (1/n) Σ_i x_i (⟨x_i, b⟩ − w_i y_i). Prediction ŷ = (2π − 1)⟨x_{n+1}, β⟩.
     /// One auxiliary token, the "minus" token of the tanh gate.
@@ -53,7 +53,7 @@ namespace MorIcl.Construction.Programs
                 p.Layers.Add(mlp.Build(new Provenance("affine", s, 0, "Lemma 3.2 (affine); seed 000 eq. (15)", "a_i = y_i u_i/σ² + ½ log(π/(1 − π)); reset scratch"), "exact"));
 
                 p.Layers.Add(new AttentionLayer(new[] { TanhGate.Head(ctx, a.Row, e.AuxiliaryFlags[0], zp.Row, wp.Row) },
-                    new Provenance("softmax", s, 0, "Lemma 3.2 (softmax); SPEC §3 tanh identity; seed 000 eq. (16) w_i = tanh(a_i)", "w_i + 1 and (w_i + 1)·y_i", DecodeKind.SymmetricWeights),
+                    new Provenance("softmax", s, 0, "Lemma 3.2 (softmax); docs/math.md §3 tanh identity; seed 000 eq. (16) w_i = tanh(a_i)", "w_i + 1 and (w_i + 1)·y_i", DecodeKind.SymmetricWeights),
                     TanhGate.Domain));
 
                 for (int t = 1; t <= spec.GradientSteps; t++)

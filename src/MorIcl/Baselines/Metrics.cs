@@ -2,7 +2,7 @@ using MorIcl.Mixture;
 
 namespace MorIcl.Baselines;
 
-/// <summary>Error measures of SPEC §1: excess MSE and parameter error up to permutation (and sign).</summary>
+/// <summary>Error measures of docs/math.md §1: excess MSE and parameter error up to permutation (and sign).</summary>
 public static class Metrics
 {
     /// <summary>Largest K for which the permutation minimum is computed by enumeration (9! = 362 880).</summary>
@@ -22,7 +22,7 @@ public static class Metrics
     public static double ExcessMse(IReadOnlyList<double> predictions, IReadOnlyList<double> oracle, IReadOnlyList<double> labels) =>
         Mse(predictions, labels) - Mse(oracle, labels);
 
-    /// <summary>min over permutations of max_k ‖β̂_k − β_perm(k)‖ (SPEC §1).</summary>
+    /// <summary>min over permutations of max_k ‖β̂_k − β_perm(k)‖ (docs/math.md §1).</summary>
     public static double ParameterError(IReadOnlyList<double[]> estimate, IReadOnlyList<double[]> truth)
     {
         int k = truth.Count;

@@ -4,7 +4,7 @@ using MorIcl.Mixture;
 namespace MorIcl.Baselines;
 
 /// <summary>
-/// The Bayes-optimal predictor of the query label given the true mixture (SPEC §1):
+/// The Bayes-optimal predictor of the query label given the true mixture (docs/math.md §1):
 /// per-sample ŷ* = ⟨x_{n+1}, Σ_k π_k β_k⟩; per-prompt ŷ* = Σ_k p(k | prompt) ⟨x_{n+1}, β_k⟩ with
 /// p(k | prompt) ∝ π_k Π_i φ_σ(y_i − ⟨x_i, β_k⟩).
 /// </summary>

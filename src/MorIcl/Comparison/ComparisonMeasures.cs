@@ -5,7 +5,7 @@ using MorIcl.Numerics;
 namespace MorIcl.Comparison;
 
 /// <summary>
-/// The field's measures for comparing two in-context algorithms (SPEC §5), on fresh prompts from a
+/// The field's measures for comparing two in-context algorithms (docs/math.md §5), on fresh prompts from a
 /// mixture, each averaged over prompts:
 /// excess MSE against the oracle; SPD(A₁, A₂) = E(A₁(P)(x') − A₂(P)(x'))²/d over fresh queries x'
 /// (Akyürek et al. 2023); ILWD = E‖ŵ_{A₁} − ŵ_{A₂}‖² with ŵ_A the least-squares fit of A's predictions on

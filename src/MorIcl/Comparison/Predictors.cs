@@ -9,7 +9,7 @@ using MorIcl.Training;
 
 namespace MorIcl.Comparison;
 
-/// <summary>An in-context algorithm: a prompt (n examples) and a query give a prediction (SPEC §5's A(P)(x')).</summary>
+/// <summary>An in-context algorithm: a prompt (n examples) and a query give a prediction (docs/math.md §5's A(P)(x')).</summary>
 public interface IPromptPredictor
 {
     string Name { get; }
@@ -41,7 +41,7 @@ public sealed class GradientEmPredictor(ConstructionSpec spec, string name = "gr
 
 /// <summary>
 /// Exact EM (known σ, estimated π) from a random initialisation — β_k⁽⁰⁾ ~ N(0, I/d) from
-/// (seed, restart) — predicting with SPEC §1's oracle form at the estimate. Different
+/// (seed, restart) — predicting with docs/math.md §1's oracle form at the estimate. Different
 /// <paramref name="restart"/> values give EM's spread over initialisations.
 /// </summary>
 public sealed class ExactEmPredictor(int k, double sigma, MixtureMode mode, int seed, int restart = 0, int maxIterations = 200, string? name = null) : IPromptPredictor
@@ -68,7 +68,7 @@ public sealed class OlsPredictor : IPromptPredictor
     public double Predict(RegressionData examples, double[] query) => OrdinaryLeastSquares.Dot(query, OrdinaryLeastSquares.Fit(examples));
 }
 
-/// <summary>The Bayes-optimal predictor with the true mixture (SPEC §1).</summary>
+/// <summary>The Bayes-optimal predictor with the true mixture (docs/math.md §1).</summary>
 public sealed class OraclePromptPredictor(MixtureSpec truth) : IPromptPredictor
 {
     public string Name => "oracle";

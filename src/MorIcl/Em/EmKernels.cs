@@ -59,7 +59,7 @@ internal sealed class EmKernels
         LinearResidual.Compute(BlockColumns(start, count), _data.N, b, _data.Y.AsSpan(start, count), r);
 
     /// <summary>
-    /// E-step (SPEC §2): γ_ik = softmax_k(log π_k − log σ_k − (y_i − ⟨x_i, β_k⟩)²/(2σ_k²)) by a stable
+    /// E-step (docs/math.md §2): γ_ik = softmax_k(log π_k − log σ_k − (y_i − ⟨x_i, β_k⟩)²/(2σ_k²)) by a stable
     /// log-sum-exp, written into <see cref="Gamma"/>. Returns the log-likelihood
     /// Σ_i log Σ_k π_k φ_{σ_k}(y_i − ⟨x_i, β_k⟩). When <paramref name="gram"/> is given, the same pass
     /// accumulates, per component, the weighted Gram G_k = Σ γ_ik x_i x_iᵀ (lower triangle, d×d
@@ -128,7 +128,7 @@ internal sealed class EmKernels
             {
                 ReadOnlySpan<double> gk = Gamma.AsSpan(k * n + start, count);
                 if (nk is not null) nk[k] += TensorPrimitives.Sum(gk);
-                // G_k += Σ γ_ik x_i x_iᵀ, h_k += Σ γ_ik y_i x_i over the block (SPEC §2, exact M-step).
+                // G_k += Σ γ_ik x_i x_iᵀ, h_k += Σ γ_ik y_i x_i over the block (docs/math.md §2, exact M-step).
                 if (gram is not null) GramKernel.Accumulate(_gram![k], gk, x, n, _data.Y.AsSpan(start, count), _weighted.Span);
                 // γ_k ⊙ r_k into the (consumed) logit rows, for all components' gradients at once below.
                 if (gradient is not null) TensorPrimitives.Multiply(gk, _residual.AsSpan(k * Block, count), _logit.Slice(k * Block, count));

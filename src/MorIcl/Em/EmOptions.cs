@@ -1,6 +1,6 @@
 namespace MorIcl.Em;
 
-/// <summary>Which M-step (SPEC §2).</summary>
+/// <summary>Which M-step (docs/math.md §2).</summary>
 public enum EmAlgorithm
 {
     /// <summary>Weighted least squares: β_k ← (Σ γ_ik x_i x_iᵀ)⁻¹ Σ γ_ik y_i x_i.</summary>
@@ -42,7 +42,7 @@ public sealed record EmOptions
     /// <summary>
     /// The logarithm the E-step applies to mixing weights that an M-step estimated (π⁽⁰⁾ always gets the
     /// exact log); null means <see cref="Math.Log(double)"/>. The constructed transformer with estimated
-    /// mixing computes log π̂_k by a piecewise-linear interpolant L (SPEC §3's approximate operator);
+    /// mixing computes log π̂_k by a piecewise-linear interpolant L (docs/math.md §3's approximate operator);
     /// reference EM with this set to L performs the transformer's arithmetic, and perturbing it at one
     /// (iteration, component) gives the sensitivities that propagate L's declared error.
     /// </summary>

@@ -3,7 +3,7 @@ using MorIcl.Mixture;
 namespace MorIcl.Em;
 
 /// <summary>
-/// EM and gradient EM for a mixture of linear regressions (SPEC §2). One iteration: E-step at θ_t
+/// EM and gradient EM for a mixture of linear regressions (docs/math.md §2). One iteration: E-step at θ_t
 /// (responsibilities and ℓ(θ_t)); π update when estimated; M-step for β (exact weighted least
 /// squares, or T gradient steps of size α from β_t); σ update from the new β when estimated.
 /// Stops when no parameter changes by more than the tolerance, or after the maximum number of
@@ -44,7 +44,7 @@ public static class ExpectationMaximisation
             logLikTrace.Add(logLik);
             if (converged || iterations >= options.MaxIterations) break;
 
-            // π update (SPEC §2): π_k ← (1/n) Σ_i γ_ik.
+            // π update (docs/math.md §2): π_k ← (1/n) Σ_i γ_ik.
             var mixing = options.FixedMixing is { } fixedPi ? (double[])fixedPi.Clone() : nk.Select(v => v / n).ToArray();
 
             // β update.

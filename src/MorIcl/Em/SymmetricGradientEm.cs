@@ -3,7 +3,7 @@ using MorIcl.Mixture;
 namespace MorIcl.Em;
 
 /// <summary>
-/// The symmetric two-component model's EM in its tanh form (SPEC §2; seed 000 §3, eqs. (13)–(16)):
+/// The symmetric two-component model's EM in its tanh form (docs/math.md §2; seed 000 §3, eqs. (13)–(16)):
 /// w_i = tanh(y_i ⟨x_i, β⟩/σ² + ½ log(π/(1 − π))) = γ_i1 − γ_i2, one inner gradient step
 /// b ← b − α (1/n) Σ_i x_i (⟨x_i, b⟩ − w_i y_i), the exact M-step β ← (XᵀX)⁻¹ Xᵀ(w ⊙ y).
 /// σ and π are known.

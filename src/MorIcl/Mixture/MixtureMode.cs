@@ -1,6 +1,6 @@
 namespace MorIcl.Mixture;
 
-/// <summary>How component labels are drawn (SPEC §1).</summary>
+/// <summary>How component labels are drawn (docs/math.md §1).</summary>
 public enum MixtureMode
 {
     /// <summary>Each example draws its own component z_i ~ Cat(π) (seed 000 eq. (1), §4).</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace MorIcl.Mixture;
 
 /// <summary>
-/// A mixture of linear regressions (SPEC §1): dimension d, K components with regression vectors
+/// A mixture of linear regressions (docs/math.md §1): dimension d, K components with regression vectors
 /// β_k, mixing weights π, noise level σ, and the mode (per-sample or per-prompt labels).
 /// The symmetric two-component model (seed 000 §2–3) is K = 2 with β_2 = −β_1.
 /// </summary>
@@ -54,7 +54,7 @@ public sealed class MixtureSpec
     }
 
     /// <summary>
-    /// Signal-to-noise ratio (SPEC §1): η = ‖β*‖/σ in the symmetric model, η = min_{j≠k} ‖β_j − β_k‖/σ
+    /// Signal-to-noise ratio (docs/math.md §1): η = ‖β*‖/σ in the symmetric model, η = min_{j≠k} ‖β_j − β_k‖/σ
     /// otherwise (K ≥ 2); for K = 1, ‖β_1‖/σ.
     /// </summary>
     public double Snr

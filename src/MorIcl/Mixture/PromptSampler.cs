@@ -4,7 +4,7 @@ using MorIcl.Numerics;
 namespace MorIcl.Mixture;
 
 /// <summary>
-/// Seeded sampling of MoR prompts (SPEC §1): x_i ~ N(0, I_d), z_i ~ Cat(π) per sample (or one z per
+/// Seeded sampling of MoR prompts (docs/math.md §1): x_i ~ N(0, I_d), z_i ~ Cat(π) per sample (or one z per
 /// prompt), y_i = ⟨x_i, β_{z_i}⟩ + σ ε_i. Prompt b of a batch uses its own stream derived from
 /// (seed, b), so batches are identical single- or multi-threaded.
 /// </summary>

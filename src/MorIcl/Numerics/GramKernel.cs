@@ -7,7 +7,7 @@ using static MorIcl.Numerics.KernelSimd;
 namespace MorIcl.Numerics;
 
 /// <summary>
-/// The weighted Gram of the exact M-step (SPEC §2): G_k = Σ_i γ_ik x_i x_iᵀ and h_k = Σ_i γ_ik y_i x_i,
+/// The weighted Gram of the exact M-step (docs/math.md §2): G_k = Σ_i γ_ik x_i x_iᵀ and h_k = Σ_i γ_ik y_i x_i,
 /// the normal equations G_k β_k = h_k, accumulated block by block with the register-tiled
 /// <see cref="TiledCrossProducts"/>.
 /// </summary>
@@ -414,7 +414,7 @@ internal sealed class TiledCrossProducts
 }
 
 /// <summary>
-/// Residuals r = y − X b of a linear model on one block of feature-major rows (the r_ik of SPEC §2 for
+/// Residuals r = y − X b of a linear model on one block of feature-major rows (the r_ik of docs/math.md §2 for
 /// one component). Rows are processed in chunks of eight vectors held in registers while all d
 /// columns stream past, so r is written once instead of being read and written once per feature.
 /// Deterministic: r_i = y_i − b_0 x_i0 − b_1 x_i1 − … in that order, one rounding per term (fused

@@ -3,7 +3,7 @@ using MorIcl.Mixture;
 
 namespace MorIcl.Runtime;
 
-/// <summary>The input embedding of a prompt (SPEC §3, seed 000 eq. (3)): N × D, token-major.</summary>
+/// <summary>The input embedding of a prompt (docs/math.md §3, seed 000 eq. (3)): N × D, token-major.</summary>
 public static class PromptTokens
 {
     public static double[] Embed(TransformerModel model, RegressionData examples, double[] query)

@@ -6,7 +6,7 @@ using MorIcl.Mixture;
 namespace MorIcl.Runtime;
 
 /// <summary>
-/// What a constructed model must compute, by the reference algorithm (SPEC §2) with the model's own
+/// What a constructed model must compute, by the reference algorithm (docs/math.md §2) with the model's own
 /// specification: gradient EM with known σ and π from β⁽⁰⁾ (K-component), or the symmetric tanh form.
 /// With estimated mixing (<see cref="ConstructionSpec.EstimateMixing"/>) π starts at the spec's π⁽⁰⁾ and
 /// is re-estimated after every E-step; the E-step takes log π̂ exactly unless

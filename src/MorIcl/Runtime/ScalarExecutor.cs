@@ -4,7 +4,7 @@ using MorIcl.Mixture;
 namespace MorIcl.Runtime;
 
 /// <summary>
-/// The test oracle for <see cref="ModelExecutor{T}"/>: SPEC §3's layer definitions as plain loops in
+/// The test oracle for <see cref="ModelExecutor{T}"/>: docs/math.md §3's layer definitions as plain loops in
 /// double over the model's own sparse matrices, with the certificate computed pair by pair.
 /// Slow and obviously correct; not for production use.
 /// </summary>

@@ -18,7 +18,7 @@ public enum TaskPrior
 public sealed record RepresentationPrompt(double[] Lambda, double[] Labels, double[] AllLabels);
 
 /// <summary>
-/// In-context regression with a representation (seed 003 §2, SPEC §4): a dictionary of K distinct
+/// In-context regression with a representation (seed 003 §2, docs/math.md §4): a dictionary of K distinct
 /// unit tokens v_1 … v_K ∈ R^d, features f(v_k) ∈ R^m, noise level τ. A prompt gives the first N tokens
 /// with labels y_k = λᵀ(f(v_k) + ε_k), ε_k ~ N(0, τ I_m), and the model predicts all K labels.
 /// Z = (f(v_1) … f(v_N)) ∈ R^{m×N}, Ẑ = (f(v_1) … f(v_K)) ∈ R^{m×K}.

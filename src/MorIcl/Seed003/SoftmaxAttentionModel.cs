@@ -5,7 +5,7 @@ using MorIcl.Numerics;
 namespace MorIcl.Seed003;
 
 /// <summary>
-/// Seed 003's one-layer transformer with H softmax heads (eqs. (5)–(8), SPEC §4):
+/// Seed 003's one-layer transformer with H softmax heads (eqs. (5)–(8), docs/math.md §4):
 /// ŷ_k = ⟨y, Σ_h w_{h,k} softmax(Vᵀ Q_h v_k)⟩ with trainable Q_h ∈ R^{d×d} and w_h ∈ R^K. Because the
 /// prompt always holds the same N tokens, the attention part is one N×K matrix
 /// Â(θ) = (Σ_h w_{h,1} s_1^h, …, Σ_h w_{h,K} s_K^h) (eq. (35)) and ŷ = Âᵀ y.

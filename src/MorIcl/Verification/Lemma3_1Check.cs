@@ -6,7 +6,7 @@ namespace MorIcl.Verification;
 /// <summary>
 /// Seed 000 Lemma 3.1: the loss minimised in each M-step is convex in its first argument and its
 /// derivative is (ε-approximable by) a sum of ReLUs. Here exactly: ℓ(t, z) = ½(t − z)² has
-/// ∂_t ℓ = t − z = ReLU(t − z) − ReLU(z − t) (two-component, SPEC §2), and the K-component weighted
+/// ∂_t ℓ = t − z = ReLU(t − z) − ReLU(z − t) (two-component, docs/math.md §2), and the K-component weighted
 /// loss ℓ(t; y, γ) = ½γ(t − y)² has ∂_t ℓ = γ(t − y) = ReLU(γ(t − y)) − ReLU(−γ(t − y)), γ ≥ 0.
 /// </summary>
 public sealed class Lemma3_1Check : ProofCheck

@@ -4,7 +4,7 @@ namespace MorIcl.Verification;
 
 /// <summary>
 /// The population EM operator of the symmetric model, M(β) = E[tanh(y⟨x, β⟩/σ² + ½ log(π/(1 − π))) y x]
-/// with y = s⟨x, β*⟩ + σε (SPEC §2; seed 000 eq. (19)), computed through the two-dimensional
+/// with y = s⟨x, β*⟩ + σε (docs/math.md §2; seed 000 eq. (19)), computed through the two-dimensional
 /// reduction of Lemma B.1: M(β) lies in span{β, β*}, so only the two coordinates of x in that plane
 /// matter. Integrals by Gauss–Hermite quadrature (nodes from the Golub–Welsch eigenproblem).
 /// </summary>

@@ -37,7 +37,7 @@ public sealed record CheckResult(
 
 /// <summary>
 /// A numerical check of one statement of seed 000. Each states what it measures, on which seeded
-/// configurations, and its pass criterion with the derivation from the statement (SPEC §2) —
+/// configurations, and its pass criterion with the derivation from the statement (docs/math.md §2) —
 /// criteria come from the statements, not from looking at results.
 /// </summary>
 public abstract class ProofCheck

@@ -8,14 +8,14 @@ namespace MorIcl.Verification;
 /// Seed 000 Proposition E.1 (Bai et al. 2023, Prop. C.2) and Lemma 3.3: L ReLU-attention layers
 /// perform L gradient steps on the empirical M-step loss. Checked on the constructed transformer:
 /// after every gd_step layer, b decoded from the runtime trace equals the reference inner step
-/// b ← b − α (1/n) Σ_i γ_ik x_i (⟨x_i, b⟩ − y_i) (SPEC §2).
+/// b ← b − α (1/n) Σ_i γ_ik x_i (⟨x_i, b⟩ − y_i) (docs/math.md §2).
 /// </summary>
 public sealed class PropositionE1Check : ProofCheck
 {
     public override string Name => "PropositionE1";
     public override string Statement => "seed 000 Prop. E.1 / Lemma 3.3: L ReLU-attention layers perform L gradient steps of the M-step loss";
     public override string Derivation =>
-        "Every operator of the gd_step is exact inside its certified domain (SPEC §3), so the decoded b after each of the S·T gd_step layers must equal " +
+        "Every operator of the gd_step is exact inside its certified domain (docs/math.md §3), so the decoded b after each of the S·T gd_step layers must equal " +
         "the reference inner step up to floating-point rounding: relative error ≤ 1e−10 (double). Every forward pass must be in its domain, and the " +
         "number of decoded steps must be S·T.";
 

@@ -12,9 +12,9 @@ public sealed class PropositionE2Check : ProofCheck
     public override string Name => "PropositionE2";
     public override string Statement => "seed 000 Prop. E.2 / Lemma 3.2: each operator equals its definition; the E-step block yields eqs. (15)–(16)";
     public override string Derivation =>
-        "Each layer is recomputed from the state before it by its operator's definition (copy_over, product, affine, softmax, gd_step, read-out; SPEC §3) " +
+        "Each layer is recomputed from the state before it by its operator's definition (copy_over, product, affine, softmax, gd_step, read-out; docs/math.md §3) " +
         "and compared on every token: relative error ≤ 1e−10. After each E-step block the decoded γ_ik (or w_i) must equal the reference E-step " +
-        "(SPEC §2, stable log-sum-exp / tanh) on the reference state: relative error ≤ 1e−10. All exact operators, so the bound is rounding.";
+        "(docs/math.md §2, stable log-sum-exp / tanh) on the reference state: relative error ≤ 1e−10. All exact operators, so the bound is rounding.";
 
     protected override CheckResult Execute(CheckOptions options, IProgress<double> progress)
     {

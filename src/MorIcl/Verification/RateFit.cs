@@ -1,6 +1,6 @@
 namespace MorIcl.Verification;
 
-/// <summary>Least-squares fits on log–log axes and empirical quantiles (SPEC §2: checks measure exponents).</summary>
+/// <summary>Least-squares fits on log–log axes and empirical quantiles (docs/math.md §2: checks measure exponents).</summary>
 public static class RateFit
 {
     /// <summary>Slope, intercept and R² of log y = a + b log x.</summary>

@@ -13,7 +13,7 @@ public sealed class TheoremB3Check : ProofCheck
     public override string Statement => "seed 000 Theorem B.3 (low SNR, η = 0): ‖β̂ − β*‖ = O((d/n)^{1/4}) after enough iterations";
     public override string Derivation =>
         "With β* = 0 the error is ‖β̂‖, of order (d/n)^{1/4} (the likelihood is flat to fourth order at 0, so the quadratic term's O(√(d/n)) fluctuation " +
-        "balances a quartic one): the log–log slope of the root-mean-square ‖β̂‖ in n must lie in [−0.35, −0.15] (SPEC §2). Near such a degenerate optimum " +
+        "balances a quartic one): the log–log slope of the root-mean-square ‖β̂‖ in n must lie in [−0.35, −0.15] (docs/math.md §2). Near such a degenerate optimum " +
         "EM converges sublinearly, so 'enough iterations' is measured: for each n, gradient EM from the model's β⁽⁰⁾ runs until ‖β_{s+1} − β_s‖ ≤ 1e−5‖β_s‖ " +
         "(at most 2000 iterations) on every prompt, and S_n = the 90 % quantile of those counts; S_n and its growth in n are reported. n starts at 100: below " +
         "it the fixed point is not yet in the asymptotic regime. Cost: the constructed transformer needs O(S·N²) work per prompt (≈ 10^12 flops at n = 3200, " +

@@ -5,7 +5,7 @@ using MorIcl.Tests.Support;
 namespace MorIcl.Tests.Comparison;
 
 /// <summary>
-/// SPEC §5's measures against what they must be for predictors linear in the query, where everything
+/// docs/math.md §5's measures against what they must be for predictors linear in the query, where everything
 /// has a direct form: OLS's implicit weights are its β̂, the per-sample oracle's are Σ_k π_k β_k, and
 /// the query gradient of a linear predictor is its weight vector.
 /// </summary>

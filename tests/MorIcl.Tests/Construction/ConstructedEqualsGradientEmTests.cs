@@ -9,7 +9,7 @@ namespace MorIcl.Tests.Construction;
 
 /// <summary>
 /// Seed 000 Lemmas 3.2–3.3 / Props. E.1–E.2, executed: the constructed transformer equals reference
-/// gradient EM (SPEC §2, known σ and π) layer by layer — after every E-step block the decoded γ_ik (or
+/// gradient EM (docs/math.md §2, known σ and π) layer by layer — after every E-step block the decoded γ_ik (or
 /// w_i) equal the reference E-step on the reference state; after every gd_step layer the decoded b
 /// equals the reference inner step; the final β̂ and prediction equal the reference's. Every operator
 /// used is exact inside its domain, so the bound is rounding: 1e-10 relative in double, 1e-4 in float.

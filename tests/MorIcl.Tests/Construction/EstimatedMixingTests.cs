@@ -10,7 +10,7 @@ using MorIcl.Verification;
 namespace MorIcl.Tests.Construction;
 
 /// <summary>
-/// Estimated mixing weights (SPEC §3's approximate operator: "estimated mixing weights need log π").
+/// Estimated mixing weights (docs/math.md §3's approximate operator: "estimated mixing weights need log π").
 /// The transformer computes π̂_k exactly (softmax mean) and log π̂_k by a piecewise-linear interpolant L
 /// with a declared bound ε. Checked here: (1) L alone against log on [p_min, 1 + δ], edges included;
 /// (2) the log layer's own weights against L; (3) the transformer equals reference gradient EM that

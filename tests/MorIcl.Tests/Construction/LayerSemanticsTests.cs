@@ -9,7 +9,7 @@ namespace MorIcl.Tests.Construction;
 /// Every layer alone against the operation its provenance claims (tracr style), through
 /// <see cref="LayerSemantics"/> — the per-layer check the Proposition E.2 check also uses: the state
 /// before the layer comes from a real forward pass, the rows it writes are recomputed from the
-/// operator's definition (SPEC §2–3) with plain arithmetic. Here: every layer is covered and exact on
+/// operator's definition (docs/math.md §2–3) with plain arithmetic. Here: every layer is covered and exact on
 /// random configurations, and a damaged layer is caught at that layer.
 /// </summary>
 public class LayerSemanticsTests

@@ -4,7 +4,7 @@ using MorIcl.Tests.Support;
 
 namespace MorIcl.Tests.Reference;
 
-/// <summary>SPEC §2 E-step: the log-sum-exp responsibilities equal Bayes' rule computed directly.</summary>
+/// <summary>docs/math.md §2 E-step: the log-sum-exp responsibilities equal Bayes' rule computed directly.</summary>
 public class EStepTests
 {
     [Theory]

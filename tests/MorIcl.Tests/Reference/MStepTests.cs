@@ -4,7 +4,7 @@ using MorIcl.Tests.Support;
 
 namespace MorIcl.Tests.Reference;
 
-/// <summary>SPEC §2 M-steps against independent derivations.</summary>
+/// <summary>docs/math.md §2 M-steps against independent derivations.</summary>
 public class MStepTests
 {
     [Theory]
@@ -87,7 +87,7 @@ public class MStepTests
     [Fact]
     public void GradientEmWithManyInnerStepsApproachesExactEm()
     {
-        // T → ∞ inner steps minimise Q_k exactly (SPEC §2): the iterate converges geometrically to the
+        // T → ∞ inner steps minimise Q_k exactly (docs/math.md §2): the iterate converges geometrically to the
         // weighted least-squares solution, contraction factor max_k |1 − α λ(G_k/n)| < 1.
         var spec = Fixtures.Spec(5, 3, 0.3, 31);
         var data = PromptSampler.Sample(spec, 2000, 8, 0).Examples;

@@ -5,7 +5,7 @@ using MorIcl.Tests.Support;
 namespace MorIcl.Tests.Reference;
 
 /// <summary>
-/// SPEC §2, symmetric two-component form, against the general K = 2 form with β_2 = −β_1.
+/// docs/math.md §2, symmetric two-component form, against the general K = 2 form with β_2 = −β_1.
 /// Derivation: the logit difference of the general E-step is log(π/(1−π)) + 2 y⟨x, β⟩/σ², so
 /// γ_1 − γ_2 = tanh(½ · that) = w. The general M-step objective restricted to β_2 = −b is
 /// Q(b) = (1/2n) Σ [γ_1 (y − ⟨x,b⟩)² + γ_2 (y + ⟨x,b⟩)²] = (1/2n) Σ (⟨x,b⟩ − w y)² + const, whose
