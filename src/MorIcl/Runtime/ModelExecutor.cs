@@ -110,7 +110,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles) => _model.Layers[l] switch
     {
         CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-        CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l),
+        CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l)),
         _ => throw new InvalidOperationException(),
     };
 
@@ -492,7 +492,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         return m;
     }
 
-    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index)
+    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index, LoweredMlp<T>? lowered = null)
     {
         // The declared input ranges are checked on the layer's input (before it writes).
         var h = ws.H;
@@ -502,8 +502,9 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
         // order, then Delta[out_r] = Σ_u W2[r,u] z_u in unit order, then the constant rows. The MLP
-        // reads h before it writes: outputs go through Delta.
-        for (int j0 = 0; j0 < ld; j0 += MlpBlock)
+        // reads h before it writes: outputs go through Delta. A lowered MLP (the structured path) computes the same.
+        if (lowered is not null) lowered.Run(ws.H, ws.Delta, ld, ws.Z, ws.Acc);
+        else for (int j0 = 0; j0 < ld; j0 += MlpBlock)
         {
             int w = Math.Min(MlpBlock, ld - j0);
             for (int u = 0; u < hidden; u++)

@@ -54,10 +54,10 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public readonly int Capacity;
     /// <summary>Scores per role group or per formed key, roles × ld.</summary>
     public readonly T[] Scores;
-    /// <summary>Per-token softmax normalisers and maxima, ld each.</summary>
-    public readonly T[] Sum, Max;
-    /// <summary>Keys per role (roles × d_k), value sums per role and per group (roles × d_v).</summary>
-    public readonly T[] KeyOfRole, ValueSumOfRole, ValueSumOfGroup;
+    /// <summary>Per-token accumulators and softmax normalisers, ld each.</summary>
+    public readonly T[] Sum, Max, Normaliser;
+    /// <summary>Queries and keys per role (roles × d_k), value sums per group (roles × d_v).</summary>
+    public readonly T[] QueryOfRole, KeyOfRole, ValueSumOfGroup;
     /// <summary>Content maxima |q_a|, |k_a| per role (roles × d_k).</summary>
     public readonly double[] MaxQ, MaxK;
     /// <summary>Role-constancy cache per residual row: valid while Stamp[c] == Epoch (one epoch per layer).</summary>
@@ -68,8 +68,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public StructuredScratch(int ld, int roles, int dk, int dv, int dimension)
     {
         Capacity = ld;
-        Scores = new T[roles * ld]; Sum = new T[ld]; Max = new T[ld];
-        KeyOfRole = new T[roles * dk]; ValueSumOfRole = new T[roles * dv]; ValueSumOfGroup = new T[roles * dv];
+        Scores = new T[roles * ld]; Sum = new T[ld]; Max = new T[ld]; Normaliser = new T[ld];
+        QueryOfRole = new T[roles * dk]; KeyOfRole = new T[roles * dk]; ValueSumOfGroup = new T[roles * dv];
         MaxQ = new double[roles * dk]; MaxK = new double[roles * dk];
         Stamp = new int[dimension]; Constant = new bool[dimension];
     }

@@ -15,6 +15,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     private readonly ExecutionPlan _plan;
     private readonly AdmittedKeysOnlyKernel<T>.Compiled?[][] _admittedOnly;
     private readonly bool[][] _taken;
+    private readonly LoweredMlp<T>?[] _mlps;
     private readonly int _roles;
 
     public StructuredExecutor(ExecutionPlan plan, CompiledModel<T> model)
@@ -24,6 +25,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         int bits = typeof(T) == typeof(float) ? 24 : 53;
         _taken = new bool[plan.Heads.Count][];
         _admittedOnly = new AdmittedKeysOnlyKernel<T>.Compiled?[plan.Heads.Count][];
+        _mlps = model.Layers.Select(layer => layer is CompiledModel<T>.Mlp m ? LoweredMlp<T>.TryLower(m) : null).ToArray();
         for (int l = 0; l < plan.Heads.Count; l++)
         {
             var heads = plan.Heads[l];
@@ -37,6 +39,9 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     }
 
     public ExecutionPlan Plan => _plan;
+
+    /// <summary>MLP layer l lowered (its linear pairs as linear units), or null when it runs as compiled.</summary>
+    public LoweredMlp<T>? Mlp(int layer) => _mlps[layer];
 
     /// <summary>Whether head h of layer l has a structured kernel in this precision.</summary>
     public bool Takes(int layer, int head) => _taken[layer][head];
