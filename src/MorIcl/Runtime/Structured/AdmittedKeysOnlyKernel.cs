@@ -36,6 +36,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         public required int PositionBase, Digits;
         /// <summary>The head dimension: the stride of the per-role query, key and maxima arrays.</summary>
         public required int Dk;
+        /// <summary>The first head of a ReLU pair whose second head is taken too: it writes the pair's output.</summary>
+        public bool PairLeader;
     }
 
     public static Compiled Compile(HeadPlan plan, CompiledModel<T>.Head head, EmbeddingRows rows)
@@ -91,7 +93,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         if (relu)
         {
             margin = worst == double.NegativeInfinity ? double.PositiveInfinity : -worst;
-            for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, relu: true);
+            // The first head of a ReLU pair computes both: ReLU(ŝ)·v + ReLU(−ŝ)·(−v) = ŝ·v.
+            for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, c.PairLeader ? Weights.Score : Weights.Relu);
             return true;
         }
         for (int qr = 0; qr < R; qr++)
@@ -100,7 +103,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
         if (!(margin >= 0) || !(leak <= Certificate.LeakageTolerance)) return false;
-        for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, relu: false);
+        for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, Weights.Softmax);
         return true;
     }
 
@@ -240,11 +243,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         double top = double.NegativeInfinity;
         for (int kr = 0; kr < R; kr++) top = double.IsNaN(bound[qr * R + kr]) ? double.NaN : Math.Max(top, bound[qr * R + kr]);
         var scores = s.Scratch.Scores; var sums = s.Scratch.Normaliser;
-        double margin = double.PositiveInfinity, leak = 0;
-        // Σ_b |b|·e^{U_b − m} = e^{top − m}·Σ_b |b|·e^{U_b − top}: one exponential per query.
-        double unformedAtTop = 0;
-        for (int kr = 0; kr < R; kr++)
-            if (pairs[qr * R + kr] > 0) unformedAtTop += pairs[qr * R + kr] * Math.Exp(bound[qr * R + kr] - top);
+        double least = double.PositiveInfinity;                  // min over the role's queries of m_i
         for (int i = start; i < start + count; i++)
         {
             T max = T.NegativeInfinity;
@@ -257,12 +256,16 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 sum += w;
             }
             sums[i] = sum;
-            double m = double.CreateChecked(max);
-            margin = Math.Min(margin, top == double.NegativeInfinity ? double.PositiveInfinity : m - top);
-            double unformed = top == double.NegativeInfinity ? 0 : unformedAtTop * Math.Exp(top - m);
-            // The exponentials, products and the division round: one part in 2^48 more covers them.
-            leak = Math.Max(leak, unformed / double.CreateChecked(sum) * (1 + Math.ScaleB(1, -48)));
+            least = Math.Min(least, double.CreateChecked(max));
         }
+        if (top == double.NegativeInfinity) return (double.PositiveInfinity, 0);
+        double margin = least - top;
+        // Leakage of query i ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed ≤ e^{top − min_i m_i}·Σ_b |b|·e^{U_b − top}, as every
+        // Σ_formed ≥ 1 (it holds e^0 for the maximum); the exponentials and products round: one part in 2^48 covers them.
+        double unformedAtTop = 0;
+        for (int kr = 0; kr < R; kr++)
+            if (pairs[qr * R + kr] > 0) unformedAtTop += pairs[qr * R + kr] * Math.Exp(bound[qr * R + kr] - top);
+        double leak = unformedAtTop * Math.Exp(top - least) * (1 + Math.ScaleB(1, -48));
         return (margin, leak);
     }
 
@@ -273,14 +276,18 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     /// the positive scores: a non-positive one adds ±0, NaN stays NaN. A value row's sign is carried in the
     /// scale of the next step (negation is exact), never applied in a pass of its own.
     /// </summary>
-    private static void Outputs(CompiledModel<T>.Head head, Compiled c, in HeadStream<T> s, int qr, bool relu)
+    /// <summary>What multiplies the values: ReLU of the score, the score itself (a ReLU pair), or the softmax weight.</summary>
+    private enum Weights { Relu, Score, Softmax }
+
+    private static void Outputs(CompiledModel<T>.Head head, Compiled c, in HeadStream<T> s, int qr, Weights weights)
     {
+        bool relu = weights != Weights.Softmax;
         var (start, count) = s.Range(qr);
         var formed = c.Formed[qr];
         int ld = s.Ld, dv = head.OutRows.Length;
         if (count == 0 || formed.Length == 0 || dv == 0) return;
         var sc = s.Scratch;
-        if (relu)
+        if (weights == Weights.Relu)
             for (int t = 0; t < formed.Length; t++)
             {
                 var w = sc.Scores.AsSpan(t * ld + start, count);

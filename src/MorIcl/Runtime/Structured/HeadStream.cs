@@ -64,6 +64,9 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public readonly int[] Stamp;
     public readonly bool[] Constant;
     public int Epoch;
+    /// <summary>The first head of a ReLU pair that ran structurally in layer epoch PairEpoch, and its margin.</summary>
+    public int PairEpoch = -1, PairHead = -1;
+    public double PairMargin;
 
     public StructuredScratch(int ld, int roles, int dk, int dv, int dimension)
     {

@@ -34,7 +34,10 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             if (model.Layers[l] is not CompiledModel<T>.Attention a) continue;
             for (int h = 0; h < heads.Length; h++)
                 if (_taken[l][h] && heads[h].Pattern == HeadPattern.AdmittedKeysOnly)
+                {
                     _admittedOnly[l][h] = AdmittedKeysOnlyKernel<T>.Compile(heads[h], a.Heads[h], plan.Rows);
+                    _admittedOnly[l][h]!.PairLeader = heads[h].PairedWith > h && _taken[l][heads[h].PairedWith];
+                }
         }
     }
 
@@ -52,12 +55,22 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         margin = double.PositiveInfinity; leak = 0;
         if (!_taken[layer][index]) return false;
         var plan = _plan.Heads[layer][index];
-        return plan.Pattern switch
+        var sc = s.Scratch;
+        if (plan.PairedWith >= 0 && plan.PairedWith < index)
+        {
+            // The second head of a ReLU pair: done by the first, when the first ran structurally on this layer.
+            if (sc.PairEpoch != sc.Epoch || sc.PairHead != plan.PairedWith) return false;
+            margin = sc.PairMargin;
+            return true;
+        }
+        bool ok = plan.Pattern switch
         {
             HeadPattern.RoleConstantKeys => RoleConstantKeysKernel<T>.Run(head, plan, s, _roles, out margin, out leak),
             HeadPattern.AdmittedKeysOnly => AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
             _ => false,
         };
+        if (ok && plan.PairedWith > index && _admittedOnly[layer][index] is { PairLeader: true }) { sc.PairEpoch = sc.Epoch; sc.PairHead = index; sc.PairMargin = margin; }
+        return ok;
     }
 
     /// <summary>Scratch for prompts of padded length ld.</summary>
