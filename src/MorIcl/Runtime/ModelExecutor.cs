@@ -107,12 +107,21 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         finally { _pool.Add(ws); }
     }
 
-    private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles) => _model.Layers[l] switch
+    private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles)
     {
-        CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-        CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l)),
-        _ => throw new InvalidOperationException(),
-    };
+        var layer = _model.Layers[l];
+        var scratch = ws.Structured;
+        scratch?.BeginLayer(layer.WrittenRows);
+        if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
+        var cert = layer switch
+        {
+            CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
+            CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l)),
+            _ => throw new InvalidOperationException(),
+        };
+        scratch?.EndLayer(layer.WrittenRows);
+        return cert;
+    }
 
     private int[] Roles(int n, int N)
     {
@@ -122,8 +131,9 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>H ← the token-major stream h (feature-major, padding 0), Delta ← 0, and the per-row finiteness flags.</summary>
-    private static void Load(Workspace ws, double[] h, int N, int ld, int D)
+    private void Load(Workspace ws, double[] h, int N, int ld, int D)
     {
+        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
         var H = ws.H;
         Array.Clear(H, 0, D * ld);
         Array.Clear(ws.Delta, 0, D * ld);
@@ -200,7 +210,6 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var delta = ws.Delta;
         int limit = N / 16;
         bool hasSoftmax = false;
-        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).Epoch++;
         for (int headIndex = 0; headIndex < layer.Heads.Length; headIndex++)
         {
             var head = layer.Heads[headIndex];

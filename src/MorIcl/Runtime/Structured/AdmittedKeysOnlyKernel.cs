@@ -88,6 +88,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         double worst = Bounds(plan, c, s, bound, pairs);
         bool relu = head.Activation != Activation.Softmax;
         if (relu && !(worst <= 0)) return false;                  // some unformed score may be positive (or NaN)
+        s.Scratch.Varying(head.OutRows);
         for (int qr = 0; qr < R; qr++)
             foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr);
         if (relu)

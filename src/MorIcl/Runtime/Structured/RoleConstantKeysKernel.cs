@@ -52,6 +52,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             }
             else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted, other);
             else m = WeightedPerToken(head, s, start, count, groups, other);
+            if (!queriesConstant) sc.Varying(head.OutRows);
             margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
         return true;

@@ -16,6 +16,8 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     private readonly AdmittedKeysOnlyKernel<T>.Compiled?[][] _admittedOnly;
     private readonly bool[][] _taken;
     private readonly LoweredMlp<T>?[] _mlps;
+    /// <summary>Per MLP layer: each output row and the residual rows its units read.</summary>
+    private readonly (int Row, int[] Inputs)[][] _mlpInputs;
     private readonly int _roles;
 
     public StructuredExecutor(ExecutionPlan plan, CompiledModel<T> model)
@@ -26,6 +28,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         _taken = new bool[plan.Heads.Count][];
         _admittedOnly = new AdmittedKeysOnlyKernel<T>.Compiled?[plan.Heads.Count][];
         _mlps = model.Layers.Select(layer => layer is CompiledModel<T>.Mlp m ? LoweredMlp<T>.TryLower(m) : null).ToArray();
+        _mlpInputs = model.Layers.Select(layer => layer is CompiledModel<T>.Mlp m ? MlpInputs(m) : Array.Empty<(int, int[])>()).ToArray();
         for (int l = 0; l < plan.Heads.Count; l++)
         {
             var heads = plan.Heads[l];
@@ -43,6 +46,12 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     public ExecutionPlan Plan => _plan;
 
+    private static (int Row, int[] Inputs)[] MlpInputs(CompiledModel<T>.Mlp m) =>
+        Enumerable.Range(0, m.OutRows.Length).Select(r =>
+            (m.OutRows[r], Enumerable.Range(m.W2Rows.Start[r], m.W2Rows.Start[r + 1] - m.W2Rows.Start[r])
+                .SelectMany(e => { int u = m.W2Rows.Cols[e]; return m.W1Rows.Cols[m.W1Rows.Start[u]..m.W1Rows.Start[u + 1]]; })
+                .Distinct().ToArray())).ToArray();
+
     /// <summary>MLP layer l lowered (its linear pairs as linear units), or null when it runs as compiled.</summary>
     public LoweredMlp<T>? Mlp(int layer) => _mlps[layer];
 
@@ -51,6 +60,14 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>Runs head h of layer l structurally; false (nothing written) when it must run densely on this prompt.</summary>
     public bool TryRun(int layer, int index, CompiledModel<T>.Head head, in HeadStream<T> s, out double margin, out double leak)
+    {
+        margin = double.PositiveInfinity; leak = 0;
+        var sc = s.Scratch;
+        if (!TryRunCore(layer, index, head, s, out margin, out leak)) { sc.Varying(head.OutRows); return false; }
+        return true;
+    }
+
+    private bool TryRunCore(int layer, int index, CompiledModel<T>.Head head, in HeadStream<T> s, out double margin, out double leak)
     {
         margin = double.PositiveInfinity; leak = 0;
         if (!_taken[layer][index]) return false;
@@ -71,6 +88,17 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         };
         if (ok && plan.PairedWith > index && _admittedOnly[layer][index] is { PairLeader: true }) { sc.PairEpoch = sc.Epoch; sc.PairHead = index; sc.PairMargin = margin; }
         return ok;
+    }
+
+    /// <summary>
+    /// The role-constancy of MLP layer l's updates: an output row's update is role-constant when every row its
+    /// units read is known to be role-constant (a token-wise function of role-constant rows); bias rows always are.
+    /// </summary>
+    public void MlpUpdates(int layer, StructuredScratch<T> scratch)
+    {
+        foreach (var (row, inputs) in _mlpInputs[layer])
+            foreach (int c in inputs)
+                if (!scratch.Known[c] || !scratch.Constant[c]) { scratch.DeltaConstant[row] = false; break; }
     }
 
     /// <summary>Scratch for prompts of padded length ld.</summary>
