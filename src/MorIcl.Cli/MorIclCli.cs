@@ -58,6 +58,7 @@ public static class MorIclCli
             CompareCommand.Create(ctx),
             Seed000Command.Create(ctx),
             ExportCommand.Create(ctx),
+            ImportCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
