@@ -62,6 +62,8 @@ public static class MorIclCli
             TrainCommand.Create(ctx),
             CompareCommand.Create(ctx),
             Seed000Command.Create(ctx),
+            ExportCommand.Create(ctx),
+            ImportCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
