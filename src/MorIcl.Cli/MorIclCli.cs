@@ -57,6 +57,7 @@ public static class MorIclCli
             TrainCommand.Create(ctx),
             CompareCommand.Create(ctx),
             Seed000Command.Create(ctx),
+            ProbeCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -47,7 +47,6 @@ internal static class BandPlot
         double c = threshold ?? Threshold(all);
         double lo = all.Length == 0 ? -1 : SymLog(all.Min(), c), hi = all.Length == 0 ? 1 : SymLog(all.Max(), c);
         double pad = 0.05 * Math.Max(hi - lo, 1e-9);
-        int cols = Math.Min(columns, panels.Count), rows = (panels.Count + cols - 1) / cols;
         var plots = new List<ScottPlot.Plot>();
         for (int i = 0; i < panels.Count; i++)
         {
@@ -59,24 +58,7 @@ internal static class BandPlot
             plt.ShowLegend(ScottPlot.Edge.Right);   // on every panel, outside its data area: equal panel widths, nothing covered
             plots.Add(plt);
         }
-        var multiplot = new ScottPlot.Multiplot(plots[0]);   // a new Multiplot starts with one subplot: make it the first panel
-        foreach (var plt in plots.Skip(1)) multiplot.Subplots.Add(plt);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, cols);
-        const int titleHeight = 36;
-        int width = 760 * cols, height = 420 * rows + titleHeight;
-        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, height));
-        var canvas = surface.Canvas;
-        canvas.Clear(SkiaSharp.SKColors.White);
-        canvas.Save();
-        canvas.Translate(0, titleHeight);
-        multiplot.Render(canvas, new ScottPlot.PixelRect(0, width, height - titleHeight, 0));
-        canvas.Restore();
-        using (var font = new SkiaSharp.SKFont(SkiaSharp.SKTypeface.FromFamilyName(ScottPlot.Fonts.Default, SkiaSharp.SKFontStyle.Bold), 16))
-        using (var paint = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Black, IsAntialias = true })
-            canvas.DrawText(title, width / 2f, 24, SkiaSharp.SKTextAlign.Center, font, paint);
-        using var image = surface.Snapshot();
-        using var data = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, data.ToArray());
+        PanelImage.Write(path, title, plots, columns, 760, 420);
     }
 
     /// <summary>One plot of curves with bands (no title or labels).</summary>
