@@ -64,6 +64,7 @@ public static class MorIclCli
             Seed000Command.Create(ctx),
             ExportCommand.Create(ctx),
             ImportCommand.Create(ctx),
+            ProbeCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
