@@ -57,7 +57,7 @@ internal static class CompareCommand
             var ns = r.GetValue(lengths) is { } text ? OptionParsing.Numbers(text, "--prompt-lengths").Select(v => (int)v).ToArray()
                 : new[] { Math.Max(task.D + 1, task.PromptLength / 2), task.PromptLength, 2 * task.PromptLength };
             if (ns.Any(v => v <= task.D)) throw new SpecificationException($"--prompt-lengths: every n must exceed d = {task.D} (OLS and exact EM need it)");
-            if (cons is not null && ns.Max() > cons.Embedding.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.Embedding.MaxPromptLength}");
+            if (cons is not null && ns.Max() > cons.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.MaxPromptLength}");
 
             var algorithms = new List<IPromptPredictor>();
             foreach (var (l, i) in loaded.Select((l, i) => (l, i))) algorithms.Add(new TrainedPredictor(l.Model, loaded.Length == 1 ? "trained" : $"trained ({Path.GetFileName(Path.TrimEndingDirectorySeparator(l.Folder))})"));
