@@ -25,9 +25,20 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
 {
     private readonly CompiledModel<T> _model;
     private readonly ConcurrentBag<Workspace> _pool = new();
+    private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
     public TransformerModel Model => _model.Source;
 
-    public ModelExecutor(TransformerModel model) { _model = new CompiledModel<T>(model); }
+    /// <summary>
+    /// An executor for <paramref name="model"/>. With <paramref name="boundRounding"/>
+    /// every pass also runs the rounding analysis (<see cref="Bounds.RoundingErrorAnalysis{T}"/>, kept
+    /// apart from the arithmetic: it sees each layer's input and nothing else), and its certificate
+    /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
+    /// </summary>
+    public ModelExecutor(TransformerModel model, bool boundRounding = false)
+    {
+        _model = new CompiledModel<T>(model);
+        if (boundRounding) _analysis = new Bounds.RoundingErrorAnalysis<T>(model);
+    }
 
     /// <summary>Runs every prompt (in parallel; results do not depend on the thread count).</summary>
     public ForwardResult[] Forward(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, bool trace = false, int? maxDegreeOfParallelism = null)
@@ -60,26 +71,49 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
             }
             var traces = trace ? new List<double[]> { h0 } : null;
+            var bounds = _analysis?.Begin(h0, n);
+            var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = new int[N];
             for (int i = 0; i < N; i++) roles[i] = model.Embedding.RoleOf(i, n);
             for (int l = 0; l < _model.Layers.Length; l++)
             {
+                var layerBounds = bounds?.Layer(l, H, ld);    // on the layer's input, before it runs
                 layers[l] = _model.Layers[l] switch
                 {
                     CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
                     CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)model.Layers[l], ws, N, ld, D, l),
                     _ => throw new InvalidOperationException(),
                 };
+                if (layerBounds is not null) layers[l] = layers[l].WithBounds(layerBounds);
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
+                boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
-            var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
-            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0));
+            var output = bounds?.Finish();
+            var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength)
+            {
+                Precision = typeof(T) == typeof(float) ? "float" : "double",
+                PredictionErrorBound = output?.Prediction ?? double.NaN,
+                BetaErrorBound = output?.Beta ?? double.NaN,
+                ResponsibilityErrorBound = output?.Responsibilities ?? double.NaN,
+            };
+            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0))
+            {
+                ErrorBoundTrace = boundTraces?.ToArray(),
+            };
         }
         finally { _pool.Add(ws); }
+    }
+
+    private static double[] TokenMajor(double[] h, int N, int ld, int D)
+    {
+        var r = new double[N * D];
+        for (int c = 0; c < D; c++)
+            for (int i = 0; i < N; i++) r[i * D + c] = h[c * ld + i];
+        return r;
     }
 
     private static double[] TokenMajor(T[] h, int N, int ld, int D)
