@@ -32,17 +32,26 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     private readonly CompiledModel<T> _model;
     private readonly ConcurrentBag<Workspace> _pool = new();
     private readonly StructuredExecutor<T>? _structured;
+    private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
     public TransformerModel Model => _model.Source;
     /// <summary>The per-head plan (every head Dense when <see cref="Kind"/> is Dense).</summary>
     public ExecutionPlan Plan { get; }
     public ExecutorKind Kind { get; }
 
-    public ModelExecutor(TransformerModel model, ExecutorKind kind = ExecutorKind.Structured)
+    /// <summary>
+    /// An executor for <paramref name="model"/>: <paramref name="kind"/> picks the structured plan (heads of a
+    /// proved pattern run in O(N)) or dense execution of every head. With <paramref name="boundRounding"/>
+    /// every pass also runs the rounding analysis (<see cref="Bounds.RoundingErrorAnalysis{T}"/>, kept
+    /// apart from the arithmetic: it sees each layer's input and nothing else), and its certificate
+    /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
+    /// </summary>
+    public ModelExecutor(TransformerModel model, ExecutorKind kind = ExecutorKind.Structured, bool boundRounding = false)
     {
         _model = new CompiledModel<T>(model);
         Kind = kind;
         Plan = ExecutionPlan.Compile(model);
         if (kind == ExecutorKind.Structured) _structured = new StructuredExecutor<T>(Plan, _model);
+        if (boundRounding) _analysis = new Bounds.RoundingErrorAnalysis<T>(model);
     }
 
     /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>
@@ -69,18 +78,33 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             var H = ws.H;
             Load(ws, h0, N, ld, D);
             var traces = trace ? new List<double[]> { h0 } : null;
+            var bounds = _analysis?.Begin(h0, n);
+            var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = Roles(n, N);
             for (int l = 0; l < _model.Layers.Length; l++)
             {
+                var layerBounds = bounds?.Layer(l, H, ld);    // on the layer's input, before it runs
                 layers[l] = RunLayer(l, ws, N, ld, D, n, roles);
+                if (layerBounds is not null) layers[l] = layers[l].WithBounds(layerBounds);
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
+                boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
-            var cert = new Certificate(layers, n <= model.MaxPromptLength, n, model.MaxPromptLength);
-            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0));
+            var output = bounds?.Finish();
+            var cert = new Certificate(layers, n <= model.MaxPromptLength, n, model.MaxPromptLength)
+            {
+                Precision = typeof(T) == typeof(float) ? "float" : "double",
+                PredictionErrorBound = output?.Prediction ?? double.NaN,
+                BetaErrorBound = output?.Beta ?? double.NaN,
+                ResponsibilityErrorBound = output?.Responsibilities ?? double.NaN,
+            };
+            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0))
+            {
+                ErrorBoundTrace = boundTraces?.ToArray(),
+            };
         }
         finally { _pool.Add(ws); }
     }
@@ -135,6 +159,14 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             ws.RowFinite[c] = true;
             for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
         }
+    }
+
+    private static double[] TokenMajor(double[] h, int N, int ld, int D)
+    {
+        var r = new double[N * D];
+        for (int c = 0; c < D; c++)
+            for (int i = 0; i < N; i++) r[i * D + c] = h[c * ld + i];
+        return r;
     }
 
     private static double[] TokenMajor(T[] h, int N, int ld, int D)
