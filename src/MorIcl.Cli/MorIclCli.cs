@@ -58,6 +58,7 @@ public static class MorIclCli
             CompareCommand.Create(ctx),
             Seed000Command.Create(ctx),
             ProbeCommand.Create(ctx),
+            MatchCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
