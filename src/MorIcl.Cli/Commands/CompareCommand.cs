@@ -76,7 +76,7 @@ internal static class CompareCommand
             var primary = algorithms[0];
             var spdCurves = algorithms.Skip(1).ToDictionary(a => a.Name, _ => new double[ns.Length]);
             var spdMatrix = new double[algorithms.Count, algorithms.Count];
-            ctx.Console.Progress().AutoClear(true).Start(p =>
+            ProgressBars.Create(ctx.Console, autoClear: true).Start(p =>
             {
                 var bar = p.AddTask("comparing", maxValue: ns.Length);
                 for (int j = 0; j < ns.Length; j++)

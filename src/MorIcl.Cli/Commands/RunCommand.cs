@@ -14,7 +14,7 @@ internal static class RunCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct.", Required = true };
+        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, or a training run folder (mor-icl train or import).", Required = true };
         var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y. Without --query its last row is the query (its y is not used).", Required = true };
         var query = new Option<string?>("--query") { Description = "Query x_{n+1}, comma-separated." };
         var traceOpt = new Option<string?>("--trace") { Description = "Write the residual stream after every layer as CSV." };
@@ -25,26 +25,9 @@ internal static class RunCommand
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
+            if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json));
             var model = ModelJson.Read(modelPath);
-            var csv = RegressionCsv.Read(dataPath);
-            if (csv.D != model.Spec.Dimension)
-                throw new InputException($"{dataPath}: the prompt has d = {csv.D} features but the model {modelPath} takes d = {model.Spec.Dimension}");
-            RegressionData examples; double[] q;
-            if (r.GetValue(query) is { } qt)
-            {
-                q = OptionParsing.Numbers(qt, "--query");
-                if (q.Length != csv.D) throw new SpecificationException($"--query has {q.Length} numbers, the model takes d = {csv.D}");
-                examples = csv;
-            }
-            else
-            {
-                if (csv.N < 2) throw new InputException($"{dataPath}: needs at least two rows (examples, then the query) when --query is not given");
-                q = csv.Row(csv.N - 1);
-                int n = csv.N - 1;
-                var cols = new double[n * csv.D];
-                for (int a = 0; a < csv.D; a++) Array.Copy(csv.Columns, a * csv.N, cols, a * n, n);
-                examples = new RegressionData(n, csv.D, cols, csv.Y.Take(n).ToArray());
-            }
+            var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath);
             var tracePath = r.GetValue(traceOpt);
             if (tracePath is not null) AtomicFile.RequireFolder(tracePath);
             bool wantTrace = tracePath is not null;

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using MorIcl.Mixture;
+using MorIcl.Numerics.Simd;
 
 namespace MorIcl.Training.Gpt;
 
@@ -110,7 +111,7 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             GptRowOps<T>.LayerNormForward(h.AsSpan(QueryRow(ws, p) * D, D), 1, D, w.LnFGamma, w.LnFBeta,
                 ws.XhatF.AsSpan(p * D, D), ws.RstdF.AsSpan(p, 1), lnOut);
-            ws.Predictions[p] = double.CreateTruncating(TensorPrimitives.Dot<T>(lnOut, w.ReadOutW) + w.ReadOutB);
+            ws.Predictions[p] = double.CreateTruncating(SimdSpan.Dot<T>(lnOut, w.ReadOutW) + w.ReadOutB);
         }
     }
 
@@ -202,7 +203,7 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!inputGrad.IsEmpty)
         {
             var dq = dH.Slice(QueryRow(ws, 0) * D, D);
-            for (int a = 0; a < d; a++) inputGrad[a] = double.CreateTruncating(TensorPrimitives.Dot<T>(dq, w.ReadInW.AsSpan(a * D, D)));
+            for (int a = 0; a < d; a++) inputGrad[a] = double.CreateTruncating(SimdSpan.Dot<T>(dq, w.ReadInW.AsSpan(a * D, D)));
         }
     }
 }
