@@ -65,6 +65,7 @@ public static class MorIclCli
             ExportCommand.Create(ctx),
             ImportCommand.Create(ctx),
             ProbeCommand.Create(ctx),
+            MatchCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

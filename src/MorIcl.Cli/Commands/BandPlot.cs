@@ -102,7 +102,9 @@ internal static class BandPlot
         if (logX)
         {
             var xv = bands.SelectMany(b => b.X).Where(x => x > 0).Distinct().OrderBy(x => x).ToArray();
-            plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xv.Select(Math.Log10).ToArray(), xv.Select(Label).ToArray());
+            // Few x values: a tick at each. Many: 1-2-5 steps over their range.
+            var ticks = xv.Length <= 12 ? xv : OneTwoFive(xv[0], xv[^1]);
+            plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(Math.Log10).ToArray(), ticks.Select(Label).ToArray());
             if (xv.Length > 0)
             {
                 double l0 = Math.Log10(xv[0]), l1 = Math.Log10(xv[^1]), m = 0.06 * Math.Max(l1 - l0, 0.5);
@@ -110,6 +112,18 @@ internal static class BandPlot
             }
         }
         return plt;
+    }
+
+    private static double[] OneTwoFive(double lo, double hi)
+    {
+        var t = new List<double>();
+        for (int e = (int)Math.Floor(Math.Log10(lo)); e <= (int)Math.Ceiling(Math.Log10(hi)); e++)
+            foreach (var m in new[] { 1.0, 2, 5 })
+            {
+                double v = m * Math.Pow(10, e);
+                if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.Add(v);
+            }
+        return t.ToArray();
     }
 
     /// <summary>Ticks at 0 and ±10^k over the data's range, labelled with the values.</summary>

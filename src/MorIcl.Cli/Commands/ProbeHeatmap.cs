@@ -46,7 +46,7 @@ internal static class ProbeHeatmap
             plt.Axes.Bottom.TickLabelStyle.Rotation = 45;
             plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
             plt.Axes.Bottom.MinimumSize = 12 + 6 * targets.Max(t => t.Length);
-            var names = report.Layers.Select(l => l.Name).ToArray();
+            var names = report.Layers.Select(l => $"{l.Layer} {l.Name}").ToArray();
             plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, rows).Select(i => rows - i - 0.5).ToArray(), names);
             plt.Axes.Left.MinimumSize = 12 + 7 * names.Max(n => n.Length);
             plt.Axes.SetLimits(0, cols, 0, rows);

@@ -3,7 +3,6 @@ using MorIcl.Comparison;
 using MorIcl.Construction;
 using MorIcl.Em;
 using MorIcl.Mixture;
-using MorIcl.Runtime;
 
 namespace MorIcl.Probing;
 
@@ -48,13 +47,8 @@ public sealed class ProbeTargets
     public Dictionary<string, double[]?> Of(Prompt prompt)
     {
         var t = new Dictionary<string, double[]?>();
-        var run = ReferenceRun.Of(GradientEm, prompt.Examples, prompt.Query);
-        int T = GradientEm.GradientSteps;
-        for (int s = 1; s <= GradientEm.EmIterations; s++)
-        {
-            var b = run.InnerSteps[Math.Min(run.InnerSteps.Count, s * T) - 1];
-            t[Iterate(s)] = Flatten(GradientEm.Symmetric ? new[] { b[0], b[0].Select(v => -v).ToArray() } : b);
-        }
+        var path = GradientEmPath.Of(GradientEm, prompt.Examples, prompt.Query);
+        for (int s = 1; s <= path.Length; s++) t[Iterate(s)] = Flatten(path[s - 1]);
         if (Names.Contains("beta_em_exact")) t["beta_em_exact"] = ExactEm(prompt);
         t["beta_ols"] = LeastSquares.MinimumNorm(prompt.Examples);
         var truth = OraclePredictor.Truth(Truth, prompt);

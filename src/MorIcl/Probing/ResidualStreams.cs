@@ -49,7 +49,7 @@ internal static class StreamReduction
         {
             var p = l.Provenance;
             string where = p.EmIteration > 0 ? $" s{p.EmIteration}" + (p.InnerStep > 0 ? $" t{p.InnerStep}" : "") : "";
-            return $"{i + 1} {p.Operator}{where}";
+            return $"{p.Operator}{where}";
         })).ToArray();
 }
 
