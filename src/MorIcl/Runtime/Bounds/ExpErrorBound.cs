@@ -4,7 +4,7 @@ namespace MorIcl.Runtime.Bounds;
 /// The error of the exponential the executor's softmax uses, and safe enclosures of e^y for the
 /// analysis itself (docs/math.md §8.4).
 /// <para>
-/// <b>The executor's exp</b> (<see cref="Kernels.Rows512{T}.ExpCore"/>), for an argument x ≤ 0 whose
+/// <b>The executor's exp</b> (the exponential of <c>RowPasses.ExpRow</c> (before the SIMD work it was <c>Rows512.ExpCore</c>; the analysis below is of that polynomial and must be re-derived for <c>LaneMath.Exp</c>)), for an argument x ≤ 0 whose
 /// result is normal: n = round(x·L) with L ≈ 1/ln 2 (one FMA against a 1.5·2^p magic constant, so
 /// |x·L − n| ≤ 1/2 and |x/ln 2 − n| ≤ 1/2 + |x|·|L − 1/ln 2|); r = x − n·(c₁ + c₂) by two FMAs (c₁ has
 /// enough trailing zeros for n·c₁ to be exact); then a Taylor polynomial of degree m (13 in double,
