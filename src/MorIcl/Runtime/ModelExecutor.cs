@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using MorIcl.Construction.Model;
 using MorIcl.Mixture;
 using MorIcl.Runtime.Kernels;
+using MorIcl.Runtime.Structured;
 
 namespace MorIcl.Runtime;
 
@@ -19,14 +20,42 @@ namespace MorIcl.Runtime;
 /// is a register-tiled weights × values product, or a sparse sum when a ReLU row has few positive
 /// scores (linear heads, whose scores can be negative, always take the dense product). Softmax
 /// subtracts the maximum. Results do not depend on the thread count.
+/// <para>
+/// With <see cref="ExecutorKind.Structured"/> (the default) each head first goes to the kernel of its
+/// pattern in the compiled <see cref="Plan"/> (docs/math.md §9; <see cref="StructuredExecutor{T}"/>), which
+/// runs it in O(N·(d_k + d_v)) without forming the N × N scores; a head without a pattern, or whose
+/// pattern's condition fails on a prompt, runs densely as described above.
+/// </para>
 /// </summary>
 public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly CompiledModel<T> _model;
     private readonly ConcurrentBag<Workspace> _pool = new();
+    private readonly StructuredExecutor<T>? _structured;
+    private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
     public TransformerModel Model => _model.Source;
+    /// <summary>The per-head plan (every head Dense when <see cref="Kind"/> is Dense).</summary>
+    public ExecutionPlan Plan { get; }
+    public ExecutorKind Kind { get; }
 
-    public ModelExecutor(TransformerModel model) { _model = new CompiledModel<T>(model); }
+    /// <summary>
+    /// An executor for <paramref name="model"/>: <paramref name="kind"/> picks the structured plan (heads of a
+    /// proved pattern run in O(N)) or dense execution of every head. With <paramref name="boundRounding"/>
+    /// every pass also runs the rounding analysis (<see cref="Bounds.RoundingErrorAnalysis{T}"/>, kept
+    /// apart from the arithmetic: it sees each layer's input and nothing else), and its certificate
+    /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
+    /// </summary>
+    public ModelExecutor(TransformerModel model, ExecutorKind kind = ExecutorKind.Structured, bool boundRounding = false)
+    {
+        _model = new CompiledModel<T>(model);
+        Kind = kind;
+        Plan = ExecutionPlan.Compile(model);
+        if (kind == ExecutorKind.Structured) _structured = new StructuredExecutor<T>(Plan, _model);
+        if (boundRounding) _analysis = new Bounds.RoundingErrorAnalysis<T>(model);
+    }
+
+    /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>
+    public bool RunsStructured(int layer, int head) => _structured?.Takes(layer, head) ?? false;
 
     /// <summary>Runs every prompt (in parallel; results do not depend on the thread count).</summary>
     public ForwardResult[] Forward(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, bool trace = false, int? maxDegreeOfParallelism = null)
@@ -47,38 +76,97 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         try
         {
             var H = ws.H;
-            Array.Clear(H, 0, D * ld);
-            Array.Clear(ws.Delta, 0, D * ld);
-            Array.Clear(ws.MasksFilled);
-            for (int i = 0; i < N; i++)
-                for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h0[i * D + c]);
-            ws.NonFiniteRows = 0;
-            for (int c = 0; c < D; c++)
-            {
-                ws.RowFinite[c] = true;
-                for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
-            }
+            Load(ws, h0, N, ld, D);
             var traces = trace ? new List<double[]> { h0 } : null;
+            var bounds = _analysis?.Begin(h0, n);
+            var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
-            int[] roles = new int[N];
-            for (int i = 0; i < N; i++) roles[i] = model.Embedding.RoleOf(i, n);
+            int[] roles = Roles(n, N);
             for (int l = 0; l < _model.Layers.Length; l++)
             {
-                layers[l] = _model.Layers[l] switch
-                {
-                    CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-                    CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)model.Layers[l], ws, N, ld, D, l),
-                    _ => throw new InvalidOperationException(),
-                };
+                var layerBounds = bounds?.Layer(l, H, ld);    // on the layer's input, before it runs
+                layers[l] = RunLayer(l, ws, N, ld, D, n, roles);
+                if (layerBounds is not null) layers[l] = layers[l].WithBounds(layerBounds);
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
+                boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
-            var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
-            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0));
+            var output = bounds?.Finish();
+            var cert = new Certificate(layers, n <= model.MaxPromptLength, n, model.MaxPromptLength)
+            {
+                Precision = typeof(T) == typeof(float) ? "float" : "double",
+                PredictionErrorBound = output?.Prediction ?? double.NaN,
+                BetaErrorBound = output?.Beta ?? double.NaN,
+                ResponsibilityErrorBound = output?.Responsibilities ?? double.NaN,
+            };
+            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0))
+            {
+                ErrorBoundTrace = boundTraces?.ToArray(),
+            };
         }
         finally { _pool.Add(ws); }
+    }
+
+    /// <summary>
+    /// Layer <paramref name="layer"/> alone, on a residual stream <paramref name="before"/> (N × D, token-major)
+    /// of a prompt with n examples: the stream after it and the layer's certificate, by the same kernels as
+    /// <see cref="Forward(RegressionData, double[], bool)"/>.
+    /// </summary>
+    public (double[] After, LayerCertificate Certificate) ForwardLayer(int layer, double[] before, int n)
+    {
+        int N = _model.Source.Embedding.TokenCount(n), D = _model.Source.Dimension;
+        if (layer < 0 || layer >= _model.Layers.Length) throw new ArgumentOutOfRangeException(nameof(layer));
+        if (before.Length != (long)N * D) throw new ArgumentException($"the stream has {before.Length} numbers, expected N·D = {N}·{D}");
+        int ld = AttentionKernels.Padded<T>(N);
+        var ws = Rent(ld, D);
+        try
+        {
+            Load(ws, before, N, ld, D);
+            var cert = RunLayer(layer, ws, N, ld, D, n, Roles(n, N));
+            return (TokenMajor(ws.H, N, ld, D), cert);
+        }
+        finally { _pool.Add(ws); }
+    }
+
+    private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles) => _model.Layers[l] switch
+    {
+        CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
+        CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l),
+        _ => throw new InvalidOperationException(),
+    };
+
+    private int[] Roles(int n, int N)
+    {
+        var roles = new int[N];
+        for (int i = 0; i < N; i++) roles[i] = _model.Source.Embedding.RoleOf(i, n);
+        return roles;
+    }
+
+    /// <summary>H ← the token-major stream h (feature-major, padding 0), Delta ← 0, and the per-row finiteness flags.</summary>
+    private static void Load(Workspace ws, double[] h, int N, int ld, int D)
+    {
+        var H = ws.H;
+        Array.Clear(H, 0, D * ld);
+        Array.Clear(ws.Delta, 0, D * ld);
+        Array.Clear(ws.MasksFilled);
+        for (int i = 0; i < N; i++)
+            for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h[i * D + c]);
+        ws.NonFiniteRows = 0;
+        for (int c = 0; c < D; c++)
+        {
+            ws.RowFinite[c] = true;
+            for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
+        }
+    }
+
+    private static double[] TokenMajor(double[] h, int N, int ld, int D)
+    {
+        var r = new double[N * D];
+        for (int c = 0; c < D; c++)
+            for (int i = 0; i < N; i++) r[i * D + c] = h[c * ld + i];
+        return r;
     }
 
     private static double[] TokenMajor(T[] h, int N, int ld, int D)
@@ -97,6 +185,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         public readonly int[] Positive, Counts, Dense, Chunks;
         public readonly bool[] MasksFilled, Divide, RowFinite;
         public int NonFiniteRows;     // per admission table, for the current prompt
+        public StructuredScratch<T>? Structured;   // created at the first structured head
         public Workspace(CompiledModel<T> m, int ld, int d)
         {
             Capacity = ld;
@@ -121,7 +210,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>dst row a (length ld) = Σ over row a's non-zeros w · H[col], in column order.</summary>
-    private static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst)
+    internal static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst)
     {
         for (int a = 0; a < m.Rows; a++)
         {
@@ -141,13 +230,22 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var delta = ws.Delta;
         int limit = N / 16;
         bool hasSoftmax = false;
-        foreach (var head in layer.Heads)
+        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).Epoch++;
+        for (int headIndex = 0; headIndex < layer.Heads.Length; headIndex++)
         {
+            var head = layer.Heads[headIndex];
             int dk = head.Dk, dv = head.OutRows.Length;
             bool relu = head.Activation == Activation.Relu;
             bool softmax = head.Activation == Activation.Softmax;
             bool linear = head.Activation == Activation.Linear;   // admits every pair (AttentionHead checks)
             hasSoftmax |= softmax;
+            if (_structured is not null
+                && _structured.TryRun(index, headIndex, head, new HeadStream<T>(ws.H, delta, ws.QT, ws.KT, ws.VT, N, n, ld, ws.Structured!), out double m, out double lk))
+            {
+                minMargin = Math.Min(minMargin, m);
+                maxLeak = Math.Max(maxLeak, lk);
+                continue;
+            }
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);
             AttentionKernels.PackKeys<T>(ws.KT, ld, dk, ld, ws.KPacked);
@@ -237,7 +335,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                     ws.Divide[dense] = softmax;
                     ws.Dense[dense++] = r;
                 }
-                if (dense == 0) continue;
+                if (dense == 0 || dv == 0) continue;   // a head whose V is all zero still has its margins
                 // out[r, v] = Σ_j w[r, j] v[v, j] for the tile's dense rows.
                 AttentionKernels.WeightedSums<T>(ws.S, ld, ws.Dense.AsSpan(0, dense), ws.VT, ld, dv, ld, ws.Out, dv);
                 for (int t = 0; t < dense; t++)
