@@ -7,6 +7,7 @@ using MorIcl.Mixture;
 using MorIcl.Numerics;
 using MorIcl.Numerics.Simd;
 using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
 using MorIcl.Training;
 using MorIcl.Training.Constructed;
 using MorIcl.Training.Gpt;
@@ -15,7 +16,7 @@ namespace MorIcl.Tests.Simd;
 
 /// <summary>
 /// The fixed set of computations whose bits must not depend on the SIMD width: forward passes of
-/// constructed models (double and float; gradient EM with softmax E-steps, estimated mixing through the
+/// constructed models (double and float, structured plan and dense; gradient EM with softmax E-steps, estimated mixing through the
 /// MLP log interpolant, the symmetric tanh program), reference gradient EM, exact and gradient EM fits,
 /// and a loss-and-gradient step of both trainable families (gpt2 in float and double, the constructed
 /// architecture). Each case prints one line "name: SHA-256 of every number's bits" (and its first
@@ -39,10 +40,12 @@ internal static class WidthCases
             var model = Compiler.Compile(spec);
             var d = new ModelExecutor<double>(model);
             var f = new ModelExecutor<float>(model);
+            var dense = new ModelExecutor<double>(model, ExecutorKind.Dense);
             foreach (var p in prompts)
             {
                 yield return Line($"forward/double/{name}/n={p.Examples.N}", Numbers(d.Forward(p.Examples, p.Query, trace: true)));
                 yield return Line($"forward/float/{name}/n={p.Examples.N}", Numbers(f.Forward(p.Examples, p.Query, trace: true)));
+                yield return Line($"forward/double/dense/{name}/n={p.Examples.N}", Numbers(dense.Forward(p.Examples, p.Query, trace: true)));
                 var reference = ReferenceRun.Of(spec, p.Examples, p.Query);
                 yield return Line($"reference/{name}/n={p.Examples.N}", reference.Beta.SelectMany(b => b).Append(reference.Prediction));
             }
