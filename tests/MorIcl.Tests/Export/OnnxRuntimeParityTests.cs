@@ -49,7 +49,7 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         var exec = new ModelExecutor<double>(model);
         var truth = Fixtures.Spec(spec.Dimension, spec.Components, spec.Sigma, 7);
         var worst = 0.0;
-        int max = (int)model.Embedding.MaxPromptLength;
+        int max = (int)model.MaxPromptLength;
         // Prompt lengths across the range, and one past the positional scheme (digits wrap in both).
         foreach (int n in new[] { spec.Dimension + 2, max, max + 3 })
         {
