@@ -6,7 +6,10 @@ namespace MorIcl.Tests.Simd;
 /// The library calls whose results depend on the SIMD width (TensorPrimitives' reductions and
 /// transcendental functions, the runtime's own Vector*.Sum, and fused multiply-adds, which x86 without
 /// AVX2 does not have in hardware) appear nowhere in the shipped code except where documented, so every
-/// kernel goes through SimdSpan/LaneMath's fixed orders.
+/// kernel goes through SimdSpan/LaneMath's fixed orders. The one exception is the double-double
+/// arithmetic of the high-precision reference executor, whose error-free product needs the exact fused
+/// multiply-add (Math.FusedMultiplyAdd is correctly rounded on every instruction set, in software where
+/// the CPU has none, so it is width-independent, only slower there).
 /// </summary>
 public sealed class WidthDependentCallTests
 {
@@ -15,6 +18,8 @@ public sealed class WidthDependentCallTests
         + @"|TensorPrimitives\.(Max|Min)(<\w+>)?\(\s*\w+\s*\)"              // the one-span reductions (element-wise forms have more arguments)
         + @"|Vector(128|256|512)?\.(Sum|FusedMultiplyAdd|MultiplyAddEstimate)\b|\bFma\.|FusedMultiplyAdd\(");
 
+    private static readonly string[] Allowed = { Path.Combine("MorIcl", "Numerics", "DoubleDouble.cs") };
+
     [Fact]
     public void Shipped_code_has_no_width_dependent_reductions_or_fused_multiply_adds()
     {
@@ -22,7 +27,7 @@ public sealed class WidthDependentCallTests
         var hits = new List<string>();
         foreach (var file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories))
         {
-            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")) continue;
+            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") || Allowed.Contains(Path.GetRelativePath(src, file))) continue;
             var lines = File.ReadAllLines(file);
             for (int i = 0; i < lines.Length; i++)
             {
