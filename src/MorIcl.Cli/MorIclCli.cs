@@ -22,20 +22,25 @@ public sealed class CliContext
     public TextWriter Out { get; }
     public TextWriter Err { get; }
     public IAnsiConsole Console { get; }
+    /// <summary>A console on <see cref="Err"/>, for progress bars of commands whose stdout is data (JSON); null unless stderr is a terminal.</summary>
+    public IAnsiConsole? ErrConsole { get; }
 
     public CliContext(TextWriter output, TextWriter error)
     {
         Out = output; Err = error;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = ReferenceEquals(output, System.Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = ReferenceEquals(output, System.Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
+        Console = Create(output, ReferenceEquals(output, System.Console.Out));
         // Tables written to a file or pipe are not squeezed to 80 columns.
         if (!ReferenceEquals(output, System.Console.Out) || System.Console.IsOutputRedirected) Console.Profile.Width = 240;
+        if (ReferenceEquals(error, System.Console.Error) && !System.Console.IsErrorRedirected) ErrConsole = Create(error, true);
     }
+
+    private static IAnsiConsole Create(TextWriter writer, bool terminal) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(writer),
+        Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+    });
 }
 
 /// <summary>The <c>mor-icl</c> command line. Runs in-process so tests call it directly.</summary>
@@ -59,6 +64,8 @@ public static class MorIclCli
             Seed000Command.Create(ctx),
             ExportCommand.Create(ctx),
             ImportCommand.Create(ctx),
+            ProbeCommand.Create(ctx),
+            MatchCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

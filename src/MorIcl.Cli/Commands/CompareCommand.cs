@@ -57,7 +57,7 @@ internal static class CompareCommand
             var ns = r.GetValue(lengths) is { } text ? OptionParsing.Numbers(text, "--prompt-lengths").Select(v => (int)v).ToArray()
                 : new[] { Math.Max(task.D + 1, task.PromptLength / 2), task.PromptLength, 2 * task.PromptLength };
             if (ns.Any(v => v <= task.D)) throw new SpecificationException($"--prompt-lengths: every n must exceed d = {task.D} (OLS and exact EM need it)");
-            if (cons is not null && ns.Max() > cons.Embedding.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.Embedding.MaxPromptLength}");
+            if (cons is not null && ns.Max() > cons.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.MaxPromptLength}");
 
             var algorithms = new List<IPromptPredictor>();
             foreach (var (l, i) in loaded.Select((l, i) => (l, i))) algorithms.Add(new TrainedPredictor(l.Model, loaded.Length == 1 ? "trained" : $"trained ({Path.GetFileName(Path.TrimEndingDirectorySeparator(l.Folder))})"));
@@ -76,7 +76,7 @@ internal static class CompareCommand
             var primary = algorithms[0];
             var spdCurves = algorithms.Skip(1).ToDictionary(a => a.Name, _ => new double[ns.Length]);
             var spdMatrix = new double[algorithms.Count, algorithms.Count];
-            ctx.Console.Progress().AutoClear(true).Start(p =>
+            ProgressBars.Create(ctx.Console, autoClear: true).Start(p =>
             {
                 var bar = p.AddTask("comparing", maxValue: ns.Length);
                 for (int j = 0; j < ns.Length; j++)

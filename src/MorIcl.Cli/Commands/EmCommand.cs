@@ -75,7 +75,10 @@ internal static class EmCommand
             var random = Initialisation.RandomGaussian(regression, k, r.GetValue(initSeed) ?? 0);
             var start = initPath is null ? random : ParametersJson.Complete(ParametersJson.Read(initPath), regression.D, k, random.Sigma[0], initPath);
 
-            var result = ExpectationMaximisation.Fit(regression, start, options);
+            var result = ctx.ErrConsole is { } console
+                ? ProgressBars.Run(console, "EM", options.MaxIterations, report => ExpectationMaximisation.Fit(regression, start,
+                    options with { OnIteration = i => report(i, $"EM iteration {i} (at most {options.MaxIterations})") }))
+                : ExpectationMaximisation.Fit(regression, start, options);
             if (r.GetValue(json)) ctx.Out.WriteLine(ResultJson(result).ToJsonString());
             else WriteTable(ctx, result, options, regression);
             return ExitCodes.Ok;

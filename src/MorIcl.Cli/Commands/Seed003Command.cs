@@ -42,17 +42,8 @@ internal static class Seed003Command
         return cmd;
     }
 
-    private static T WithProgress<T>(CliContext ctx, string label, int steps, Func<Action<int, double>, T> work)
-    {
-        T result = default!;
-        ctx.Console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(p =>
-            {
-                var task = p.AddTask(label, maxValue: steps);
-                result = work((t, loss) => { task.Value = t; task.Description = $"{label}: loss {loss:G4}"; });
-            });
-        return result;
-    }
+    private static T WithProgress<T>(CliContext ctx, string label, int steps, Func<Action<int, double>, T> work) =>
+        ProgressBars.Run(ctx.Console, label, steps, report => work((t, loss) => report(t, $"{label}: loss {loss:G4}")));
 
     private static string Theorem1(Run run)
     {

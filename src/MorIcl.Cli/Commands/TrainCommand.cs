@@ -102,7 +102,7 @@ internal static class TrainCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                ProgressBars.Create(ctx.Console)
                     .Start(p =>
                     {
                         var task = p.AddTask("training", maxValue: run.Options.Steps);

@@ -27,7 +27,7 @@ internal static class VerifyCommand
             if (readmePath is not null && !File.Exists(readmePath)) throw new InputException($"{readmePath}: file not found");
             var options = new CheckOptions { Full = r.GetValue(full), Seed = r.GetValue(seed) };
             var results = new CheckResult[checks.Length];
-            ctx.Console.Progress().AutoClear(false).HideCompleted(false).Start(p =>
+            ProgressBars.Create(ctx.Console).Start(p =>
             {
                 var tasks = checks.Select(c => p.AddTask(c.Name, autoStart: false, maxValue: 1)).ToArray();
                 for (int i = 0; i < checks.Length; i++)

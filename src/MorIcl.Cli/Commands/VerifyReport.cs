@@ -77,25 +77,37 @@ internal static class VerifyReport
     public static string FileName(RateSeries s) =>
         new string(s.Title.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray()).Replace("--", "-").Trim('-') + ".png";
 
-    /// <summary>Error against n (or d) on log–log axes: the Monte-Carlo central value and 95 % quantile, the fitted line, the bound's order.</summary>
+    /// <summary>Error against n (or d) on log–log axes (<see cref="AxisScale"/>: ticks in the values; a zero or
+    /// negative value turns the axis symmetric-log instead of being dropped): the Monte-Carlo central value
+    /// and 95 % quantile, the fitted line and the bound's order.</summary>
     public static void Plot(string path, RateSeries s)
     {
+        var fitted = s.X.Select(x => Math.Exp(s.Intercept + s.Slope * Math.Log(x))).ToArray();
+        var ys = s.Median.Concat(s.Quantile95).Concat(fitted).Concat(s.BoundOrder ?? Array.Empty<double>()).ToArray();
+        var xScale = AxisScale.For(s.X, log: true);
+        var yScale = AxisScale.For(ys, log: true);
         var plt = new ScottPlot.Plot();
-        var lx = s.X.Select(Math.Log10).ToArray();
-        var med = plt.Add.Scatter(lx, s.Median.Select(Math.Log10).ToArray());
-        med.LegendText = "Monte-Carlo central value";
-        var q = plt.Add.Scatter(lx, s.Quantile95.Select(Math.Log10).ToArray());
-        q.LegendText = "95 % quantile"; q.LinePattern = ScottPlot.LinePattern.Dashed;
-        var fit = plt.Add.Scatter(lx, s.X.Select(x => (s.Intercept + s.Slope * Math.Log(x)) / Math.Log(10)).ToArray());
-        fit.LegendText = $"fit, slope {s.Slope:F3}"; fit.MarkerSize = 0;
+        var lx = s.X.Select(xScale.Map).ToArray();
+        ScottPlot.Plottables.Scatter Line(double[] y, string label)
+        {
+            var keep = Enumerable.Range(0, y.Length).Where(i => double.IsFinite(y[i])).ToArray();
+            var sc = plt.Add.Scatter(keep.Select(i => lx[i]).ToArray(), keep.Select(i => yScale.Map(y[i])).ToArray());
+            sc.LegendText = label;
+            return sc;
+        }
+        Line(s.Median, "Monte-Carlo central value");
+        Line(s.Quantile95, "95 % quantile").LinePattern = ScottPlot.LinePattern.Dashed;
+        Line(fitted, $"fit, slope {s.Slope:F3}").MarkerSize = 0;
         if (s.BoundOrder is { } b)
         {
-            var bound = plt.Add.Scatter(lx, b.Select(Math.Log10).ToArray());
-            bound.LegendText = s.BoundLabel; bound.MarkerSize = 0; bound.LinePattern = ScottPlot.LinePattern.Dotted;
+            var bound = Line(b, s.BoundLabel);
+            bound.MarkerSize = 0; bound.LinePattern = ScottPlot.LinePattern.Dotted;
         }
+        if (xScale.Ticks(s.X) is { } xt) plt.Axes.Bottom.TickGenerator = xt;
+        if (yScale.Ticks(ys) is { } yt) plt.Axes.Left.TickGenerator = yt;
         plt.Title(s.Title.Replace("‖", "|"));
-        plt.XLabel("log10 " + s.XLabel);
-        plt.YLabel("log10 " + s.YLabel.Replace("‖", "|").Replace("β̂", "b").Replace("β", "b"));
+        plt.XLabel(s.XLabel + xScale.Note);
+        plt.YLabel(s.YLabel.Replace("‖", "|").Replace("β̂", "b").Replace("β", "b") + yScale.Note);
         // Decreasing curves leave the upper right empty, increasing ones the upper left.
         plt.ShowLegend(s.Slope < 0 ? ScottPlot.Alignment.UpperRight : ScottPlot.Alignment.UpperLeft);
         AtomicFile.WriteAllBytes(path, plt.GetImageBytes(800, 550, ScottPlot.ImageFormat.Png));
