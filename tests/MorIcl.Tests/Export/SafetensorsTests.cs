@@ -39,7 +39,7 @@ public class SafetensorsTests
         var doc = JsonNode.Parse(metadata["moricl"])!;
         Assert.Equal("constructed", (string)doc["family"]!);
         Assert.True((bool)doc["certificate"]!["certified"]!);
-        Assert.Equal(Model.Embedding.MaxPromptLength, (long)doc["maxPromptLength"]!);
+        Assert.Equal(Model.MaxPromptLength, (long)doc["maxPromptLength"]!);
     }
 
     private static string Rejected(byte[] bytes)
