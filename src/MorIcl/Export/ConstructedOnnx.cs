@@ -25,7 +25,8 @@ namespace MorIcl.Export;
 /// <item>outputs <c>prediction</c> (scalar), <c>beta</c> (K × d; the symmetric program: β̂ and −β̂),
 /// <c>responsibilities</c> (n × K, after the last E-step) or, for the symmetric program, <c>weights</c>
 /// (n, w_i), <c>mixing</c> (K) when π is estimated, and <c>positions_in_range</c> (n ≤ the model's
-/// maximum prompt length; beyond it position digits wrap around, as in the runtime).</item>
+/// maximum prompt length, <see cref="TransformerModel.MaxPromptLength"/>; past the positional scheme
+/// digits wrap around, as in the runtime).</item>
 /// </list>
 /// </summary>
 internal static class ConstructedOnnx
@@ -54,7 +55,7 @@ internal static class ConstructedOnnx
         }
         ReadOut(g, model, h, n, responsibilities, weights);
         var doc = $"MorIcl transformer: {model.Layers.Count} layers, D = {model.Dimension}, d = {d}; inputs x (n × d), y (n), query (d) for n ≤ {model.MaxPromptLength} "
-            + "(beyond it position digits wrap around and positions_in_range is false). Computes what mor-icl run computes; see docs/export.md.";
+            + "(beyond it the model is not certified and positions_in_range is false; past the positional scheme, digits wrap around as in the runtime). Computes what mor-icl run computes; see docs/export.md.";
         return g.Build(doc, metadata);
     }
 

@@ -125,7 +125,8 @@ public static class TransformerTensors
         }
         var extra = tensors.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).FirstOrDefault();
         if (extra is not null) throw new InputException($"{source}: tensor '{extra}' is not part of the model");
-        return ModelJson.FromJson(json, source);
+        // Through text, so that numbers read as ModelJson expects from a file.
+        return ModelJson.FromJson(JsonNode.Parse(json.ToJsonString()), source);
     }
 
     private static int IntOf(JsonNode? n, string at, string source) =>
