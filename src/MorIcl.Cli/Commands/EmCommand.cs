@@ -1,8 +1,10 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Text.Json.Nodes;
 using MorIcl.Em;
 using MorIcl.IO;
 using MorIcl.Mixture;
+using MorIcl.Numerics;
 using Spectre.Console;
 
 namespace MorIcl.Cli.Commands;
@@ -28,6 +30,7 @@ internal static class EmCommand
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
         var cmd = new Command("em", "Fit a mixture of linear regressions by EM (exact or gradient M-step).")
         { data, dim, comps, sigma, variance, fixedMixing, algorithm, inner, step, maxIt, tol, init, initSeed, json };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "em", () =>
         {
             string dataPath = r.GetValue(data)!;
@@ -36,6 +39,8 @@ internal static class EmCommand
             var regression = RegressionCsv.Read(dataPath, r.GetValue(dim));
             if (regression.N <= regression.D)
                 throw new InputException($"{dataPath}: n = {regression.N} examples ≤ d = {regression.D} dimensions; EM needs n > d");
+            // Responsibilities, their logarithms and per-component weights: a few n×K arrays, and K Gram matrices.
+            MemoryBudget.Require(8.0 * k * (4.0 * regression.N + 2.0 * regression.D * regression.D), $"--components {k} on n = {regression.N}, d = {regression.D}");
 
             var options = new EmOptions
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -22,6 +23,7 @@ internal static class RunCommand
         var precision = new Option<string>("--precision") { Description = "double or float.", DefaultValueFactory = _ => "double" };
         var cmd = new Command("run", "Run a constructed transformer on a prompt, next to reference gradient EM, with its certificate.")
         { modelOpt, data, query, traceOpt, json, precision };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
@@ -45,8 +47,8 @@ internal static class RunCommand
                 for (int a = 0; a < csv.D; a++) Array.Copy(csv.Columns, a * csv.N, cols, a * n, n);
                 examples = new RegressionData(n, csv.D, cols, csv.Y.Take(n).ToArray());
             }
-            var tracePath = r.GetValue(traceOpt);
-            if (tracePath is not null) AtomicFile.RequireFolder(tracePath);
+            using var outputs = new StagedOutputs();
+            var tracePath = r.GetValue(traceOpt) is { } tp ? outputs.File(tp) : null;
             bool wantTrace = tracePath is not null;
             ForwardResult result = r.GetValue(precision) switch
             {
@@ -67,6 +69,7 @@ internal static class RunCommand
                 if (double.IsNaN(maxDiff)) maxDiff = double.PositiveInfinity;
             }
             if (tracePath is not null) WriteTrace(tracePath, model, result.Trace!, examples.N);
+            outputs.Commit(ctx.Interrupt);
 
             var cert = result.Certificate;
             if (r.GetValue(json))

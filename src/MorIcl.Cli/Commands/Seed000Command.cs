@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using MorIcl.Comparison;
 using MorIcl.IO;
@@ -27,16 +28,19 @@ internal static class Seed000Command
             var mode = new Option<string>("--mode") { Description = "per-sample (seed 000's setting) or per-prompt (one component per prompt: the context matters).", DefaultValueFactory = _ => "per-sample" };
             var figure = f;
             var sub = new Command($"figure{f}", Describe(f)) { output, seed, steps, smoke, mode };
+            ThreadsOption.AddTo(sub);
             sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
             {
                 var scale = r.GetValue(smoke) ? Seed000Figures.Scale.Smoke : Seed000Figures.Scale.Reduced;
                 if (r.GetValue(steps) is int s) scale = s >= 1 ? scale with { Steps = s } : throw new SpecificationException($"--steps must be at least 1, got {s}");
                 var m = OptionParsing.Mode(r.GetValue(mode)!);
                 var folder = r.GetValue(output)!;
-                Directory.CreateDirectory(folder);
+                using var outputs = new StagedOutputs();
+                var stage = outputs.Folder(folder);
                 var points = Seed000Figures.Run(figure, scale, (task, width, sd) => new GptModel(new GptConfig(task.D, 3, width, 2), sd, Precision.Float), r.GetValue(seed), ctx.Out.WriteLine, m);
                 string name = m == Mixture.MixtureMode.PerSample ? $"figure{figure}" : $"figure{figure}-per-prompt";
-                Write(folder, name, figure, points);
+                Write(stage, name, figure, points);
+                outputs.Commit(ctx.Interrupt);
                 ctx.Out.WriteLine($"wrote {name}.csv and {name}.png to {folder}");
                 return ExitCodes.Ok;
             }));
