@@ -16,19 +16,21 @@ internal static class RunCommand
     public static Command Create(CliContext ctx)
     {
         var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct.", Required = true };
-        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y. Without --query its last row is the query (its y is not used).", Required = true };
+        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y (or any header with --response/--features). Without --query its last row is the query (its y is not used).", Required = true };
+        var columns = new CsvColumnOptions();
         var query = new Option<string?>("--query") { Description = "Query x_{n+1}, comma-separated." };
         var traceOpt = new Option<string?>("--trace") { Description = "Write the residual stream after every layer as CSV." };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
         var precision = new Option<string>("--precision") { Description = "double or float.", DefaultValueFactory = _ => "double" };
         var cmd = new Command("run", "Run a constructed transformer on a prompt, next to reference gradient EM, with its certificate.")
         { modelOpt, data, query, traceOpt, json, precision };
+        columns.AddTo(cmd);
         ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
             var model = ModelJson.Read(modelPath);
-            var csv = RegressionCsv.Read(dataPath);
+            var csv = RegressionCsv.ReadNamed(dataPath, columns.Read(r)).Data;
             if (csv.D != model.Spec.Dimension)
                 throw new InputException($"{dataPath}: the prompt has d = {csv.D} features but the model {modelPath} takes d = {model.Spec.Dimension}");
             RegressionData examples; double[] q;
