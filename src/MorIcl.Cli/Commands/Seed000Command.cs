@@ -24,6 +24,7 @@ internal static class Seed000Command
         var cmd = new Command("seed000", "Seed 000's simulation figures (excess MSE of trained transformers against n, B, D, d) with repeats and bootstrap intervals.");
         foreach (var f in Seed000Figures.Figures) cmd.Add(FigureCommand(ctx, f));
         cmd.Add(MergeCommand(ctx));
+        cmd.Add(FromConstructionCommand.Create(ctx));
         return cmd;
     }
 
