@@ -20,6 +20,7 @@ public class RoundingBoundExploration(ITestOutputHelper output)
             var dd = HighPrecisionExecutor.Forward(model, prompt.Examples, prompt.Query, trace: true);
             foreach (var prec in new[] { "double", "float" })
             {
+                
                 var r = prec == "double" ? new ModelExecutor<double>(model, boundRounding: true).Forward(prompt.Examples, prompt.Query, trace: true)
                     : new ModelExecutor<float>(model, boundRounding: true).Forward(prompt.Examples, prompt.Query, trace: true);
                 double obsP = Math.Abs((r.Prediction - dd.Prediction.Hi) - dd.Prediction.Lo);

@@ -71,12 +71,32 @@ internal sealed class ReplicationPlan
             foreach (var (row, replicated) in replicatedWrite.OrderBy(kv => kv.Key))
             {
                 rep[row] = rep[row] && replicated;
-                if (!rep[row]) continue;
+                if (!rep[row] || !ReadBeforeRewrite(model, bounds, row, l)) continue;
                 if (slot[row] < 0) slot[row] = symbols++;
                 list.Add(row);
             }
             rebased[l] = list.ToArray();
         }
         Slot = slot; Symbols = symbols; Rebased = rebased;
+    }
+
+    /// <summary>Whether a layer after l reads <paramref name="row"/> before one writes it again (the read-out reads at the end).</summary>
+    private static bool ReadBeforeRewrite(TransformerModel model, BoundsModel bounds, int row, int l)
+    {
+        for (int next = l + 1; next < bounds.Layers.Length; next++)
+        {
+            var layer = bounds.Layers[next];
+            bool reads = layer switch
+            {
+                BoundsModel.Attention a => a.Heads.Any(h => h.Q.Cols.Contains(row) || h.K.Cols.Contains(row) || h.V.Cols.Contains(row)),
+                BoundsModel.Mlp m => m.W1.Cols.Contains(row),
+                _ => true,
+            };
+            if (reads) return true;
+            if (layer.Written.Contains(row)) return false;
+        }
+        var r = model.ReadOut;
+        return row == r.Prediction || r.Beta.Any(b => Enumerable.Range(0, b.Width).Any(a => b[a] == row))
+            || (r.Mixing is { } mix && Enumerable.Range(0, mix.Width).Any(a => mix[a] == row));
     }
 }

@@ -28,25 +28,22 @@ internal sealed class ScoreBounds
     public double[] Center = Array.Empty<double>(), PassRadius = Array.Empty<double>(), ExactRadius = Array.Empty<double>();
 
     private Enclosure _q = null!, _k = null!;
-    private int _dk, _pos, _n;
+    private int _dk, _pos, _n, _nq;
     private double _u, _eta, _limit;
 
     /// <summary>Prepares the keys' magnitudes for one head.</summary>
     public void Begin(Enclosure q, Enclosure k, int dk, int positionalDims, double u, double eta, double limit)
     {
         _q = q; _k = k; _dk = dk; _pos = positionalDims; _u = u; _eta = eta; _limit = limit;
-        int N = k.Tokens;
-        _n = N;
+        int N = k.Tokens, Nq = q.Tokens;
+        _n = N; _nq = Nq;
         if (_kAbs.Length < dk * N)
         {
-            _kAbs = new double[dk * N]; _kAbsP = new double[dk * N]; _kAbsX = new double[dk * N];
-            _kR = new double[dk * N]; _qR = new double[dk * N]; _kG = new double[dk * N]; _qG = new double[dk * N];
+            _kAbs = new double[dk * N]; _kAbsP = new double[dk * N]; _kAbsX = new double[dk * N]; _kR = new double[dk * N]; _kG = new double[dk * N];
         }
-        for (int k0 = 0; k0 < dk * N; k0++)
-        {
-            _qR[k0] = q.Radius(k0); _kR[k0] = k.Radius(k0);
-            _qG[k0] = _qR[k0] - q.Exact[k0]; _kG[k0] = _kR[k0] - k.Exact[k0];
-        }
+        if (_qR.Length < dk * Nq) { _qR = new double[dk * Nq]; _qG = new double[dk * Nq]; }
+        for (int k0 = 0; k0 < dk * N; k0++) { _kR[k0] = k.Radius(k0); _kG[k0] = _kR[k0] - k.Exact[k0]; }
+        for (int k0 = 0; k0 < dk * Nq; k0++) { _qR[k0] = q.Radius(k0); _qG[k0] = _qR[k0] - q.Exact[k0]; }
         if (_kPZero.Length < dk) { _kPZero = new bool[dk]; _kXZero = new bool[dk]; }
         if (_p.Length < N)
         {
@@ -77,7 +74,7 @@ internal sealed class ScoreBounds
     {
         int N = _n;
         bool posExact = _pos > 0;
-        for (int a = 0; a < _pos && posExact; a++) posExact = _q.Integral[a * N + i];
+        for (int a = 0; a < _pos && posExact; a++) posExact = _q.Integral[a * _nq + i];
         Accumulate(0, _pos, i, _p, _pMag, _pP, _pX, posExact);
         Accumulate(_pos, _dk, i, _c, _cMag, _cP, _cX, false);
         int content = _dk - _pos;
@@ -122,7 +119,7 @@ internal sealed class ScoreBounds
         double rem = _anRow[j], gnorm = 0;
         for (int a = 0; a < _dk; a++)
         {
-            int qi = a * N + i, kj = a * N + j;
+            int qi = a * _nq + i, kj = a * N + j;
             double q = _q.Center[qi], k = _k.Center[kj];
             rem += Math.Abs(q) * _k.Exact[kj] + Math.Abs(k) * _q.Exact[qi] + _qR[qi] * _kR[kj];
             if (S == 0) continue;
@@ -142,7 +139,7 @@ internal sealed class ScoreBounds
         var tmp = _tmp.AsSpan(0, N);
         for (int a = a0; a < a1; a++)
         {
-            double q = _q.Center[a * N + i], aq = Math.Abs(q), qp = _q.Pass[a * N + i], qx = _qR[a * N + i];
+            double q = _q.Center[a * _nq + i], aq = Math.Abs(q), qp = _q.Pass[a * _nq + i], qx = _qR[a * _nq + i];
             var kAbs = _kAbs.AsSpan(a * N, N);
             if (q != 0)
             {
