@@ -69,6 +69,10 @@ public static class MorIclCli
             TrainCommand.Create(ctx),
             CompareCommand.Create(ctx),
             Seed000Command.Create(ctx),
+            ExportCommand.Create(ctx),
+            ImportCommand.Create(ctx),
+            ProbeCommand.Create(ctx),
+            MatchCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

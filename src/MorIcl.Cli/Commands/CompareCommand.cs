@@ -62,7 +62,7 @@ internal static class CompareCommand
             // Each prompt set: count prompts of n examples, each profiled along 2d + 4 perturbed queries.
             Numerics.MemoryBudget.Require(8.0 * count * ns.Max() * (task.D + 2) * (2 * task.D + 6), $"--prompts {count} with --prompt-lengths up to {ns.Max()}");
             if (ns.Any(v => v <= task.D)) throw new SpecificationException($"--prompt-lengths: every n must exceed d = {task.D} (OLS and exact EM need it)");
-            if (cons is not null && ns.Max() > cons.Embedding.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.Embedding.MaxPromptLength}");
+            if (cons is not null && ns.Max() > cons.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.MaxPromptLength}");
 
             var algorithms = new List<IPromptPredictor>();
             foreach (var (l, i) in loaded.Select((l, i) => (l, i))) algorithms.Add(new TrainedPredictor(l.Model, loaded.Length == 1 ? "trained" : $"trained ({Path.GetFileName(Path.TrimEndingDirectorySeparator(l.Folder))})"));
@@ -138,13 +138,15 @@ internal static class CompareCommand
             ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations: excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
 
             var x = ns.Select(v => (double)v).ToArray();
-            CurvePlot.WritePng(Path.Combine(folder, "excess-mse.png"), "Excess MSE against prompt length", "n", "excess MSE",
-                algorithms.Where(a => a != oracle).Select(a => new CurvePlot.Curve(a.Name, x, excess[a.Name].Select(v => Math.Max(v, 1e-12)).ToArray())).ToArray(), logX: true);
-            CurvePlot.WritePng(Path.Combine(folder, "spd.png"), $"Prediction difference from {primary.Name}", "n", "SPD",
-                spdCurves.Select(kv => new CurvePlot.Curve(kv.Key, x, kv.Value.Select(v => Math.Max(v, 1e-16)).ToArray())).ToArray(), logX: true);
-            CurvePlot.WritePng(Path.Combine(folder, "initialisation.png"), "Excess MSE per initialisation: exact EM vs trained runs", "initialisation / run index", "excess MSE",
-                new[] { new CurvePlot.Curve("exact EM, random starts", Enumerable.Range(1, emRestarts).Select(i => (double)i).ToArray(), emPerInit.Select(v => Math.Max(v, 1e-12)).ToArray()),
-                        new CurvePlot.Curve("trained runs", Enumerable.Range(1, trainedPerRun.Length).Select(i => (double)i).ToArray(), trainedPerRun.Select(v => Math.Max(v, 1e-12)).ToArray()) });
+            // Excess MSEs below 0 (Monte-Carlo noise: the oracle is optimal only in expectation) are drawn below the zero line, not clamped.
+            BandPlot.Band Curve(string name, double[] xs, double[] ys, int i) => new(name, xs, ys, null, null, i, i);
+            BandPlot.WritePanels(Path.Combine(folder, "excess-mse.png"), "Excess MSE against prompt length", "n", "excess MSE",
+                new[] { new BandPlot.Panel($"{count} prompts per n", algorithms.Where(a => a != oracle).Select((a, i) => Curve(a.Name, x, excess[a.Name], i)).ToArray()) }, logX: true, columns: 1);
+            BandPlot.WritePanels(Path.Combine(folder, "spd.png"), $"Prediction difference from {primary.Name}", "n", "SPD",
+                new[] { new BandPlot.Panel("SPD per d", spdCurves.Select((kv, i) => Curve(kv.Key, x, kv.Value, i)).ToArray()) }, logX: true, columns: 1);
+            BandPlot.WritePanels(Path.Combine(folder, "initialisation.png"), "Excess MSE per initialisation: exact EM vs trained runs", "initialisation / run index", "excess MSE",
+                new[] { new BandPlot.Panel($"n = {task.PromptLength}", new[] { Curve("exact EM, random starts", Enumerable.Range(1, emRestarts).Select(i => (double)i).ToArray(), emPerInit, 0),
+                    Curve("trained runs", Enumerable.Range(1, trainedPerRun.Length).Select(i => (double)i).ToArray(), trainedPerRun, 1) }) }, logX: false, columns: 1);
             outputs.Commit(ctx.Interrupt);
             ctx.Out.WriteLine($"wrote compare.json, excess-mse.png, spd.png, initialisation.png to {shown}");
             return ExitCodes.Ok;

@@ -29,7 +29,7 @@ internal static class ConstructCommand
             outputs.Commit(ctx.Interrupt);
             var sp = model.Spec;
             ctx.Out.WriteLine($"constructed {(sp.Symmetric ? "symmetric two-component" : $"K = {sp.Components}")} gradient EM (S = {sp.EmIterations}, T = {sp.GradientSteps}, α = {OptionParsing.Format(sp.StepSize)}): "
-                + $"{model.Layers.Count} layers, {model.Layers.OfType<AttentionLayer>().Sum(a => a.Heads.Length)} heads, D = {model.Dimension}, prompts up to n = {model.Embedding.MaxPromptLength} → {outPath}");
+                + $"{model.Layers.Count} layers, {model.Layers.OfType<AttentionLayer>().Sum(a => a.Heads.Length)} heads, D = {model.Dimension}, prompts up to n = {model.MaxPromptLength} → {outPath}");
             return ExitCodes.Ok;
         }));
         return cmd;

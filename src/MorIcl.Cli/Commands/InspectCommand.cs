@@ -82,7 +82,7 @@ internal static class InspectCommand
     {
         var s = model.Spec;
         ctx.Out.WriteLine($"{(s.Symmetric ? "symmetric two-component" : $"K = {s.Components}")} gradient EM, d = {s.Dimension}, σ = {F(s.Sigma)}, π = ({string.Join(", ", s.Mixing.Select(F))}), S = {s.EmIterations}, T = {s.GradientSteps}, α = {F(s.StepSize)}, R = {F(s.Margin)}");
-        ctx.Out.WriteLine($"{model.Layers.Count} layers, D = {model.Dimension} residual rows, tokens: n examples, 1 query, {model.Embedding.AuxiliaryCount} auxiliary ({string.Join(", ", model.Embedding.AuxiliaryNames)}); prompts up to n = {model.Embedding.MaxPromptLength}");
+        ctx.Out.WriteLine($"{model.Layers.Count} layers, D = {model.Dimension} residual rows, tokens: n examples, 1 query, {model.Embedding.AuxiliaryCount} auxiliary ({string.Join(", ", model.Embedding.AuxiliaryNames)}); prompts up to n = {model.MaxPromptLength}");
         var layout = new Table().AddColumn("rows").AddColumn("block").AddColumn("meaning");
         foreach (var b in model.Layout.Blocks)
             layout.AddRow(b.Width == 1 ? $"{b.Start}" : $"{b.Start}–{b.Start + b.Width - 1}", Markup.Escape(b.Name), Markup.Escape(b.Description));

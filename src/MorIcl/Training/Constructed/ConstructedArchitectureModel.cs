@@ -210,6 +210,20 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     /// <summary>ŷ for one prompt.</summary>
     public double Predict(RegressionData examples, double[] query) => Predict(new[] { (examples, query) })[0];
 
+    /// <summary>The residual stream before the first layer (index 0) and after every layer l (index l), each N × D token-major, for one prompt.</summary>
+    public double[][] ResidualStreams(RegressionData examples, double[] query)
+    {
+        Validate(examples, query, 0);
+        var ws = RentWorkspace();
+        try
+        {
+            ConstructedPass.Forward(_arch, Parameters, examples, query, ws);
+            int size = _arch.Template.Embedding.TokenCount(examples.N) * _arch.Dimension;
+            return Enumerable.Range(0, _arch.Layers.Length + 1).Select(l => ws.Stream.AsSpan(l * size, size).ToArray()).ToArray();
+        }
+        finally { _workspaces.Add(ws); }
+    }
+
     /// <summary>∂ŷ/∂x_query: the query's x enters the embedding at the query token's x rows, and the gradient is read there.</summary>
     public double[] InputGradient(RegressionData examples, double[] query)
     {

@@ -77,6 +77,10 @@ public sealed class GptModel : ITrainableModel
     public double[] Predict(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts) =>
         _runner.Predict(Parameters, prompts, MaxDegreeOfParallelism);
 
+    /// <summary>Per prompt, the residual stream after the read-in (layer 0) and after every block (1 … L): the query token's row and the example tokens' mean.</summary>
+    public Probing.StreamReadout[] ResidualStreams(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts) =>
+        _runner.ResidualStreams(Parameters, prompts, MaxDegreeOfParallelism);
+
     /// <summary>∂ŷ/∂x_query for one prompt (the query enters only its own token, through the read-in).</summary>
     public double[] InputGradient(RegressionData examples, double[] query)
     {
