@@ -181,7 +181,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (lin)
             {
                 xs = _scores.Affine(j, _gs.AsSpan(0, S));
-                gsNorm = S == 0 ? 0 : TensorPrimitives.SumOfMagnitudes<double>(_gs.AsSpan(0, S));
+                gsNorm = S == 0 ? 0 : Rounding.SumOfMagnitudes(_gs.AsSpan(0, S));
             }
             for (int o = 0; o < dv; o++)
             {
@@ -335,7 +335,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (S > 0 && w * ae > 0)
                 {
                     xs = _scores.Affine(j, _gs.AsSpan(0, S));
-                    double gsNorm = TensorPrimitives.SumOfMagnitudes<double>(_gs.AsSpan(0, S));
+                    double gsNorm = Rounding.SumOfMagnitudes(_gs.AsSpan(0, S));
                     TensorPrimitives.MultiplyAdd(_gs.AsSpan(0, S), mu * w * e, g, g);
                     gnorm += mu * w * ae * gsNorm;
                 }
