@@ -9,7 +9,7 @@ namespace MorIcl.Tests.Export;
 /// tools/moricl_torch.py as a user runs it: a constructed model exported by <c>mor-icl export</c>
 /// gives in PyTorch what <c>mor-icl run</c> gives (1e-12 relative in double); bad input gets a message
 /// and exit code 2; a trained gpt2 run goes export → PyTorch (which writes the weights back) →
-/// <c>mor-icl import</c> and predicts what PyTorch predicts (1e-5 in float), and compare takes it.
+/// <c>mor-icl import</c> and predicts what PyTorch predicts (1e-5 in float), and compare and probe take it.
 /// </summary>
 public class PyTorchModuleTests
 {
@@ -122,5 +122,8 @@ public class PyTorchModuleTests
         r = cli.Run("compare", "--trained", imported, "--trained", run, "--prompts", "4", "--prompt-lengths", "4", "--em-restarts", "1", "--out", cli.PathOf("cmp"));
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.Contains("trained (imported)", r.Out);
+        r = cli.Run("probe", "--model", imported, "--out", cli.PathOf("probe"), "--train-prompts", "20", "--test-prompts", "10", "--em-iterations", "1");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.True(File.Exists(Path.Combine(cli.PathOf("probe"), "probe.json")));
     }
 }
