@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -16,7 +17,8 @@ internal static class RunCommand
     public static Command Create(CliContext ctx)
     {
         var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, a training run folder (mor-icl train or import), or an ONNX export (run by ONNX Runtime).", Required = true };
-        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y. Without --query its last row is the query (its y is not used).", Required = true };
+        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y (or any header with --response/--features). Without --query its last row is the query (its y is not used).", Required = true };
+        var columns = new CsvColumnOptions();
         var query = new Option<string?>("--query") { Description = "Query x_{n+1}, comma-separated." };
         var traceOpt = new Option<string?>("--trace") { Description = "Write the residual stream after every layer as CSV." };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
@@ -28,15 +30,17 @@ internal static class RunCommand
         };
         var cmd = new Command("run", "Run a constructed transformer on a prompt, next to reference gradient EM, with its certificate.")
         { modelOpt, data, query, traceOpt, json, precision, executor };
+        columns.AddTo(cmd);
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
-            if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json));
-            if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json));
+            if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
+            if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
             var model = ModelJson.Read(modelPath);
-            var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath);
-            var tracePath = r.GetValue(traceOpt);
-            if (tracePath is not null) AtomicFile.RequireFolder(tracePath);
+            var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath, columns.Read(r));
+            using var outputs = new StagedOutputs();
+            var tracePath = r.GetValue(traceOpt) is { } tp ? outputs.File(tp) : null;
             bool wantTrace = tracePath is not null;
             var kind = r.GetValue(executor) switch
             {
@@ -70,6 +74,7 @@ internal static class RunCommand
                 if (double.IsNaN(maxDiff)) maxDiff = double.PositiveInfinity;
             }
             if (tracePath is not null) WriteTrace(tracePath, model, result.Trace!, examples.N);
+            outputs.Commit(ctx.Interrupt);
 
             var cert = result.Certificate;
             if (r.GetValue(json))

@@ -13,7 +13,7 @@ namespace MorIcl.Cli.Commands;
 /// </summary>
 internal static class RunOnnxCommand
 {
-    public static int Run(CliContext ctx, string path, string dataPath, string? queryText, bool json)
+    public static int Run(CliContext ctx, string path, string dataPath, string? queryText, bool json, IO.CsvColumns? columns = null)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: file not found");
         InferenceSession session;
@@ -24,7 +24,7 @@ internal static class RunOnnxCommand
             if (!session.InputMetadata.TryGetValue("query", out var q) || !session.InputMetadata.ContainsKey("x") || !session.InputMetadata.ContainsKey("y") || q.Dimensions.Length != 1)
                 throw new InputException($"{path}: not a MorIcl export (its inputs must be x, y and query)");
             bool single = q.ElementDataType == TensorElementType.Float;
-            var (examples, query) = PromptInput.Read(dataPath, queryText, q.Dimensions[0], path);
+            var (examples, query) = PromptInput.Read(dataPath, queryText, q.Dimensions[0], path, columns);
             var outputs = Evaluate(session, examples, query, single);
             if (json)
                 ctx.Out.WriteLine(new JsonObject(outputs.Select(o => KeyValuePair.Create(o.Key, o.Value.Boolean ? JsonValue.Create(o.Value.Data[0] != 0) : Node(o.Value.Data, o.Value.Shape)))) { ["engine"] = "onnxruntime" }.ToJsonString());

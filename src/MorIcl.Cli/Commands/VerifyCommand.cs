@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using MorIcl.IO;
 using MorIcl.Verification;
 using Spectre.Console;
@@ -16,15 +17,18 @@ internal static class VerifyCommand
         var seed = new Option<int>("--seed") { Description = "Root seed of every Monte-Carlo draw.", DefaultValueFactory = _ => 1 };
         var readme = new Option<string?>("--update-readme") { Description = "Write the table of checks into this README (between the verify markers)." };
         var cmd = new Command("verify", "Check the seeds' statements numerically: seed 000 on the constructed transformer (Lemma 3.1 … Theorem 4.1), seed 003 (Theorems 1, 2, Proposition 1), seed 001 (LSA global optimum).") { check, full, output, seed, readme };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "verify", () =>
         {
             var checks = r.GetValue(check) is { } name
                 ? new[] { CheckCatalogue.Find(name) ?? throw new SpecificationException($"--check: no check named '{name}'; the checks are {string.Join(", ", CheckCatalogue.All.Select(c => c.Name))}") }
                 : CheckCatalogue.All.ToArray();
-            var folder = r.GetValue(output);
-            if (folder is not null) Directory.CreateDirectory(folder);
             var readmePath = r.GetValue(readme);
             if (readmePath is not null && !File.Exists(readmePath)) throw new InputException($"{readmePath}: file not found");
+            if (readmePath is not null) VerifyReport.RequireMarkers(readmePath);
+            using var outputs = new StagedOutputs();
+            var folder = r.GetValue(output) is { } o ? outputs.Folder(o) : null;
+            var readmeStage = readmePath is not null ? outputs.File(readmePath) : null;
             var options = new CheckOptions { Full = r.GetValue(full), Seed = r.GetValue(seed) };
             var results = new CheckResult[checks.Length];
             ProgressBars.Create(ctx.Console).Start(p =>
@@ -49,9 +53,10 @@ internal static class VerifyCommand
                 AtomicFile.WriteAllText(Path.Combine(folder, "report.md"), VerifyReport.Markdown(results, checks, options.Full, options.Seed, includeTimes: true));
                 AtomicFile.WriteAllText(Path.Combine(folder, "report.json"), ParametersJson.Serialize(VerifyReport.Json(results, options.Full, options.Seed)));
                 foreach (var s in results.SelectMany(x => x.Series)) VerifyReport.Plot(Path.Combine(folder, VerifyReport.FileName(s)), s);
-                ctx.Out.WriteLine($"report written to {Path.Combine(folder, "report.md")}");
             }
-            if (readmePath is not null) VerifyReport.UpdateReadme(readmePath, results, options.Full, options.Seed);
+            if (readmePath is not null) VerifyReport.UpdateReadme(readmePath, readmeStage!, results, options.Full, options.Seed, partial: r.GetValue(check) is not null);
+            outputs.Commit(ctx.Interrupt);
+            if (folder is not null) ctx.Out.WriteLine($"report written to {Path.Combine(r.GetValue(output)!, "report.md")}");
             return results.All(x => x.Passed) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         }));
         return cmd;

@@ -33,7 +33,7 @@ internal static class VerifyReport
             sb.Append("**Criterion and its derivation.** ").Append(check.Derivation).Append("\n\n");
             sb.Append("**Configuration.** ").Append(r.Configuration).Append("\n\n");
             sb.Append("| measured | value | criterion | |\n|---|---|---|---|\n");
-            foreach (var m in r.Measurements) sb.Append($"| {m.Name} | {(includeTimes ? Round(m.Value) : Stable(m.Value))} | {m.Criterion} | {(m.Passed ? "✓" : "✗")} |\n");
+            foreach (var m in r.Measurements) sb.Append($"| {Cell(m.Name)} | {(includeTimes ? Round(m.Value) : Stable(m.Value))} | {Cell(m.Criterion)} | {(m.Passed ? "✓" : "✗")} |\n");
             foreach (var s in r.Series) sb.Append($"\n![{s.Title}]({FileName(s)})\n");
             if (!r.Passed) sb.Append("\n**Failure.** ").Append(r.FailureMessage).Append('\n');
             sb.Append("\nReproduce: `").Append(r.Reproduce).Append("`\n\n");
@@ -44,10 +44,15 @@ internal static class VerifyReport
     public static string Table(IReadOnlyList<CheckResult> results, bool includeTimes)
     {
         var sb = new StringBuilder("| check | statement | status | result |" + (includeTimes ? " seconds |" : "") + "\n|---|---|---|---|" + (includeTimes ? "---|" : "") + "\n");
-        foreach (var r in results)
-            sb.Append($"| {r.Name} | {r.Statement} | {(r.Passed ? "passed" : "FAILED")} | {RoundSummary(r, includeTimes)} |" + (includeTimes ? $" {r.Seconds:F0} |" : "") + "\n");
+        foreach (var r in results) sb.Append(TableRow(r, includeTimes));
         return sb.ToString();
     }
+
+    private static string TableRow(CheckResult r, bool includeTimes) =>
+        $"| {Cell(r.Name)} | {Cell(r.Statement)} | {(r.Passed ? "passed" : "FAILED")} | {Cell(RoundSummary(r, includeTimes))} |" + (includeTimes ? $" {r.Seconds:F0} |" : "") + "\n";
+
+    /// <summary>A Markdown table cell: a '|' in the text (|x|, ‖·‖ written with bars) would start a new cell.</summary>
+    private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
 
     /// <summary>The summary with every number rounded (stable across machines).</summary>
     private static string RoundSummary(CheckResult r, bool exact) =>
@@ -113,14 +118,48 @@ internal static class VerifyReport
         AtomicFile.WriteAllBytes(path, plt.GetImageBytes(800, 550, ScottPlot.ImageFormat.Png));
     }
 
-    /// <summary>Replaces the marked section of a README with the table (adds the markers if absent).</summary>
-    public static void UpdateReadme(string path, IReadOnlyList<CheckResult> results, bool full, int seed)
+    /// <summary>Throws unless the README's markers are usable: none (the table is appended), or a begin marker followed by an end marker.</summary>
+    public static void RequireMarkers(string path)
     {
-        if (!File.Exists(path)) throw new InputException($"{path}: file not found");
         var text = File.ReadAllText(path);
-        string block = $"{ReadmeBegin}\n_From `mor-icl verify{(full ? " --full" : "")} --seed {seed}`, {DateTime.UtcNow:yyyy-MM-dd}._\n\n{Table(results, includeTimes: true)}{ReadmeEnd}";
-        int b = text.IndexOf("<!-- verify:begin", StringComparison.Ordinal), e = text.IndexOf(ReadmeEnd, StringComparison.Ordinal);
-        text = b >= 0 && e > b ? text[..b] + block + text[(e + ReadmeEnd.Length)..] : text.TrimEnd() + "\n\n" + block + "\n";
-        AtomicFile.WriteAllText(path, text);
+        int b = text.IndexOf(BeginPrefix, StringComparison.Ordinal), e = text.IndexOf(ReadmeEnd, StringComparison.Ordinal);
+        if ((b >= 0) != (e >= 0) || e >= 0 && e < b)
+            throw new InputException($"{path}: the table markers are broken (expected '{BeginPrefix} …' before '{ReadmeEnd}')");
+    }
+
+    private const string BeginPrefix = "<!-- verify:begin";
+
+    /// <summary>
+    /// Writes <paramref name="readPath"/> with its marked table replaced to <paramref name="writePath"/> (adds the
+    /// markers if absent). With <paramref name="partial"/> (one <c>--check</c>) only the rows of the checks run are
+    /// replaced (or added); the other rows and the table's provenance stay, and a line says where the new rows come from.
+    /// </summary>
+    public static void UpdateReadme(string readPath, string writePath, IReadOnlyList<CheckResult> results, bool full, int seed, bool partial)
+    {
+        if (!File.Exists(readPath)) throw new InputException($"{readPath}: file not found");
+        var text = File.ReadAllText(readPath);
+        int b = text.IndexOf(BeginPrefix, StringComparison.Ordinal), e = text.IndexOf(ReadmeEnd, StringComparison.Ordinal);
+        bool marked = b >= 0 && e > b;
+        string date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        string block;
+        if (partial && marked)
+        {
+            var lines = text[b..e].Split('\n').Skip(1).ToList(); // without the begin marker
+            foreach (var r in results)
+            {
+                var row = TableRow(r, includeTimes: true).TrimEnd('\n');
+                int at = lines.FindIndex(l => l.StartsWith($"| {r.Name} |", StringComparison.Ordinal));
+                if (at >= 0) lines[at] = row;
+                else lines.Insert(Math.Max(lines.FindLastIndex(l => l.StartsWith('|')) + 1, 0), row);
+                string note = $"_Row {r.Name} from `mor-icl verify --check {r.Name}{(full ? " --full" : "")} --seed {seed}`, {date}._";
+                int old = lines.FindIndex(l => l.StartsWith($"_Row {r.Name} from ", StringComparison.Ordinal));
+                if (old >= 0) lines[old] = note;
+                else lines.Insert(lines.FindIndex(l => l.StartsWith('|')) is int t && t > 0 ? t - 1 : 0, note);
+            }
+            block = ReadmeBegin + "\n" + string.Join("\n", lines).TrimEnd('\n') + "\n" + ReadmeEnd;
+        }
+        else block = $"{ReadmeBegin}\n_From `mor-icl verify{(full ? " --full" : "")}{(partial ? " --check " + results[0].Name : "")} --seed {seed}`, {date}._\n\n{Table(results, includeTimes: true)}{ReadmeEnd}";
+        text = marked ? text[..b] + block + text[(e + ReadmeEnd.Length)..] : text.TrimEnd() + "\n\n" + block + "\n";
+        AtomicFile.WriteAllText(writePath, text);
     }
 }

@@ -174,5 +174,5 @@ public static class AlgorithmMatch
         return f;
     }
 
-    private static double Dot(double[] a, double[] b) => System.Numerics.Tensors.TensorPrimitives.Dot<double>(a, b);
+    private static double Dot(double[] a, double[] b) => MorIcl.Numerics.Simd.SimdSpan.Dot<double>(a, b);
 }

@@ -10,7 +10,7 @@ public readonly record struct MeanInterval(double Mean, double Low, double High,
 /// draw <see cref="Resamples"/> resamples of the R values with replacement, take each resample's mean,
 /// and report the 2.5 % and 97.5 % quantiles of those means. Resampling is seeded, so the interval is a
 /// deterministic function of the values. For R = 20 normal values its coverage is about 93 % rather
-/// than 95 % (the percentile interval ignores the t correction, a factor √(R/(R−1))·t/z ≈ 1.07 in
+/// than 95 % (the percentile interval ignores the t correction, a factor √(R/(R−1))·t/z ≈ 1.10 in
 /// width); a test measures it. NaN values (a measure undefined in a setting) give a NaN interval.
 /// </summary>
 public static class BootstrapInterval

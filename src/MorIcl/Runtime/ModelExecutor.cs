@@ -61,7 +61,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     public ForwardResult[] Forward(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, bool trace = false, int? maxDegreeOfParallelism = null)
     {
         var results = new ForwardResult[prompts.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism ?? Environment.ProcessorCount };
+        var options = Numerics.Parallelism.Options(maxDegreeOfParallelism);
         Parallel.For(0, prompts.Count, options, b => results[b] = Forward(prompts[b].Examples, prompts[b].Query, trace));
         return results;
     }

@@ -53,7 +53,7 @@ public sealed class SoftmaxAttentionModel
         var t = Task;
         int d = t.D, K = t.K, N = t.N;
         var s = new double[H * K * N];
-        Parallel.For(0, H, h =>
+        Parallel.For(0, H, Numerics.Parallelism.Options(), h =>
         {
             var q = Parameters.AsSpan(QOffset(h), d * d);
             var p = new double[d];
@@ -101,7 +101,7 @@ public sealed class SoftmaxAttentionModel
         var t = Task;
         int d = t.D, K = t.K, N = t.N;
         var grad = new double[Parameters.Length];
-        Parallel.For(0, H, h =>
+        Parallel.For(0, H, Numerics.Parallelism.Options(), h =>
         {
             var dq = grad.AsSpan(QOffset(h), d * d);
             var u = new double[d];

@@ -37,7 +37,7 @@ public sealed class TheoremB3Check : ProofCheck
             int n = ns[i];
             var prompts = TransformerMonteCarlo.Prompts(truth, n, reps, options, 0xB300 + n);
             var needed = new double[reps];
-            Parallel.For(0, reps, r =>
+            Parallel.For(0, reps, Numerics.Parallelism.Options(), r =>
             {
                 var b = start;
                 int s = 1;
@@ -54,7 +54,7 @@ public sealed class TheoremB3Check : ProofCheck
             iterations.Add(sN);
             var spec = new MorIcl.Construction.ConstructionSpec(d, 2, sigma, new[] { 0.5, 0.5 }, sN, 1, alpha, new[] { start }, maxPromptLength: n > 1023 ? 4095 : 1023, symmetric: true);
             var finals = new double[reps][];
-            Parallel.For(0, reps, r => finals[r] = SymmetricGradientEm.Run(prompts[r].Examples, start, sigma, 0.5, sN, 1, alpha).Betas[^1]);
+            Parallel.For(0, reps, Numerics.Parallelism.Options(), r => finals[r] = SymmetricGradientEm.Run(prompts[r].Examples, start, sigma, 0.5, sN, 1, alpha).Betas[^1]);
             if (n <= transformerUpTo)
             {
                 var subset = prompts.Take(transformerPrompts).ToArray();

@@ -22,7 +22,7 @@ internal static class TransformerMonteCarlo
     {
         var exec = new ModelExecutor<double>(model);
         var results = new Run[prompts.Length];
-        Parallel.For(0, prompts.Length, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism ?? Environment.ProcessorCount },
+        Parallel.For(0, prompts.Length, Numerics.Parallelism.Options(options.MaxDegreeOfParallelism),
             i => results[i] = new Run(prompts[i], exec.Forward(prompts[i].Examples, prompts[i].Query, trace)));
         return results;
     }

@@ -135,7 +135,7 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         var template = Compiler.Compile(new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, maxPromptLength: 31));
         var trained = ConstructedArchitectureModel.Random(template, 0.01, 3);
         var task = new TrainingTask(2, 2, 0.5, new[] { 0.5, 0.5 }, MixtureMode.PerSample, 12, 1);
-        new Trainer(trained, task, new TrainingOptions(1, 4, 1e-2, 0, 0, 1, 100)).Run(null);
+        new Trainer(trained, task, new TrainingOptions(1, 4, 1e-4, 0, 0, 1, 100)).Run(null);   // a rate the random architecture survives (1e-2 diverges, which the trainer now stops)
         using var ort = new OnnxRunner(OnnxExport.Transformer(TrainedTransformer.Of(trained), ExportPrecision.Double));
         var truth = task.Spec();
         var worst = 0.0;

@@ -73,3 +73,35 @@ public class ProbeTests
         Assert.True(probe.Lambda <= 0.1, $"λ = {probe.Lambda}");
     }
 }
+
+/// <summary>Matched algorithms and training from the construction, on the smallest construction (known answers).</summary>
+public class MatchAndFineTuningTests
+{
+    private static readonly ConstructionSpec Spec = new(2, 2, 0.5, null, emIterations: 2, gradientSteps: 1, stepSize: 0.5, maxPromptLength: 31);
+    private static readonly TrainingTask Task = new(2, 2, 0.5, new[] { 0.5, 0.5 }, MixtureMode.PerSample, 10, 1);
+
+    [Fact]
+    public void TheConstructionMatchesItsOwnGradientEmAndNoOtherIterationCount()
+    {
+        var model = Compiler.Compile(Spec);
+        var results = MorIcl.Comparison.AlgorithmMatch.Run(new MorIcl.Comparison.ConstructedPredictor(model), null, Task, Spec,
+            new MorIcl.Comparison.MatchOptions(new[] { 10 }, 12, 2, 4, 20, 3));
+        var r = Assert.Single(results);
+        Assert.Equal(MorIcl.Comparison.AlgorithmMatch.Iterate(2), r.Best);
+        Assert.Equal(2, r.BestS);
+        Assert.True(r.GradientEmSpd[1] < 1e-24, $"SPD against its own gradient EM {r.GradientEmSpd[1]}");
+        Assert.True(r.GradientEmSpd[0] > 1e-6 && r.GradientEmSpd[2] > 1e-8, "S = 1 and S = 3 differ from S = 2");
+    }
+
+    [Fact]
+    public void TrainingFromTheConstructionStartsAtGradientEmAndBacksOffWhenALargeStepBlowsUp()
+    {
+        var points = MorIcl.Comparison.ConstructionFineTuning.Run(Spec, Task, new MorIcl.Comparison.FineTuningSchedule(1e-2, 3, 0), batch: 2, every: 1, evaluationPrompts: 6, seed: 1);
+        Assert.Equal(0, points[0].Distance);
+        Assert.True(points[0].SpdGradientEm < 1e-24, $"SPD at the construction {points[0].SpdGradientEm}");
+        Assert.True(points[0].GradientNorm > 1e5, $"gradient norm at the construction {points[0].GradientNorm}");
+        // A step of 1e-2 per weight moves positional scores by ~1e4 and the loss explodes: undone, rates ÷ 10.
+        Assert.True(points[^1].Backoffs >= 1);
+        Assert.All(points, p => Assert.True(double.IsFinite(p.Loss)));
+    }
+}

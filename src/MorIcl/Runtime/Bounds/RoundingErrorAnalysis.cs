@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using System.Numerics.Tensors;
 using MorIcl.Construction.Model;
 
 namespace MorIcl.Runtime.Bounds;
@@ -28,13 +29,18 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
 {
     private readonly TransformerModel _model;
     private readonly BoundsModel _bounds;
+    private readonly ReplicationPlan _plan;
     private readonly ConcurrentBag<Pass> _pool = new();
 
     public RoundingErrorAnalysis(TransformerModel model)
     {
         _model = model;
         _bounds = BoundsModel.Create<T>(model);
+        _plan = new ReplicationPlan(model, _bounds);
     }
+
+    /// <summary>Number of symbols of the affine forms (replicated rows that layers write).</summary>
+    public int Symbols => _plan.Symbols;
 
     /// <summary>
     /// Starts a pass on the exact embedding <paramref name="h0"/> (N × D, token-major) of a prompt of n
@@ -55,31 +61,35 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         private readonly ResidualBounds _residual = new();
         private readonly HeadBounds<T> _head = new();
         private readonly MlpBounds<T> _mlp = new();
-        private Enclosure _stream = new(1, 1);
-        private double[] _e = Array.Empty<double>();
+        private readonly Enclosure _stream = new(1, 1, 0);
         private int[] _roles = Array.Empty<int>();
-        private int _n, _tokens, _dim;
+        private int _n, _tokens, _dim, _symbols, _layer;
         private double _responsibilities;
+        private bool[] _rebased = Array.Empty<bool>();
 
         internal Pass(RoundingErrorAnalysis<T> owner) { _owner = owner; }
 
         internal void Start(double[] h0, int n, int N, int D)
         {
-            _n = n; _tokens = N; _dim = D; _responsibilities = double.NaN;
-            if (_e.Length < D * N) _e = new double[D * N];
-            _stream.Reshape(D, N);
+            _n = n; _tokens = N; _dim = D; _symbols = _owner._plan.Symbols; _layer = 0; _responsibilities = double.NaN;
+            _stream.Reshape(D, N, _symbols);
             if (_roles.Length != N) _roles = new int[N];
+            if (_rebased.Length < D) _rebased = new bool[D];
             for (int i = 0; i < N; i++) _roles[i] = _owner._model.Embedding.RoleOf(i, n);
             for (int i = 0; i < N; i++)
-                for (int c = 0; c < D; c++)
-                {
-                    double v = h0[i * D + c];
-                    _e[c * N + i] = BoundsModel.Delta<T>(v);
-                }
+                for (int c = 0; c < D; c++) _stream.Exact[c * N + i] = BoundsModel.Delta<T>(h0[i * D + c]);
         }
 
         /// <summary>The bound on every element of the stream (D × N, feature-major), for tests.</summary>
-        public double[] Bounds => _e.AsSpan(0, _dim * _tokens).ToArray();
+        public double[] Bounds
+        {
+            get
+            {
+                var b = new double[_dim * _tokens];
+                for (int k = 0; k < b.Length; k++) b[k] = _stream.Radius(k);
+                return b;
+            }
+        }
 
         /// <summary>
         /// Bounds layer l, given its input <paramref name="h"/> as the executor holds it (feature-major,
@@ -88,9 +98,12 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         public LayerErrorBounds Layer(int l, ReadOnlySpan<T> h, int ld)
         {
             int N = _tokens, D = _dim;
+            if (l != _layer) throw new InvalidOperationException($"layers must be bounded in order: expected layer {_layer}, got {l}");
             var layer = _owner._bounds.Layers[l];
             LoadStream(h, ld);
-            _residual.Begin(layer.Written, D, N);
+            if (l > 0) Rebase(_owner._plan.Rebased[l - 1]);
+            _layer = l + 1;
+            _residual.Begin(layer.Written, D, N, _symbols);
             double margin = double.PositiveInfinity, leak = 0, scoreError = 0;
             if (layer is BoundsModel.Attention a)
             {
@@ -103,10 +116,10 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                 }
             }
             else _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
-            _residual.Commit<T>(_stream.Center, _e, Rounding.Unit<T>(), Rounding.SelfInflation(layer.LongestSum(N)));
+            _residual.Commit<T>(_stream, _stream.G, _stream.Exact, Rounding.Unit<T>(), Rounding.SelfInflation(layer.LongestSum(N)));
             NoteReadOut(_owner._model.Layers[l].Provenance.Decode);
             double worst = 0;
-            for (int k = 0; k < D * N; k++) worst = Worst(worst, _e[k]);
+            for (int k = 0; k < D * N; k++) worst = Worst(worst, _stream.Radius(k));
             return new LayerErrorBounds(worst, margin, leak, scoreError);
         }
 
@@ -117,8 +130,8 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             int N = _tokens, q = _n;
             double beta = 0;
             foreach (var block in model.ReadOut.Beta)
-                for (int a = 0; a < block.Width; a++) beta = Worst(beta, _e[block[a] * N + q]);
-            var result = new OutputErrorBounds(Worst(0, _e[model.ReadOut.Prediction * N + q]), beta,
+                for (int a = 0; a < block.Width; a++) beta = Worst(beta, _stream.Radius(block[a] * N + q));
+            var result = new OutputErrorBounds(Worst(0, _stream.Radius(model.ReadOut.Prediction * N + q)), beta,
                 double.IsNaN(_responsibilities) ? double.NaN : _responsibilities);
             _owner._pool.Add(this);
             return result;
@@ -136,25 +149,75 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             if (rows is null) return;
             double worst = double.IsNaN(_responsibilities) ? 0 : _responsibilities;
             foreach (int r in rows)
-                for (int i = 0; i < _n; i++) worst = Worst(worst, _e[r * _tokens + i]);
+                for (int i = 0; i < _n; i++) worst = Worst(worst, _stream.Radius(r * _tokens + i));
             _responsibilities = worst;
         }
 
-        /// <summary>The layer input as an enclosure: center = the pass's own values, pass radius 0, exact radius E.</summary>
+        /// <summary>
+        /// The layer input as an enclosure: center = the pass's own values, pass radius 0, and the exact
+        /// deviation (coefficients and remainder) carried over from the previous layer.
+        /// </summary>
         private void LoadStream(ReadOnlySpan<T> h, int ld)
         {
-            int N = _tokens, D = _dim;
-            _stream.Reshape(D, N);
+            int N = _tokens, D = _dim, S = _symbols;
             for (int c = 0; c < D; c++)
                 for (int i = 0; i < N; i++)
                 {
                     int k = c * N + i;
-                    double v = double.CreateChecked(h[c * ld + i]), e = _e[k];
+                    double v = double.CreateChecked(h[c * ld + i]);
                     _stream.Center[k] = v;
                     _stream.Pass[k] = 0;
-                    _stream.Exact[k] = e;
-                    _stream.Integral[k] = e == 0 && v == Math.Floor(v);
+                    _stream.Integral[k] = _stream.Exact[k] == 0 && v == Math.Floor(v)
+                        && (S == 0 || TensorPrimitives.MaxMagnitude<double>(_stream.G.AsSpan(k * S, S)) == 0);
                 }
+        }
+
+        /// <summary>
+        /// Fresh symbols for the replicated rows the previous layer wrote (docs/math.md §8.5). Row r holds
+        /// the same exact value H_r on every token, so its deviation on token i is dev_r,0 + (Ĥ_r,0 − Ĥ_r,i):
+        /// the symbol σ_r = dev_r,0 / B_r with B_r its whole bound on token 0, and the known difference of
+        /// the pass's values as remainder. Every other element's dependence on the old σ_r goes to its
+        /// remainder (|G_s|), since the slot now stands for the new σ_r.
+        /// </summary>
+        private void Rebase(int[] rows)
+        {
+            if (rows.Length == 0 || _symbols == 0) return;
+            int N = _tokens, D = _dim, S = _symbols;
+            var slot = _owner._plan.Slot;
+            var bound = new double[rows.Length];
+            for (int q = 0; q < rows.Length; q++) { bound[q] = _stream.Radius(rows[q] * N); _rebased[rows[q]] = true; }
+            for (int c = 0; c < D; c++)
+            {
+                if (_rebased[c]) continue;
+                for (int i = 0; i < N; i++)
+                {
+                    int k = c * N + i;
+                    var g = _stream.G.AsSpan(k * S, S);
+                    foreach (int r in rows)
+                    {
+                        int s = slot[r];
+                        if (g[s] == 0) continue;
+                        _stream.Exact[k] += Math.Abs(g[s]);
+                        g[s] = 0;
+                    }
+                }
+            }
+            for (int q = 0; q < rows.Length; q++)
+            {
+                int r = rows[q], s = slot[r];
+                double h0 = _stream.Center[r * N];
+                for (int i = 0; i < N; i++)
+                {
+                    int k = r * N + i;
+                    var g = _stream.G.AsSpan(k * S, S);
+                    g.Clear();
+                    g[s] = bound[q];
+                    double d = h0 - _stream.Center[k];
+                    _stream.Exact[k] = Math.Abs(d) * (1 + Rounding.DoubleUnit);
+                    _stream.Integral[k] = false;
+                }
+                _rebased[r] = false;
+            }
         }
 
         private static double Worst(double a, double b) => double.IsNaN(b) || double.IsNaN(a) ? double.PositiveInfinity : Math.Max(a, b);

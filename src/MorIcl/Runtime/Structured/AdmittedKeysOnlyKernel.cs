@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using MorIcl.Numerics.Simd;
 using MorIcl.Construction.Model;
 
 namespace MorIcl.Runtime.Structured;
@@ -8,7 +9,7 @@ namespace MorIcl.Runtime.Structured;
 /// <see cref="HeadPattern.AdmittedKeysOnly"/> (docs/math.md §9). For each query i only its admitted keys are
 /// formed — itself (Self) and the admitted single-token roles — as the dense kernel forms them: the exact
 /// positional part P(i, j) from the block's <see cref="PositionalForm"/>, then the content dimensions by
-/// fused multiply-adds in order. Every other block is bounded by <see cref="ScoreBound"/> from its
+/// products then sums (unfused), in order. Every other block is bounded by <see cref="ScoreBound"/> from its
 /// positional maximum and the O(N) maxima of |q_a| over the block's queries and |k_a| over its keys.
 /// ReLU: when every bound is ≤ 0, no unformed score is positive, so (1/N)·Σ over the formed positive
 /// scores of s·v_j (ascending j, as the dense sparse sum) is the head's output; margin = −max bound.
@@ -152,8 +153,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         for (; a < dc; a++)
         {
             var q = s.QT.AsSpan(a * ld + start, count);
-            if (self) TensorPrimitives.FusedMultiplyAdd(q, s.KT.AsSpan(a * ld + start, count), score, score);
-            else TensorPrimitives.FusedMultiplyAdd(q, s.KT[a * ld + key], score, score);
+            if (self) TensorPrimitives.MultiplyAdd(q, s.KT.AsSpan(a * ld + start, count), score, score);
+            else TensorPrimitives.MultiplyAdd(q, s.KT[a * ld + key], score, score);
         }
     }
 
@@ -206,7 +207,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             T sum = T.Zero;
             for (int t = 0; t < formed.Length; t++)
             {
-                T w = T.Exp(scores[t * ld + i] - max);
+                T w = SimdSpan.Exp(scores[t * ld + i] - max);
                 scores[t * ld + i] = w;
                 sum += w;
             }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using MorIcl.Numerics.Simd;
 using MorIcl.Construction.Model;
 using MorIcl.Runtime.Kernels;
 
@@ -8,7 +9,7 @@ namespace MorIcl.Runtime.Structured;
 /// <summary>
 /// <see cref="HeadPattern.RoleConstantKeys"/> (docs/math.md §9): when every token of a role has the same key
 /// k(r), s_ij = ⟨q_i, k(role j)⟩ for all j of a role — the same number the dense kernel forms, accumulated
-/// over the dimensions in order (first a product, then fused multiply-adds). Roles with bitwise-equal
+/// over the dimensions in order (first a product, then each product rounded and added). Roles with bitwise-equal
 /// keys form one group g; the head needs one score per token and group, the value sums V_g = Σ_{j ∈ g} v_j,
 /// and gives, per token i, ReLU: (1/N) Σ_g ReLU(s_ig) V_g; linear: (1/N) Σ_g s_ig V_g; softmax:
 /// Σ_g e^{s_ig − m_i} V_g / Σ_g |g| e^{s_ig − m_i}. Margin and leakage are the dense ones, from the same
@@ -35,7 +36,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             var score = sc.Scores.AsSpan(g * ld, ld);
             var key = sc.KeyOfRole.AsSpan(leader[g] * dk, dk);
             TensorPrimitives.Multiply(HeadStream<T>.Row(s.QT, 0, ld), key[0], score);
-            for (int a = 1; a < dk; a++) TensorPrimitives.FusedMultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
+            for (int a = 1; a < dk; a++) TensorPrimitives.MultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
         }
         if (dv > 0) ValueSums(head, s, roles, group, groups);
         Span<long> admitted = stackalloc long[groups];
@@ -127,7 +128,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         {
             var score = sc.Scores.AsSpan(g * ld + start, count);
             // Margin: −max over non-admitted scores (the maximum is exact; NaN propagates).
-            if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(TensorPrimitives.Max<T>(score)));
+            if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(SimdSpan.Max<T>(score)));
         }
         var acc = sc.Sum.AsSpan(start, count);
         for (int v = 0; v < dv; v++)
@@ -167,7 +168,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             T sum = T.Zero, outSum = T.Zero;
             for (int g = 0; g < groups; g++)
             {
-                w[g] = T.Exp(sc.Scores[g * ld + i] - max);
+                w[g] = SimdSpan.Exp(sc.Scores[g * ld + i] - max);
                 sum += T.CreateChecked(size[g]) * w[g];
                 if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
             }

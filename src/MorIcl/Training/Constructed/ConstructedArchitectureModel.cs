@@ -58,7 +58,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     private readonly ConstructedArchitecture _arch;
     private readonly ConcurrentBag<PassWorkspace> _workspaces = new();
     private readonly ConcurrentBag<double[]> _gradientBuffers = new();
-    private int _maxDegreeOfParallelism = Environment.ProcessorCount;
+    private int? _maxDegreeOfParallelism;
 
     public TransformerModel Template => _arch.Template;
     public ConstructedInitialisation Initialisation { get; }
@@ -71,10 +71,10 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     /// <summary>Longest prompt (examples n) the model accepts: the specification's maximum prompt length.</summary>
     public int MaxPromptLength => _arch.Template.Spec.MaxPromptLength;
 
-    /// <summary>Threads used by <see cref="LossAndGradient"/> and the batch prediction; results do not depend on it.</summary>
+    /// <summary>Threads used by <see cref="LossAndGradient"/> and the batch prediction (default: <see cref="Numerics.Parallelism.MaxDegree"/>, the process setting); results do not depend on it.</summary>
     public int MaxDegreeOfParallelism
     {
-        get => _maxDegreeOfParallelism;
+        get => _maxDegreeOfParallelism ?? Numerics.Parallelism.MaxDegree;
         set => _maxDegreeOfParallelism = value >= 1 ? value : throw new SpecificationException($"the degree of parallelism must be at least 1, got {value}");
     }
 
@@ -150,7 +150,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
         var buffers = new double[wave][];
         for (int w = 0; w < wave; w++) buffers[w] = _gradientBuffers.TryTake(out var g) ? g : new double[Parameters.Length];
         var losses = new double[wave];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
+        var options = Numerics.Parallelism.Options(MaxDegreeOfParallelism);
         var p = Parameters;
         double scale = 2.0 / B, loss = 0;
         Array.Clear(gradient);
@@ -197,7 +197,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     {
         for (int b = 0; b < prompts.Count; b++) Validate(prompts[b].Examples, prompts[b].Query, b);
         var result = new double[prompts.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
+        var options = Numerics.Parallelism.Options(MaxDegreeOfParallelism);
         Parallel.For(0, prompts.Count, options, b =>
         {
             var ws = RentWorkspace();
