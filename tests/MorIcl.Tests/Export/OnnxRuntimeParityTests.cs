@@ -115,7 +115,7 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         using var ort = new OnnxRunner(OnnxExport.Transformer(model, ExportPrecision.Float));
         var f = new ModelExecutor<float>(model, boundRounding: true);
         var truth = Fixtures.Spec(3, 2, 0.5, 4);
-        foreach (int n in new[] { 10, 100 })
+        foreach (int n in new[] { 10, 40 })
         {
             var p = PromptSampler.Sample(truth, n, 12, n);
             var runtime = f.Forward(p.Examples, p.Query);
@@ -135,11 +135,11 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         var template = Compiler.Compile(new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, maxPromptLength: 31));
         var trained = ConstructedArchitectureModel.Random(template, 0.01, 3);
         var task = new TrainingTask(2, 2, 0.5, new[] { 0.5, 0.5 }, MixtureMode.PerSample, 12, 1);
-        new Trainer(trained, task, new TrainingOptions(3, 8, 1e-4, 0, 0, 1, 100)).Run(null);   // a rate the random architecture survives (1e-2 diverges, which the trainer now stops)
+        new Trainer(trained, task, new TrainingOptions(1, 4, 1e-4, 0, 0, 1, 100)).Run(null);   // a rate the random architecture survives (1e-2 diverges, which the trainer now stops)
         using var ort = new OnnxRunner(OnnxExport.Transformer(TrainedTransformer.Of(trained), ExportPrecision.Double));
         var truth = task.Spec();
         var worst = 0.0;
-        foreach (int n in new[] { 5, 20 })
+        foreach (int n in new[] { 5, 15 })
         {
             var p = PromptSampler.Sample(truth, n, 5, n);
             worst = Math.Max(worst, Relative(ort.Run(p.Examples, p.Query)["prediction"], new[] { trained.Predict(p.Examples, p.Query) }));

@@ -131,7 +131,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
             var input = prompts.ToArray();
             GptPass<T>.Validate(_config, input);
             int chunks = (b + ChunkSize - 1) / ChunkSize;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, ch =>
+            Parallel.For(0, chunks, Numerics.Parallelism.Options(maxDegreeOfParallelism), ch =>
             {
                 int start = ch * ChunkSize, count = Math.Min(ChunkSize, b - start);
                 for (int p = 0; p < count; p++) result[start + p] = new Probing.StreamReadout(new double[L + 1][], new double[L + 1][]);
