@@ -63,7 +63,7 @@ internal static class ImportCommand
                 ["family"] = "gpt2",
                 ["source"] = doc?["source"]?.DeepClone(),
             };
-            ImportedRun.Write(folder, run, parameters, provenance);
+            ImportedRun.Write(folder, run, parameters, provenance, ctx.Interrupt);
             ctx.Out.WriteLine($"imported gpt2 (L = {shape.Layers}, D = {shape.Width}, H = {shape.Heads}, {parameters.Length} parameters, {prec.ToString().ToLowerInvariant()}) from {path} → {folder}; "
                 + $"task d = {task.D}, K = {task.K}, σ = {OptionParsing.Format(task.Sigma)}, n = {task.PromptLength}");
             return ExitCodes.Ok;
