@@ -30,7 +30,7 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         var rng = SeedSequence.Create(2026, 0, 15);
         for (int i = 0; i < 2; i++)
         {
-            int d = rng.Next(2, 6), k = rng.Next(1, 4);
+            int d = rng.Next(2, 6), k = rng.Next(i == 0 ? 1 : 2, 4);   // the second has K ≥ 2
             var w = Enumerable.Range(0, k).Select(_ => 0.5 + rng.NextDouble()).ToArray();
             var mixing = w.Select(x => x / w.Sum()).ToArray();
             yield return new object[] { $"random{i}", new ConstructionSpec(d, k, 0.3 + rng.NextDouble(), mixing, rng.Next(1, 3), rng.Next(1, 3), 0.3 + 0.6 * rng.NextDouble(),
