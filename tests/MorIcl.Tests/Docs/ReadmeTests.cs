@@ -60,7 +60,7 @@ public class ReadmeTests
             {
                 var line = Regex.Replace(raw, @"\s+#.*$", "").Trim();
                 foreach (var prefix in new[] { "mor-icl ", "dotnet run --project src/MorIcl.Cli -- ", "dotnet run -c Release --project src/MorIcl.Cli -- " })
-                    if (line.StartsWith(prefix, StringComparison.Ordinal) && !Regex.IsMatch(line, @"[\[\]|…<>]"))
+                    if (line.StartsWith(prefix, StringComparison.Ordinal) && !Regex.IsMatch(line, @"[\[\]|…<>$]"))
                         yield return Regex.Matches(line[prefix.Length..], @"'[^']*'|""[^""]*""|\S+").Select(m => m.Value.Trim('\'')).ToArray();
             }
     }
