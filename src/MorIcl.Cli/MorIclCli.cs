@@ -56,24 +56,7 @@ public static class MorIclCli
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken interrupt = default, bool ownsProcess = false)
     {
         var ctx = new CliContext(output, error, interrupt);
-        var root = new RootCommand("MorIcl: transformers that learn mixtures of linear regressions in context — construction, runtime, reference EM and proof checks.")
-        {
-            DemoCommand.Create(ctx),
-            SampleCommand.Create(ctx),
-            EmCommand.Create(ctx),
-            ConstructCommand.Create(ctx),
-            RunCommand.Create(ctx),
-            InspectCommand.Create(ctx),
-            VerifyCommand.Create(ctx),
-            Seed003Command.Create(ctx),
-            TrainCommand.Create(ctx),
-            CompareCommand.Create(ctx),
-            Seed000Command.Create(ctx),
-            ExportCommand.Create(ctx),
-            ImportCommand.Create(ctx),
-            ProbeCommand.Create(ctx),
-            MatchCommand.Create(ctx),
-        };
+        var root = Root(ctx);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -88,6 +71,26 @@ public static class MorIclCli
         using var parallelism = Numerics.Parallelism.Use(threads, interrupt);
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
+
+    /// <summary>Every command, as the parser sees them (tests parse README's command lines with it).</summary>
+    internal static RootCommand Root(CliContext ctx) => new("MorIcl: transformers that learn mixtures of linear regressions in context — construction, runtime, reference EM and proof checks.")
+    {
+        DemoCommand.Create(ctx),
+        SampleCommand.Create(ctx),
+        EmCommand.Create(ctx),
+        ConstructCommand.Create(ctx),
+        RunCommand.Create(ctx),
+        InspectCommand.Create(ctx),
+        VerifyCommand.Create(ctx),
+        Seed003Command.Create(ctx),
+        TrainCommand.Create(ctx),
+        CompareCommand.Create(ctx),
+        Seed000Command.Create(ctx),
+        ExportCommand.Create(ctx),
+        ImportCommand.Create(ctx),
+        ProbeCommand.Create(ctx),
+        MatchCommand.Create(ctx),
+    };
 
     /// <summary>
     /// Runs a command body: user errors become one line on stderr and exit code 2 (bad input, an

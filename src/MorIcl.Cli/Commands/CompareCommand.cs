@@ -135,7 +135,7 @@ internal static class CompareCommand
                 matrix.AddRow(new[] { Markup.Escape(algorithms[u].Name) }.Concat(Enumerable.Range(0, algorithms.Count)
                     .Select(v => u == v ? "—" : spdMatrix[u, v].ToString("G3", System.Globalization.CultureInfo.InvariantCulture))).ToArray());
             ctx.Console.Write(matrix);
-            ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations: excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
+            ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations (on {count} other prompts at n = {task.PromptLength}, seed {s + 1000}; not the table's): excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
 
             var x = ns.Select(v => (double)v).ToArray();
             // Excess MSEs below 0 (Monte-Carlo noise: the oracle is optimal only in expectation) are drawn below the zero line, not clamped.
