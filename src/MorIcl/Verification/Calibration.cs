@@ -2,7 +2,7 @@ namespace MorIcl.Verification;
 
 /// <summary>
 /// Measured false alarms (docs/math.md §10.9): every check run on the correct system with seeds
-/// 1 … S; a failure of a correct system is a false alarm. Per check: the failures, the seeds that
+/// 1 … S (or from another first seed); a failure of a correct system is a false alarm. Per check: the failures, the seeds that
 /// failed, and every measurement's values across seeds (to see how close each criterion runs).
 /// </summary>
 public static class Calibration
@@ -11,16 +11,16 @@ public static class Calibration
 
     public sealed record CheckCalibration(string Name, int Seeds, int Failures, int[] FailedSeeds, IReadOnlyList<MeasurementSpread> Measurements, double Seconds, int NotApplicable);
 
-    public static IReadOnlyList<CheckCalibration> Run(IReadOnlyList<ProofCheck> checks, int seeds, CheckOptions options, Action<string, int>? progress = null)
+    public static IReadOnlyList<CheckCalibration> Run(IReadOnlyList<ProofCheck> checks, int seeds, CheckOptions options, Action<string, int>? progress = null, int firstSeed = 1)
     {
         var result = new List<CheckCalibration>();
         foreach (var check in checks)
         {
             var runs = new List<(int Seed, CheckResult Result)>();
-            for (int s = 1; s <= seeds; s++)
+            for (int s = firstSeed; s < firstSeed + seeds; s++)
             {
                 runs.Add((s, check.Run(options with { Seed = s })));
-                progress?.Invoke(check.Name, s);
+                progress?.Invoke(check.Name, s - firstSeed + 1);
             }
             var names = runs.SelectMany(r => r.Result.Measurements.Select(m => m.Name)).Distinct().ToArray();
             var spreads = names.Select(n =>

@@ -49,10 +49,10 @@ internal sealed class HighSnrSweep
     /// <summary>Why the target model cannot be checked (null when it can, or without a target).</summary>
     public string? NotApplicable { get; }
 
-    private static readonly ConcurrentDictionary<(int, bool, double, ISubject, object?), Lazy<HighSnrSweep>> Cache = new();
+    private static readonly ConcurrentDictionary<(int, bool, double, ISubject, object?, double), Lazy<HighSnrSweep>> Cache = new();
 
     public static HighSnrSweep For(CheckOptions o, IProgress<double> progress) =>
-        Cache.GetOrAdd((o.Seed, o.Full, o.NoiseScale, o.Subject, o.Target), _ => new Lazy<HighSnrSweep>(() => new HighSnrSweep(o, progress))).Value;
+        Cache.GetOrAdd((o.Seed, o.Full, o.NoiseScale, o.Subject, o.Target, o.PromptScale), _ => new Lazy<HighSnrSweep>(() => new HighSnrSweep(o, progress))).Value;
 
     /// <summary>Grid of n for a model: powers of two times 100 (or the largest start that fits) up to its maximum prompt length.</summary>
     public static int[] TargetGrid(int maxLength, int d)
@@ -72,7 +72,7 @@ internal sealed class HighSnrSweep
             var spec = target.Spec;
             var ns = TargetGrid(spec.MaxPromptLength, spec.Dimension);
             var truth = HighSnrTruth.For(spec, o.Seed);
-            Prompts = o.Full ? 200 : 100;
+            Prompts = o.Prompts(o.Full ? 200 : 100);
             FixedD = spec.Dimension; FixedN = ns.Length > 0 ? ns[^1] : 0;
             Configuration = $"the model's specification (d = {spec.Dimension}, σ = {spec.Sigma}, π = {spec.Mixing[0]}, S = {spec.EmIterations}, T = {spec.GradientSteps}, α = {spec.StepSize}); "
                 + $"truth ‖β*‖ = {MixtureSpec.Norm(truth.Beta[0]):G3} (η = {truth.Snr:G3}), angle to β⁽⁰⁾ from HighSnrTruth";
@@ -88,8 +88,8 @@ internal sealed class HighSnrSweep
         int[] nGrid = o.Full ? new[] { 100, 200, 400, 800, 1600, 3200 } : new[] { 100, 200, 400, 800 };
         int[] dGrid = o.Full ? new[] { 2, 4, 8, 16, 32 } : new[] { 2, 4, 8, 16 };
         double[] sGrid = { 0.05, 0.1, 0.2 };
-        Prompts = o.Full ? 200 : 100;
-        int sigmaPrompts = o.Full ? 400 : Prompts;
+        Prompts = o.Prompts(o.Full ? 200 : 100);
+        int sigmaPrompts = o.Full ? o.Prompts(400) : Prompts;
         FixedD = o.Full ? 5 : 4; FixedN = o.Full ? 1600 : 400;
         Configuration = $"symmetric, ‖β*‖ = 1, π = {Pi}, S = {EmIterations}, T = {GradientSteps}, α = {Alpha}, β⁽⁰⁾ at {StartDistance} from β*; "
             + $"n ∈ {{{string.Join(", ", nGrid)}}} at d = {FixedD}, σ = {Sigma} (η = 5); d ∈ {{{string.Join(", ", dGrid)}}} at n = {FixedN}; "

@@ -47,8 +47,9 @@ public static class ModelEdits
         return WithValue(h, new SparseMatrix(v.Rows, v.Cols, v.RowIndex, v.ColIndex, values));
     }
 
+    /// <summary>The head with every value weight set to 0 (the entries are kept, so the head still writes — zeros — into the same rows).</summary>
     public static AttentionHead ZeroValue(AttentionHead h) =>
-        WithValue(h, new SparseMatrix(h.Value.Rows, h.Value.Cols, Array.Empty<int>(), Array.Empty<int>(), Array.Empty<double>()));
+        WithValue(h, new SparseMatrix(h.Value.Rows, h.Value.Cols, h.Value.RowIndex, h.Value.ColIndex, new double[h.Value.NonZeros]));
 
     private static AttentionHead WithValue(AttentionHead h, SparseMatrix value) =>
         new(h.Name, h.Activation, h.Query, h.Key, value, h.PositionalDims, h.Admission, h.Description);

@@ -20,6 +20,14 @@ public sealed record CheckOptions
     /// <summary>Data are drawn with σ_data = NoiseScale·σ while the model assumes σ (1 = matched).</summary>
     public double NoiseScale { get; init; } = 1;
     public int? MaxDegreeOfParallelism { get; init; }
+    /// <summary>
+    /// Multiplies every statistical check's number of Monte-Carlo prompts (1 = the calibrated sizes). Tests that
+    /// only need a mutant's slope to leave its window use less; the precision criteria (SE ≤ 0.03) then fail too.
+    /// </summary>
+    public double PromptScale { get; init; } = 1;
+
+    /// <summary><paramref name="count"/> prompts scaled by <see cref="PromptScale"/> (at least 8).</summary>
+    public int Prompts(int count) => PromptScale == 1 ? count : Math.Max(8, (int)Math.Round(count * PromptScale));
 
     /// <summary>The subject's instance for a specification.</summary>
     public ISubjectInstance InstanceFor(ConstructionSpec spec) => Subject.For(spec);

@@ -93,7 +93,7 @@ public sealed class TheoremB1Check : ProofCheck
 
     private static (MorIcl.Construction.ConstructionSpec Spec, MixtureSpec Truth, int N, int Reps) Configure(CheckOptions options)
     {
-        int reps = options.Full ? 16 : 8;
+        int reps = options.Prompts(options.Full ? 16 : 8);
         if (options.Target is { } target)
         {
             var truthForModel = HighSnrTruth.For(target.Spec, options.Seed);

@@ -34,7 +34,7 @@ public sealed class TheoremB3Check : ProofCheck
         int[] ns = options.Target is { } target ? HighSnrSweep.TargetGrid(target.Spec.MaxPromptLength, d)
             : options.Full ? new[] { 100, 200, 400, 800, 1600, 3200 } : new[] { 100, 200, 400, 800 };
         if (ns.Length < 3) return NotApplicable($"the model's maximum prompt length leaves fewer than 3 grid points for a slope");
-        int reps = options.Full ? 400 : 200;
+        int reps = options.Prompts(options.Full ? 400 : 120);
         int subjectUpTo = options.Target is not null ? int.MaxValue : options.Full ? 400 : 100, subjectPrompts = options.Full ? 4 : 2;
         var start = options.Target?.Spec.InitialBeta[0] ?? RegressionVectors.DrawNormalised(d, 1, Numerics.SeedSequence.Create(options.Seed, 0, 0xB3))[0];
         if (options.Target is not null) subjectPrompts = reps;
@@ -46,26 +46,39 @@ public sealed class TheoremB3Check : ProofCheck
             int n = ns[i];
             var prompts = TransformerMonteCarlo.Prompts(truth, n, reps, options, 0xB300 + n);
             var needed = new double[reps];
+            var trajectories = new List<double[]>[reps];
             Parallel.For(0, reps, r =>
             {
                 var b = start;
+                var path = new List<double[]> { b };
                 int s = 1;
                 for (; s < 2000; s++)
                 {
                     var next = SymmetricGradientEm.GradientStep(prompts[r].Examples, b, SymmetricGradientEm.Weights(prompts[r].Examples, b, sigma, 0.5), alpha);
                     double change = Math.Sqrt(next.Select((v, a) => (v - b[a]) * (v - b[a])).Sum()), size = Math.Sqrt(b.Sum(v => v * v));
                     b = next;
+                    path.Add(b);
                     if (change <= 1e-5 * size) break;
                 }
                 needed[r] = s;
+                trajectories[r] = path;
             });
             int sN = (int)Math.Ceiling(RateFit.Quantile(needed, 0.9));
             iterations.Add(sN);
             var spec = options.Target?.Spec ?? new MorIcl.Construction.ConstructionSpec(d, 2, sigma, new[] { 0.5, 0.5 }, sN, 1, alpha, new[] { start }, maxPromptLength: n > 1023 ? 4095 : 1023, symmetric: true);
             if (options.Target is not null && spec.EmIterations < sN)
                 return NotApplicable($"'enough iterations' fails: gradient EM from the model's β⁽⁰⁾ needs S_n = {sN} outer iterations at n = {n} near the degenerate optimum β* = 0, the model runs S = {spec.EmIterations}");
+            // Gradient EM (T = 1) with S iterations: the trajectory's S-th iterate, continued where the stopping rule ended it earlier.
             var finals = new double[reps][];
-            Parallel.For(0, reps, r => finals[r] = SymmetricGradientEm.Run(prompts[r].Examples, start, sigma, 0.5, spec.EmIterations, spec.GradientSteps, alpha).Betas[^1]);
+            Parallel.For(0, reps, r =>
+            {
+                if (spec.GradientSteps != 1) { finals[r] = SymmetricGradientEm.Run(prompts[r].Examples, start, sigma, 0.5, spec.EmIterations, spec.GradientSteps, alpha).Betas[^1]; return; }
+                var path = trajectories[r];
+                var b = path[Math.Min(spec.EmIterations, path.Count - 1)];
+                for (int s = path.Count - 1; s < spec.EmIterations; s++)
+                    b = SymmetricGradientEm.GradientStep(prompts[r].Examples, b, SymmetricGradientEm.Weights(prompts[r].Examples, b, sigma, 0.5), alpha);
+                finals[r] = b;
+            });
             var norms = finals.Select(b => Math.Sqrt(b.Sum(v => v * v))).ToArray();
             if (n <= subjectUpTo)
             {
