@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using MorIcl.Baselines;
 using MorIcl.Em;
 using MorIcl.Mixture;
@@ -17,11 +18,13 @@ internal static class DemoCommand
         var sigma = new Option<double>("--sigma") { Description = "Noise level σ.", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("demo", "Sample a MoR prompt; fit EM and gradient EM; construct the transformer that runs gradient EM and run it; compare with OLS, the oracle and the truth.") { dim, comps, n, sigma, seed };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "demo", () =>
         {
             int d = r.GetValue(dim), k = r.GetValue(comps), len = r.GetValue(n), s = r.GetValue(seed);
             if (d < 1 || k < 1 || len <= d) throw new SpecificationException($"demo needs d ≥ 1, K ≥ 1 and n > d (got d = {d}, K = {k}, n = {len})");
             MixtureSpec.ValidateSigma(r.GetValue(sigma), "--sigma");
+            SampleCommand.RequireMemory(len, d);
             var spec = SampleCommand.BuildSpec(d, k, r.GetValue(sigma), Enumerable.Repeat(1.0 / k, k).ToArray(), MixtureMode.PerSample, false, s);
             var prompt = PromptSampler.Sample(spec, len, s, 0);
             var init = Initialisation.RandomGaussian(prompt.Examples, k, s);

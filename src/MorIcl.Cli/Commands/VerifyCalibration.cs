@@ -17,7 +17,7 @@ internal static class VerifyCalibration
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<Calibration.CheckCalibration> result = Array.Empty<Calibration.CheckCalibration>();
-        ctx.Console.Progress().AutoClear(false).HideCompleted(false).Start(p =>
+        ProgressBars.Create(ctx.Console).Start(p =>
         {
             var tasks = checks.ToDictionary(c => c.Name, c => p.AddTask(c.Name, autoStart: true, maxValue: seeds));
             result = Calibration.Run(checks, seeds, options, (name, s) => tasks[name].Value = s);
@@ -34,7 +34,6 @@ internal static class VerifyCalibration
         {
             AtomicFile.WriteAllText(Path.Combine(folder, "calibration.json"), ParametersJson.Serialize(Json(result, options.Full)));
             AtomicFile.WriteAllText(Path.Combine(folder, "calibration.md"), Markdown(result, options.Full, sw.Elapsed.TotalMinutes));
-            ctx.Out.WriteLine($"calibration written to {Path.Combine(folder, "calibration.md")}");
         }
         return ExitCodes.Ok;
     }

@@ -15,7 +15,7 @@ internal static class VerifyMutants
         var sw = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<MutationMatrix.Row> rows = Array.Empty<MutationMatrix.Row>();
         var mutants = MutantCatalogue.All;
-        ctx.Console.Progress().AutoClear(false).HideCompleted(false).Start(p =>
+        ProgressBars.Create(ctx.Console).Start(p =>
         {
             var tasks = mutants.ToDictionary(m => m.Name, m => p.AddTask(Markup.Escape(m.Name), autoStart: true, maxValue: subjectChecks.Count));
             rows = MutationMatrix.Run(subjectChecks, mutants, options, progress: (m, _) => tasks[m].Increment(1));
@@ -41,7 +41,6 @@ internal static class VerifyMutants
         if (folder is not null)
         {
             AtomicFile.WriteAllText(Path.Combine(folder, "mutants.json"), ParametersJson.Serialize(Json(rows, subjectChecks, options)));
-            ctx.Out.WriteLine($"kill matrix written to {Path.Combine(folder, "mutants.json")}");
         }
         return survivors.Length == 0 && unexpected.Count == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
     }

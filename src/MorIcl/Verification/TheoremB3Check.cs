@@ -47,7 +47,7 @@ public sealed class TheoremB3Check : ProofCheck
             var prompts = TransformerMonteCarlo.Prompts(truth, n, reps, options, 0xB300 + n);
             var needed = new double[reps];
             var trajectories = new List<double[]>[reps];
-            Parallel.For(0, reps, r =>
+            Parallel.For(0, reps, Numerics.Parallelism.Options(), r =>
             {
                 var b = start;
                 var path = new List<double[]> { b };
@@ -70,7 +70,7 @@ public sealed class TheoremB3Check : ProofCheck
                 return NotApplicable($"'enough iterations' fails: gradient EM from the model's β⁽⁰⁾ needs S_n = {sN} outer iterations at n = {n} near the degenerate optimum β* = 0, the model runs S = {spec.EmIterations}");
             // Gradient EM (T = 1) with S iterations: the trajectory's S-th iterate, continued where the stopping rule ended it earlier.
             var finals = new double[reps][];
-            Parallel.For(0, reps, r =>
+            Parallel.For(0, reps, Numerics.Parallelism.Options(), r =>
             {
                 if (spec.GradientSteps != 1) { finals[r] = SymmetricGradientEm.Run(prompts[r].Examples, start, sigma, 0.5, spec.EmIterations, spec.GradientSteps, alpha).Betas[^1]; return; }
                 var path = trajectories[r];

@@ -19,7 +19,7 @@ internal static class TransformerMonteCarlo
     public static Run[] Forward(ISubjectInstance instance, Prompt[] prompts, CheckOptions options, bool trace = false)
     {
         var results = new Run[prompts.Length];
-        Parallel.For(0, prompts.Length, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism ?? Environment.ProcessorCount },
+        Parallel.For(0, prompts.Length, Numerics.Parallelism.Options(options.MaxDegreeOfParallelism),
             i => results[i] = new Run(prompts[i], instance.Run(prompts[i], trace)));
         return results;
     }

@@ -2,6 +2,7 @@ using MorIcl.Construction;
 using MorIcl.Mixture;
 using MorIcl.Numerics;
 using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
 using MorIcl.Tests.Support;
 using Xunit.Abstractions;
 
@@ -104,7 +105,7 @@ public class ConstructedEqualsGradientEmTests(ITestOutputHelper output)
         var c = Draw(seed) with { N = 12 + seed % 20 };
         var (spec, prompt) = Build(c);
         var model = Compiler.Compile(spec);
-        var fast = new ModelExecutor<double>(model).Forward(prompt.Examples, prompt.Query, trace: true);
+        var fast = new ModelExecutor<double>(model, ExecutorKind.Dense).Forward(prompt.Examples, prompt.Query, trace: true);
         var slow = ScalarExecutor.Forward(model, prompt.Examples, prompt.Query, trace: true);
         for (int l = 0; l < fast.Trace!.Length; l++)
             Assert.True(ConstructionReference.RelativeError(new[] { fast.Trace[l] }, new[] { slow.Trace![l] }) < 1e-12, $"{c}: layer {l} differs");
