@@ -36,8 +36,9 @@ internal static class InspectCommand
             {
                 if (r.GetValue(layerOpt) is not int hl) throw new SpecificationException("--heatmap needs --layer N");
                 if (hl < 0 || hl >= model.Layers.Count) throw new SpecificationException($"--layer {hl}: the model has layers 0 … {model.Layers.Count - 1}");
-                AtomicFile.RequireFolder(png);
-                LayerHeatmap.Save(png, model, hl);
+                using var outputs = new StagedOutputs();
+                LayerHeatmap.Save(outputs.File(png), model, hl);
+                outputs.Commit(ctx.Interrupt);
                 ctx.Out.WriteLine($"wrote layer {hl} ({model.Layers[hl].Provenance.Operator}) to {png}");
                 return ExitCodes.Ok;
             }

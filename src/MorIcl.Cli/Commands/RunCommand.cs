@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -15,8 +16,9 @@ internal static class RunCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct.", Required = true };
-        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y. Without --query its last row is the query (its y is not used).", Required = true };
+        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, a training run folder (mor-icl train or import), or an ONNX export (run by ONNX Runtime).", Required = true };
+        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y (or any header with --response/--features). Without --query its last row is the query (its y is not used).", Required = true };
+        var columns = new CsvColumnOptions();
         var query = new Option<string?>("--query") { Description = "Query x_{n+1}, comma-separated." };
         var traceOpt = new Option<string?>("--trace") { Description = "Write the residual stream after every layer as CSV." };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
@@ -28,31 +30,17 @@ internal static class RunCommand
         };
         var cmd = new Command("run", "Run a constructed transformer on a prompt, next to reference gradient EM, with its certificate.")
         { modelOpt, data, query, traceOpt, json, precision, executor };
+        columns.AddTo(cmd);
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
+            if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
+            if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
             var model = ModelJson.Read(modelPath);
-            var csv = RegressionCsv.Read(dataPath);
-            if (csv.D != model.Spec.Dimension)
-                throw new InputException($"{dataPath}: the prompt has d = {csv.D} features but the model {modelPath} takes d = {model.Spec.Dimension}");
-            RegressionData examples; double[] q;
-            if (r.GetValue(query) is { } qt)
-            {
-                q = OptionParsing.Numbers(qt, "--query");
-                if (q.Length != csv.D) throw new SpecificationException($"--query has {q.Length} numbers, the model takes d = {csv.D}");
-                examples = csv;
-            }
-            else
-            {
-                if (csv.N < 2) throw new InputException($"{dataPath}: needs at least two rows (examples, then the query) when --query is not given");
-                q = csv.Row(csv.N - 1);
-                int n = csv.N - 1;
-                var cols = new double[n * csv.D];
-                for (int a = 0; a < csv.D; a++) Array.Copy(csv.Columns, a * csv.N, cols, a * n, n);
-                examples = new RegressionData(n, csv.D, cols, csv.Y.Take(n).ToArray());
-            }
-            var tracePath = r.GetValue(traceOpt);
-            if (tracePath is not null) AtomicFile.RequireFolder(tracePath);
+            var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath, columns.Read(r));
+            using var outputs = new StagedOutputs();
+            var tracePath = r.GetValue(traceOpt) is { } tp ? outputs.File(tp) : null;
             bool wantTrace = tracePath is not null;
             var kind = r.GetValue(executor) switch
             {
@@ -86,6 +74,7 @@ internal static class RunCommand
                 if (double.IsNaN(maxDiff)) maxDiff = double.PositiveInfinity;
             }
             if (tracePath is not null) WriteTrace(tracePath, model, result.Trace!, examples.N);
+            outputs.Commit(ctx.Interrupt);
 
             var cert = result.Certificate;
             if (r.GetValue(json))

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using MorIcl.Numerics.Simd;
 using MorIcl.Construction.Model;
 using MorIcl.Runtime.Kernels;
 
@@ -8,8 +9,8 @@ namespace MorIcl.Runtime.Structured;
 /// <summary>
 /// <see cref="HeadPattern.AdmittedKeysOnly"/> (docs/math.md §9). For each query i only its admitted keys are
 /// formed — itself (Self) and the admitted single-token roles — as the dense kernel forms them: the exact
-/// positional part P(i, j) from the block's <see cref="PositionalForm"/>, then the content dimensions by
-/// fused multiply-adds in order. Every other block is bounded by <see cref="ScoreBound"/> from its
+/// positional part P(i, j) from the block's <see cref="PositionalForm"/>, then the content dimensions in order,
+/// each product rounded and added (as the dense kernel). Every other block is bounded by <see cref="ScoreBound"/> from its
 /// positional maximum and the O(N) maxima of |q_a| over the block's queries and |k_a| over its keys.
 /// ReLU: when every bound is ≤ 0, no unformed score is positive, so (1/N)·Σ over the formed keys of
 /// ReLU(s)·v_j (ascending j, as the dense sparse sum) is the head's output; margin = −max bound.
@@ -168,9 +169,9 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
 
     /// <summary>
     /// Scores of the formed block (qr, kr) for the queries of role qr into its slot row of the scratch: the exact
-    /// positional part, then Σ_a q_a·k_a over the content dimensions in order by fused multiply-adds, each operand a
-    /// per-token row (up to its sign) or one number. fma commutes in its factors and a sign moves exactly between
-    /// them, so every score is the dense kernel's.
+    /// positional part, then Σ_a q_a·k_a over the content dimensions in order (each product rounded, then added), each operand
+    /// a per-token row (up to its sign) or one number. Products commute and a sign moves exactly between the
+    /// factors, so every score is the dense kernel's.
     /// </summary>
     private static void Scores(HeadPlan plan, Compiled c, in HeadStream<T> s, Operands o, int qr, int kr)
     {
@@ -193,7 +194,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         {
             // Every query of the role has the same score.
             T acc = product ? (dc == 0 ? T.Zero : QOne(0) * KOne(0)) : T.CreateChecked(form.Constant);
-            for (int a = product ? 1 : 0; a < dc; a++) acc = T.FusedMultiplyAdd(QOne(a), KOne(a), acc);
+            for (int a = product ? 1 : 0; a < dc; a++) acc += QOne(a) * KOne(a);
             score.Fill(acc);
             return;
         }
@@ -214,18 +215,18 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             {
                 if (sign < T.Zero) { TensorPrimitives.Negate(q, tmp); q = tmp; }
                 if (first) TensorPrimitives.Multiply(q, k, score);
-                else TensorPrimitives.FusedMultiplyAdd(q, k, score, score);
+                else TensorPrimitives.MultiplyAdd(q, k, score, score);
             }
             else if (qVector || kVector)
             {
                 T other = sign * (qVector ? KOne(a) : QOne(a));
                 if (first) TensorPrimitives.Multiply(qVector ? q : k, other, score);
-                else TensorPrimitives.FusedMultiplyAdd(qVector ? q : k, other, score, score);
+                else TensorPrimitives.MultiplyAdd(qVector ? q : k, other, score, score);
             }
             else
             {
                 T x = QOne(a), y = KOne(a);
-                for (int i = 0; i < count; i++) score[i] = first ? x * y : T.FusedMultiplyAdd(x, y, score[i]);
+                for (int i = 0; i < count; i++) score[i] = first ? x * y : score[i] + x * y;
             }
         }
     }
@@ -252,7 +253,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             T sum = T.Zero;
             for (int t = 0; t < formed.Length; t++)
             {
-                T w = T.Exp(scores[t * ld + i] - max);
+                T w = SimdSpan.Exp(scores[t * ld + i] - max);
                 scores[t * ld + i] = w;
                 sum += w;
             }

@@ -7,7 +7,7 @@ namespace MorIcl.Runtime.Structured;
 /// read-outs of the same token"): the same positional part, keys and admission, exactly opposite content
 /// queries and values, both <see cref="HeadPattern.AdmittedKeysOnly"/>, and a positional part of 0 on every
 /// formed score. Then the second head's formed scores are exactly the negated first ones (negation is
-/// exact at every fused step), so ReLU(ŝ)·v + ReLU(−ŝ)·(−v) = ŝ·v with one of the two terms ±0, and
+/// exact at every step), so ReLU(ŝ)·v + ReLU(−ŝ)·(−v) = ŝ·v with one of the two terms ±0, and
 /// the unformed scores have the same bound (|−q| = |q|).
 /// </summary>
 internal static class ReluPair

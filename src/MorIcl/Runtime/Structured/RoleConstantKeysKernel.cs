@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using MorIcl.Numerics.Simd;
 using MorIcl.Construction.Model;
 using MorIcl.Runtime.Kernels;
 
@@ -8,7 +9,7 @@ namespace MorIcl.Runtime.Structured;
 /// <summary>
 /// <see cref="HeadPattern.RoleConstantKeys"/> (docs/math.md §9): when every token of a role has the same key
 /// k(r), s_ij = ⟨q_i, k(role j)⟩ for all j of a role — the same number the dense kernel forms, accumulated
-/// over the dimensions in order (first a product, then fused multiply-adds). Roles with bitwise-equal
+/// over the dimensions in order (first a product, then each product rounded and added). Roles with bitwise-equal
 /// keys form one group g; the head needs one score per token and group, the value sums V_g = Σ_{j ∈ g} v_j,
 /// and gives, per token i, ReLU: (1/N) Σ_g ReLU(s_ig) V_g; linear: (1/N) Σ_g s_ig V_g; softmax:
 /// Σ_g e^{s_ig − m_i} V_g / Σ_g |g| e^{s_ig − m_i}. Margin and leakage are the dense ones, from the same
@@ -58,11 +59,11 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         return true;
     }
 
-    /// <summary>⟨q, k⟩ accumulated in dimension order: a product, then fused multiply-adds (as the dense kernel).</summary>
+    /// <summary>⟨q, k⟩ accumulated in dimension order: each product rounded, then added (as the dense kernel).</summary>
     private static T Score(ReadOnlySpan<T> q, ReadOnlySpan<T> k)
     {
         T acc = q[0] * k[0];
-        for (int a = 1; a < q.Length; a++) acc = T.FusedMultiplyAdd(q[a], k[a], acc);
+        for (int a = 1; a < q.Length; a++) acc += q[a] * k[a];
         return acc;
     }
 
@@ -76,7 +77,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             var score = s.Scratch.Scores.AsSpan(g * ld, ld);
             var key = s.Scratch.KeyOfRole.AsSpan(leader[g] * dk, dk);
             TensorPrimitives.Multiply(HeadStream<T>.Row(s.QT, 0, ld), key[0], score);
-            for (int a = 1; a < dk; a++) TensorPrimitives.FusedMultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
+            for (int a = 1; a < dk; a++) TensorPrimitives.MultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
         }
     }
 
@@ -119,7 +120,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             if (group[r] < 0) continue;
             var (start, count) = s.Range(r);
             for (int v = 0; v < dv; v++)
-                sc.ValueSumOfGroup[group[r] * dv + v] += FixedOrder<T>.Sum(s.VT.AsSpan(v * ld + start, count));
+                sc.ValueSumOfGroup[group[r] * dv + v] += SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
         }
     }
 
@@ -195,7 +196,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         T sum = T.Zero, outSum = T.Zero;
         for (int g = 0; g < groups; g++)
         {
-            w[g] = T.Exp(scores[g] - max);
+            w[g] = SimdSpan.Exp(scores[g] - max);
             sum += T.CreateChecked(size[g]) * w[g];
             if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
         }
@@ -223,7 +224,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         {
             var score = sc.Scores.AsSpan(g * ld + start, count);
             // Margin: −max over non-admitted scores (the maximum is exact; NaN propagates).
-            if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(TensorPrimitives.Max<T>(score)));
+            if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(SimdSpan.Max<T>(score)));
             if (relu) TensorPrimitives.Max(score, T.Zero, score);   // ReLU in place (NaN stays NaN)
         }
         var acc = sc.Sum.AsSpan(start, count);
