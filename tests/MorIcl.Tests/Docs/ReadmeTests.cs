@@ -110,6 +110,24 @@ public class ReadmeTests
     }
 
     [Fact]
+    public void EveryMarkdownTableRowHasItsHeadersCells()
+    {
+        var root = Repository.Root();
+        var docs = Repository.Files(".md").Concat(Directory.EnumerateFiles(Path.Combine(root, "snapshots"), "*.snap", SearchOption.AllDirectories));
+        foreach (var doc in docs)
+        {
+            int? header = null;
+            foreach (var (line, i) in File.ReadLines(doc).Select((l, i) => (l, i)))
+            {
+                if (!line.StartsWith('|')) { header = null; continue; }
+                int cells = Regex.Split(line.Trim(), @"(?<!\\)\|").Length - 2; // an unescaped | starts a cell
+                header ??= cells;
+                Assert.True(cells == header, $"{Path.GetRelativePath(root, doc)}:{i + 1}: {cells} cells under a {header}-column header");
+            }
+        }
+    }
+
+    [Fact]
     public void TheDocumentedDefaultInitialBetaIsTheOneUsed()
     {
         Assert.Contains("`β_k⁽⁰⁾ = (cos(k·1), cos(k·2), …, cos(k·d)) / √d` for k = 1 … K", Readme);
