@@ -96,15 +96,28 @@ internal static class ProbeCommand
     private static void WriteTable(CliContext ctx, ProbeReport report)
     {
         static string F(double v) => double.IsNaN(v) ? "—" : v >= 0.9995 && v < 1 ? v.ToString("0.######", CultureInfo.InvariantCulture) : v.ToString("0.000", CultureInfo.InvariantCulture);
-        var table = new Table().AddColumn("read point");
-        foreach (var t in report.Targets) table.AddColumn(Markup.Escape(t));
-        foreach (var l in report.Layers)
-            table.AddRow(new[] { Markup.Escape($"{l.Layer}: {l.Name}") }.Concat(report.Targets.Select(t => $"{F(l.R2(ProbePosition.Query, t))} / {F(l.R2(ProbePosition.ExampleMean, t))}")).ToArray());
         double Max(IReadOnlyList<ProbeLayer>? layers, string t) => layers is null ? double.NaN
             : layers.SelectMany(l => new[] { l.R2(ProbePosition.Query, t), l.R2(ProbePosition.ExampleMean, t) }).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
-        table.AddRow(new[] { "[italic]untrained, best[/]" }.Concat(report.Targets.Select(t => F(Max(report.Untrained, t)))).ToArray());
-        table.AddRow(new[] { "[italic]shuffled, best[/]" }.Concat(report.Targets.Select(t => F(Max(report.Shuffled, t)))).ToArray());
-        table.Caption("R² on held-out prompts: query token / mean of the example tokens");
+        string Cell(ProbeLayer l, string t) => $"{F(l.R2(ProbePosition.Query, t))} / {F(l.R2(ProbePosition.ExampleMean, t))}";
+        var table = new Table();
+        if (report.Layers.Count <= 8)
+        {
+            // Few read points (a gpt2 model): targets down, read points across.
+            table.AddColumn("target");
+            foreach (var l in report.Layers) table.AddColumn(Markup.Escape($"{l.Layer}: {l.Name}"));
+            table.AddColumn("[italic]untrained, best[/]").AddColumn("[italic]shuffled, best[/]");
+            foreach (var t in report.Targets)
+                table.AddRow(new[] { Markup.Escape(t) }.Concat(report.Layers.Select(l => Cell(l, t))).Concat(new[] { F(Max(report.Untrained, t)), F(Max(report.Shuffled, t)) }).ToArray());
+        }
+        else
+        {
+            table.AddColumn("read point");
+            foreach (var t in report.Targets) table.AddColumn(Markup.Escape(t));
+            foreach (var l in report.Layers) table.AddRow(new[] { Markup.Escape($"{l.Layer}: {l.Name}") }.Concat(report.Targets.Select(t => Cell(l, t))).ToArray());
+            table.AddRow(new[] { "[italic]untrained, best[/]" }.Concat(report.Targets.Select(t => F(Max(report.Untrained, t)))).ToArray());
+            table.AddRow(new[] { "[italic]shuffled, best[/]" }.Concat(report.Targets.Select(t => F(Max(report.Shuffled, t)))).ToArray());
+        }
+        table.Caption("R² on held-out prompts: query token / mean of the example tokens; controls: the best over read points and positions");
         ctx.Console.Write(table);
     }
 }

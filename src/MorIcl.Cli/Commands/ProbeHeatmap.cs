@@ -53,7 +53,8 @@ internal static class ProbeHeatmap
             plt.Title(pos == ProbePosition.Query ? "at the query token" : "mean over the example tokens", size: 13);
             plots.Add(plt);
         }
-        int height = Math.Clamp(220 + 18 * report.Layers.Count, 420, 4000), width = Math.Clamp(380 + 60 * targets.Count, 600, 2000);
-        PanelImage.Write(path, title, plots, 2, width, height);
+        // The two positions one above the other: read points down, targets across.
+        int height = Math.Clamp(230 + 20 * report.Layers.Count, 380, 3000), width = Math.Clamp(420 + 60 * targets.Count, 700, 1600);
+        PanelImage.Write(path, title, plots, 1, width, height);
     }
 }

@@ -16,7 +16,7 @@ internal static class RunCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, or a training run folder (mor-icl train or import).", Required = true };
+        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, a training run folder (mor-icl train or import), or an ONNX export (run by ONNX Runtime).", Required = true };
         var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y (or any header with --response/--features). Without --query its last row is the query (its y is not used).", Required = true };
         var columns = new CsvColumnOptions();
         var query = new Option<string?>("--query") { Description = "Query x_{n+1}, comma-separated." };
@@ -36,6 +36,7 @@ internal static class RunCommand
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
             if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
+            if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
             var model = ModelJson.Read(modelPath);
             var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath, columns.Read(r));
             using var outputs = new StagedOutputs();

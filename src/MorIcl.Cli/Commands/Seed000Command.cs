@@ -39,8 +39,9 @@ internal static class Seed000Command
         var smoke = new Option<bool>("--smoke") { Description = "A seconds-long smoke run (tiny grid, 5 steps, 2 repeats), to try the command." };
         var setting = new Option<string?>("--setting") { Description = "paper (default), per-prompt, beta-per-prompt, unequal-mixing or small-n." };
         var mode = new Option<string?>("--mode") { Description = "Older spelling: per-sample (= --setting paper) or per-prompt (= --setting per-prompt)." };
+        var ks = new Option<string?>("--components") { Description = "Figure 1: the component counts K, comma-separated (default 2,3)." };
         var shard = new Option<string?>("--shard") { Description = "i/m: run only jobs j with j mod m = i − 1 and write <stem>.shard-i-of-m.csv (join with seed000 merge)." };
-        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, shard };
+        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, shard };
         ThreadsOption.AddTo(sub);
         sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
         {
@@ -51,6 +52,12 @@ internal static class Seed000Command
             var sweep = new Seed000Sweep(figure, s, r.GetValue(smoke) ? "smoke" : "default", Positive(r.GetValue(steps), baseScale.Steps, "--steps"),
                 Positive(r.GetValue(batch), baseScale.Batch, "--batch"), Positive(r.GetValue(prompts), baseScale.EvaluationPrompts, "--prompts"), Positive(rep, 1, "--repeats"), r.GetValue(seed));
             if (sweep.Prompts < 2) throw new SpecificationException($"--prompts must be at least 2, got {sweep.Prompts}");
+            if (r.GetValue(ks) is { } kText)
+            {
+                if (figure != "1") throw new SpecificationException("--components applies to figure1 (figures 2a–2c use K = 2)");
+                var kList = OptionParsing.Numbers(kText, "--components").Select(v => v >= 1 && v == Math.Floor(v) ? (int)v : throw new SpecificationException($"--components: {v} is not a component count ≥ 1")).ToArray();
+                sweep = sweep with { Ks = kList };
+            }
             var (index, count) = r.GetValue(shard) is { } text ? Seed000Shards.Parse(text) : (1, 1);
             var folder = r.GetValue(output)!;
             using var outputs = new StagedOutputs();

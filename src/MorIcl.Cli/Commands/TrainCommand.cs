@@ -34,6 +34,7 @@ internal static class TrainCommand
         var mode = new Option<string>("--mode") { Description = "per-sample or per-prompt.", DefaultValueFactory = _ => "per-sample" };
         var n = new Option<int>("--prompt-length") { Description = "Examples n per prompt.", DefaultValueFactory = _ => 20 };
         var betaSeed = new Option<int>("--beta-seed") { Description = "Seed of the fixed β (Gaussian, normalised; seed 000 §5).", DefaultValueFactory = _ => 1 };
+        var betaPerPrompt = new Option<bool>("--beta-per-prompt") { Description = "Draw β afresh for every prompt from the same prior (meta-learning: the context must be used)." };
         var steps = new Option<int?>("--steps") { Description = "Training steps (with --resume: extend the run to this many)." };
         var batch = new Option<int>("--batch") { Description = "Prompts per step.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Learning rate (constant).", DefaultValueFactory = _ => 1e-3 };
@@ -46,7 +47,7 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps and --checkpoint-every may change)." };
         var force = new Option<bool>("--force") { Description = "With --out: replace the run the folder holds (e.g. one marked failed)." };
         var cmd = new Command("train", "Train a transformer on MoR prompts (gpt2 or the constructed architecture), with checkpoints and exact resume.")
-        { family, size, layers, width, heads, init, initScale, precision, emIt, gd, alpha, dim, comps, sigma, mixing, mode, n, betaSeed, steps, batch, lr, optimizer, decay, pool, seed, every, output, resume, force };
+        { family, size, layers, width, heads, init, initScale, precision, emIt, gd, alpha, dim, comps, sigma, mixing, mode, n, betaSeed, betaPerPrompt, steps, batch, lr, optimizer, decay, pool, seed, every, output, resume, force };
         ThreadsOption.AddTo(cmd);
         var resumable = new Option[] { resume, steps, every };
         cmd.SetAction(r => MorIclCli.Guard(ctx, "train", () =>
@@ -98,7 +99,7 @@ internal static class TrainCommand
                 var prec = r.GetValue(precision) switch { "float" => Precision.Float, "double" => Precision.Double, var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use float or double") };
                 if (fam == "constructed" && !Given(r, precision)) prec = Precision.Double;
                 int k = r.GetValue(comps);
-                var task = new TrainingTask(r.GetValue(dim), k, r.GetValue(sigma), OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing"), OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(n), r.GetValue(betaSeed));
+                var task = new TrainingTask(r.GetValue(dim), k, r.GetValue(sigma), OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing"), OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(n), r.GetValue(betaSeed)) { BetaPerPrompt = r.GetValue(betaPerPrompt) };
                 var options = new TrainingOptions(r.GetValue(steps) ?? 1000, r.GetValue(batch), r.GetValue(lr), opt == "adamw" ? r.GetValue(decay) : 0, r.GetValue(pool), r.GetValue(seed), r.GetValue(every));
                 bool custom = Given(r, layers) || Given(r, width) || Given(r, heads);
                 if (custom && r.GetValue(size) is not null) throw new SpecificationException("give either --size or --layers/--width/--heads, not both");

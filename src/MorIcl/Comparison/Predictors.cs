@@ -79,8 +79,17 @@ public sealed class OlsPredictor : IPromptPredictor
 }
 
 /// <summary>The Bayes-optimal predictor with the true mixture (docs/math.md §1).</summary>
-public sealed class OraclePromptPredictor(MixtureSpec truth) : IPromptPredictor
+public sealed class OraclePromptPredictor : IPromptPredictor
 {
+    private readonly MixtureSpec truth;
+
+    public OraclePromptPredictor(MixtureSpec truth)
+    {
+        // With β drawn per prompt the oracle needs each prompt's own β, which (examples, query) does not carry.
+        if (truth.BetaPerPrompt) throw new SpecificationException("the oracle of a mixture with β drawn per prompt needs each prompt's β: use OraclePredictor.Predict(spec, prompt)");
+        this.truth = truth;
+    }
+
     public string Name => "oracle";
     public double Predict(RegressionData examples, double[] query) =>
         OraclePredictor.Predict(MixtureParameters.FromSpec(truth), truth.Mode, new Prompt(examples, query, 0, new int[examples.N + 1]));

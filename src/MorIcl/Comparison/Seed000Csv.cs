@@ -11,18 +11,29 @@ namespace MorIcl.Comparison;
 /// </summary>
 public sealed record Seed000Sweep(string Figure, Seed000Setting Setting, string ScaleName, int Steps, int Batch, int Prompts, int Repeats, int Seed)
 {
+    /// <summary>Figure 1's component counts K when narrower than the scale's (null: the scale's); written as <c>;ks=2</c> or <c>;ks=2/3</c>.</summary>
+    public int[]? Ks { get; init; }
+
     public string Config => string.Create(CultureInfo.InvariantCulture,
-        $"figure={Figure};setting={Seed000Settings.Name(Setting)};scale={ScaleName};steps={Steps};batch={Batch};prompts={Prompts};repeats={Repeats};seed={Seed}");
+        $"figure={Figure};setting={Seed000Settings.Name(Setting)};scale={ScaleName};steps={Steps};batch={Batch};prompts={Prompts};repeats={Repeats};seed={Seed}")
+        + (Ks is null ? "" : ";ks=" + string.Join("/", Ks.Select(k => k.ToString(CultureInfo.InvariantCulture))));
 
     public string FileStem => Seed000Settings.FileStem(Figure, Setting);
 
     /// <summary>The scale this sweep runs at: the named grid with its steps, batch, prompts and repeats.</summary>
-    public Seed000Figures.Scale Scale => (ScaleName switch
+    public Seed000Figures.Scale Scale
     {
-        "default" => Seed000Figures.Scale.Default,
-        "smoke" => Seed000Figures.Scale.Smoke,
-        _ => throw new SpecificationException($"unknown scale '{ScaleName}': expected default or smoke"),
-    }) with { Steps = Steps, Batch = Batch, EvaluationPrompts = Prompts, Repeats = Repeats };
+        get
+        {
+            var named = ScaleName switch
+            {
+                "default" => Seed000Figures.Scale.Default,
+                "smoke" => Seed000Figures.Scale.Smoke,
+                _ => throw new SpecificationException($"unknown scale '{ScaleName}': expected default or smoke"),
+            };
+            return named with { Steps = Steps, Batch = Batch, EvaluationPrompts = Prompts, Repeats = Repeats, Ks = Ks ?? named.Ks };
+        }
+    }
 
     public IReadOnlyList<Seed000Job> Jobs() => Seed000Figures.Jobs(Figure, Setting, Scale, Seed);
 
@@ -40,7 +51,10 @@ public sealed record Seed000Sweep(string Figure, Seed000Setting Setting, string 
         Seed000Setting setting;
         try { setting = Seed000Settings.Parse(Get("setting")); }
         catch (SpecificationException e) { throw new InputException($"{source}: {e.Message}"); }
-        var sweep = new Seed000Sweep(Get("figure"), setting, Get("scale"), Int("steps"), Int("batch"), Int("prompts"), Int("repeats"), Int("seed"));
+        int[]? ks = null;
+        if (fields.TryGetValue("ks", out var kText))
+            ks = kText.Split('/').Select(k => int.TryParse(k, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 1 ? v : throw new InputException($"{source}: the config's ks '{kText}' is not a list of K ≥ 1")).ToArray();
+        var sweep = new Seed000Sweep(Get("figure"), setting, Get("scale"), Int("steps"), Int("batch"), Int("prompts"), Int("repeats"), Int("seed")) { Ks = ks };
         if (!Seed000Figures.Figures.Contains(sweep.Figure)) throw new InputException($"{source}: unknown figure '{sweep.Figure}'");
         if (sweep.ScaleName is not ("default" or "smoke")) throw new InputException($"{source}: unknown scale '{sweep.ScaleName}'");
         return sweep;

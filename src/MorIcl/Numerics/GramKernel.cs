@@ -115,8 +115,8 @@ internal readonly struct AlignedBuffer
 /// 8 doubles: one Vector512, two Vector256 or four Vector128 registers), row i of a block goes to lane
 /// i mod 8 (the last rows of a block as one zero-padded chunk), each product is rounded and then added,
 /// and <see cref="Sum"/> adds the 8 lanes in order. The order depends only on the shapes and
-/// the block boundaries, never on the SIMD width or timing. On the narrower widths a tile is swept one
-/// row (and up to 4 or 2 columns) at a time, so its accumulators fit in the 16 registers. No threading;
+/// the block boundaries, never on the SIMD width or timing. On the narrower widths a tile is swept in
+/// blocks of 2 × 2 or 1 × 2 entries, so its accumulators fit in the 16 registers. No threading;
 /// no allocation after construction.
 /// </para>
 /// </summary>
@@ -254,8 +254,9 @@ internal sealed class TiledCrossProducts
     }
 
     /// <summary>
-    /// One tile: whole with one register per accumulator (Vector512); otherwise row by row, up to 4
-    /// (two Vector256 each) or 2 (four Vector128 each) columns at a time. Each entry sees the same sums.
+    /// One tile: whole with one register per accumulator (Vector512); otherwise in blocks of 2 × 2
+    /// entries (two Vector256 each) or 1 × 2 (four Vector128 each), so the accumulators fit in the 16
+    /// registers. A block on the diagonal keeps only its c ≤ r entries. Each entry sees the same sums.
     /// </summary>
     private static void Tile<TW>(int rows, int cols, bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
         where TW : struct, IWideLanes<TW, double>
@@ -265,13 +266,14 @@ internal sealed class TiledCrossProducts
             Run<TW>(rows, cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc);
             return;
         }
-        int step = typeof(TW) == typeof(Lanes256x2<double>) ? 4 : 2;
-        for (int r = 0; r < rows; r++)
+        int rowStep = typeof(TW) == typeof(Lanes256x2<double>) ? 2 : 1;
+        for (int r0 = 0; r0 < rows; r0 += rowStep)
         {
-            int rowCols = diagonal ? Math.Min(r + 1, cols) : cols;
-            for (int c0 = 0; c0 < rowCols; c0 += step)
-                Run<TW>(1, Math.Min(step, rowCols - c0), false, ref Unsafe.Add(ref a, r * aStride), aStride, ref Unsafe.Add(ref b, c0 * bStride), bStride, count,
-                    ref Unsafe.Add(ref acc, (nint)(r * TileSize + c0) * Lanes));
+            int blockRows = Math.Min(rowStep, rows - r0);
+            int end = diagonal ? Math.Min(cols, r0 + blockRows) : cols;
+            for (int c0 = 0; c0 < end; c0 += 2)
+                Run<TW>(blockRows, Math.Min(2, end - c0), diagonal && c0 == r0, ref Unsafe.Add(ref a, r0 * aStride), aStride,
+                    ref Unsafe.Add(ref b, c0 * bStride), bStride, count, ref Unsafe.Add(ref acc, (nint)(r0 * TileSize + c0) * Lanes));
         }
     }
 

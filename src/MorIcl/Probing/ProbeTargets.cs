@@ -15,7 +15,7 @@ namespace MorIcl.Probing;
 /// <item><c>beta_em_exact</c> — exact EM's fixed point from the same β⁽⁰⁾ (same known σ and π), when n &gt; d;</item>
 /// <item><c>beta_ols</c> — least squares on the prompt (minimum norm when n &lt; d);</item>
 /// <item><c>beta_true</c> — the prompt's true β where it varies between prompts: β_z of its component
-/// (per-prompt mode; K·d numbers when β is drawn per prompt);</item>
+/// (per-prompt mode), or Σ_k π_k β_k when β is drawn per prompt (the components' order is arbitrary there);</item>
 /// <item><c>oracle_responsibility</c> — the oracle's posterior p(k | prompt) (per-prompt mode), or its
 /// mean per-example responsibility (1/n) Σ_i γ*_ik under the true parameters (per-sample mode).</item>
 /// </list>
@@ -53,7 +53,7 @@ public sealed class ProbeTargets
         t["beta_ols"] = LeastSquares.MinimumNorm(prompt.Examples);
         var truth = OraclePredictor.Truth(Truth, prompt);
         if (Names.Contains("beta_true"))
-            t["beta_true"] = Truth.BetaPerPrompt ? Flatten(truth.Beta) : (double[])truth.Beta[prompt.Components[0]].Clone();
+            t["beta_true"] = Truth.BetaPerPrompt ? MixtureMean(truth) : (double[])truth.Beta[prompt.Components[0]].Clone();
         t["oracle_responsibility"] = Truth.Mode == MixtureMode.PerPrompt ? OraclePredictor.PromptPosterior(truth, prompt.Examples) : MeanResponsibility(truth, prompt.Examples);
         return t;
     }
@@ -92,6 +92,14 @@ public sealed class ProbeTargets
             for (int k = 0; k < K; k++) mean[k] += logit[k] / sum / data.N;
         }
         return mean;
+    }
+
+    /// <summary>Σ_k π_k β_k: what the Bayes predictor of a per-sample mixture needs, and free of the components' arbitrary order.</summary>
+    private static double[] MixtureMean(MixtureParameters p)
+    {
+        var m = new double[p.D];
+        for (int k = 0; k < p.K; k++) for (int a = 0; a < p.D; a++) m[a] += p.Mixing[k] * p.Beta[k][a];
+        return m;
     }
 
     private static double[] Flatten(IReadOnlyList<double[]> beta) => beta.SelectMany(b => b).ToArray();

@@ -10,7 +10,7 @@ using MorIcl.Training.Gpt;
 namespace MorIcl.Tests.Cli;
 
 /// <summary>
-/// <c>mor-icl export</c>, <c>import</c> and <c>run --model RUNDIR</c> from the command line: bad input
+/// <c>mor-icl export</c>, <c>import</c>, <c>run --model RUNDIR</c> and <c>run --model F.onnx</c> from the command line: bad input
 /// gets exit code 2 with a message and writes nothing; a gpt2 model written elsewhere in the documented
 /// layout (plain safetensors, no MorIcl metadata) imports with its heads and task given, and the run
 /// predicts what the same parameters predict in MorIcl.
@@ -36,6 +36,31 @@ public class ExportImportCommandTests
         Fails("not a training run", "--model", cli.Dir, "--onnx", cli.PathOf("a.onnx"));
         Assert.False(File.Exists(cli.PathOf("a.onnx")));
         Assert.Empty(Directory.GetFiles(cli.Dir, "*.tmp"));
+    }
+
+    [Fact]
+    public void RunTakesAnOnnxExportAndGivesWhatTheModelGives()
+    {
+        using var cli = new CliRunner();
+        string model = cli.PathOf("model.json"), onnx = cli.PathOf("model.onnx");
+        Assert.Equal(0, cli.Run("construct", "--dim", "2", "--components", "2", "--em-iterations", "2", "--gd-steps", "1", "--step-size", "0.5", "--sigma", "0.5", "--out", model).ExitCode);
+        Assert.Equal(0, cli.Run("export", "--model", model, "--onnx", onnx).ExitCode);
+        var csv = PyTorchModuleTests.WritePrompt(cli, "p.csv", PromptSampler.Sample(Fixtures.Spec(2, 2, 0.5, 2), 30, 1, 0));
+        var want = JsonNode.Parse(cli.Run("run", "--model", model, "--data", csv, "--json").Out)!;
+        var r = cli.Run("run", "--model", onnx, "--data", csv, "--json");
+        Assert.True(r.ExitCode == 0, r.Err);
+        var got = JsonNode.Parse(r.Out)!;
+        Assert.Equal("onnxruntime", (string)got["engine"]!);
+        Assert.True((bool)got["positions_in_range"]!);
+        double w = (double)want["prediction"]!, g = (double)got["prediction"]!;
+        Assert.True(Math.Abs(g - w) <= 1e-12 * Math.Abs(w), $"{g} vs {w}");
+        File.WriteAllText(cli.PathOf("bad.onnx"), "not a model");
+        r = cli.Run("run", "--model", cli.PathOf("bad.onnx"), "--data", csv);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("ONNX Runtime cannot load it", r.Err);
+        r = cli.Run("run", "--model", onnx, "--data", PyTorchModuleTests.WritePrompt(cli, "d3.csv", PromptSampler.Sample(Fixtures.Spec(3, 2, 0.5, 2), 5, 1, 0)));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("takes d = 2", r.Err);
     }
 
     [Fact]

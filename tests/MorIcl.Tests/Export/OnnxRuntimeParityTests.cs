@@ -30,7 +30,7 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         var rng = SeedSequence.Create(2026, 0, 15);
         for (int i = 0; i < 2; i++)
         {
-            int d = rng.Next(2, 6), k = rng.Next(1, 4);
+            int d = rng.Next(2, 6), k = rng.Next(i == 0 ? 1 : 2, 4);   // the second has K ≥ 2
             var w = Enumerable.Range(0, k).Select(_ => 0.5 + rng.NextDouble()).ToArray();
             var mixing = w.Select(x => x / w.Sum()).ToArray();
             yield return new object[] { $"random{i}", new ConstructionSpec(d, k, 0.3 + rng.NextDouble(), mixing, rng.Next(1, 3), rng.Next(1, 3), 0.3 + 0.6 * rng.NextDouble(),
@@ -115,7 +115,7 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         using var ort = new OnnxRunner(OnnxExport.Transformer(model, ExportPrecision.Float));
         var f = new ModelExecutor<float>(model, boundRounding: true);
         var truth = Fixtures.Spec(3, 2, 0.5, 4);
-        foreach (int n in new[] { 10, 100 })
+        foreach (int n in new[] { 10, 40 })
         {
             var p = PromptSampler.Sample(truth, n, 12, n);
             var runtime = f.Forward(p.Examples, p.Query);
@@ -135,11 +135,11 @@ public class OnnxRuntimeParityTests(ITestOutputHelper output)
         var template = Compiler.Compile(new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, maxPromptLength: 31));
         var trained = ConstructedArchitectureModel.Random(template, 0.01, 3);
         var task = new TrainingTask(2, 2, 0.5, new[] { 0.5, 0.5 }, MixtureMode.PerSample, 12, 1);
-        new Trainer(trained, task, new TrainingOptions(3, 8, 1e-4, 0, 0, 1, 100)).Run(null); // 1e-2 diverges (loss 29 → 3e73)
+        new Trainer(trained, task, new TrainingOptions(1, 4, 1e-4, 0, 0, 1, 100)).Run(null);   // a rate the random architecture survives (1e-2 diverges, which the trainer now stops)
         using var ort = new OnnxRunner(OnnxExport.Transformer(TrainedTransformer.Of(trained), ExportPrecision.Double));
         var truth = task.Spec();
         var worst = 0.0;
-        foreach (int n in new[] { 5, 20 })
+        foreach (int n in new[] { 5, 15 })
         {
             var p = PromptSampler.Sample(truth, n, 5, n);
             worst = Math.Max(worst, Relative(ort.Run(p.Examples, p.Query)["prediction"], new[] { trained.Predict(p.Examples, p.Query) }));

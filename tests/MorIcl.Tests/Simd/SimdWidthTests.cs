@@ -9,8 +9,10 @@ namespace MorIcl.Tests.Simd;
 /// test assembly with AVX-512 switched off (Vector256) and with AVX2 switched off (Vector128 only, as
 /// on ARM64's NEON; FMA goes with it on x86) run <see cref="WidthCases"/> and must print exactly the
 /// lines this process prints. Each child first reports the width it ran on, so a runtime that ignored
-/// the switch fails the test instead of passing it vacuously.
+/// the switch fails the test instead of passing it vacuously. The two children run side by side, in a
+/// collection of their own that runs after the parallel tests, so they never slow a timed test down.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class SimdWidthTests(ITestOutputHelper output)
 {
     /// <summary>Both names of the AVX-512 switch (.NET 8/9: EnableAVX512F; .NET 10: EnableAVX512).</summary>
@@ -60,4 +62,11 @@ public sealed class SimdWidthTests(ITestOutputHelper output)
         if (p.ExitCode != 0) throw new InvalidOperationException($"child exited with {p.ExitCode}: {stderr.Result}");
         return stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
+}
+
+/// <summary>Tests that start child processes: not run in parallel with the others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ChildProcessCollection
+{
+    public const string Name = "Child processes";
 }

@@ -43,7 +43,7 @@ internal sealed class Enclosure
     public Span<double> Coefficients(int r, int i) => G.AsSpan((r * Tokens + i) * Symbols, Symbols);
 
     /// <summary>The whole bound on |exact − c| of element k: Σ|G| + x.</summary>
-    public double Radius(int k) => Exact[k] + (Symbols == 0 ? 0 : TensorPrimitives.SumOfMagnitudes<double>(G.AsSpan(k * Symbols, Symbols)));
+    public double Radius(int k) => Exact[k] + (Symbols == 0 ? 0 : Rounding.SumOfMagnitudes(G.AsSpan(k * Symbols, Symbols)));
 
     /// <summary>
     /// out = M·in (+ a bias) for every token of [first, first + count), with both radii (docs/math.md §8.3).
@@ -87,7 +87,7 @@ internal sealed class Enclosure
                     if (S > 0)
                     {
                         var gi = input.G.AsSpan((at + i) * S, S);
-                        double norm = TensorPrimitives.SumOfMagnitudes<double>(gi);
+                        double norm = Rounding.SumOfMagnitudes(gi);
                         if (norm > 0)
                         {
                             TensorPrimitives.MultiplyAdd(gi, w, output.Coefficients(r, i), output.Coefficients(r, i));

@@ -181,7 +181,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (lin)
             {
                 xs = _scores.Affine(j, _gs.AsSpan(0, S));
-                gsNorm = S == 0 ? 0 : TensorPrimitives.SumOfMagnitudes<double>(_gs.AsSpan(0, S));
+                gsNorm = S == 0 ? 0 : Rounding.SumOfMagnitudes(_gs.AsSpan(0, S));
             }
             for (int o = 0; o < dv; o++)
             {
@@ -227,7 +227,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// Softmax rows (docs/math.md §8.4). Margins, leakage and the pass: w_j = e^{s_j}/Σ_k e^{s_k} is
     /// increasing in s_j and decreasing in the others, so with s_k ∈ s̄_k ± ρ_k, w_j ∈ [e^{a_j−ρ_j}/Σ_k
     /// e^{a_k+ρ_k}, e^{a_j+ρ_j}/Σ_k e^{a_k−ρ_k}] (a = s̄ − max s̄). The exact weights take ρ = R (their whole
-    /// radius: margins, leakage); the pass's effective weights ê_j/Σê take ρ = p plus its exp's error (4u,
+    /// radius: margins, leakage); the pass's effective weights ê_j/Σê take ρ = p plus its exp's error (7u,
     /// <see cref="ExpErrorBound"/>) and the rounding of its argument ŝ_j − m̂, and are exactly 0 where the
     /// argument is below the underflow threshold; since Σ_j w_j = 1, Σ_j w_j v_j = c + Σ_j w_j (v_j − c) for
     /// c = the value at the largest score. The pass's aggregation (t possibly non-zero terms, one
@@ -335,7 +335,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (S > 0 && w * ae > 0)
                 {
                     xs = _scores.Affine(j, _gs.AsSpan(0, S));
-                    double gsNorm = TensorPrimitives.SumOfMagnitudes<double>(_gs.AsSpan(0, S));
+                    double gsNorm = Rounding.SumOfMagnitudes(_gs.AsSpan(0, S));
                     TensorPrimitives.MultiplyAdd(_gs.AsSpan(0, S), mu * w * e, g, g);
                     gnorm += mu * w * ae * gsNorm;
                 }

@@ -200,7 +200,7 @@ internal static class ConstructedPass
                 double max = double.NegativeInfinity;
                 for (int j = 0; j < N; j++) max = Math.Max(max, row[j]);
                 double sum = 0;
-                for (int j = 0; j < N; j++) { wr[j] = Math.Exp(row[j] - max); sum += wr[j]; }
+                for (int j = 0; j < N; j++) { wr[j] = SimdSpan.Exp(row[j] - max); sum += wr[j]; }   // the executor's exp (LaneMath)
                 for (int j = 0; j < N; j++) wr[j] /= sum;
             }
         }
