@@ -59,7 +59,9 @@ internal static class InspectCommand
         if (path is not null && spec.AnyGiven(r)) throw new SpecificationException("give either --model or the specification flags, not both");
         if (path is not null) return ModelJson.Read(path);
         if (!spec.AnyGiven(r)) throw new SpecificationException("give --model model.json or a specification (--dim, --components, --em-iterations, --gd-steps, --step-size, --sigma)");
-        return Compiler.Compile(spec.Build(r));
+        var specification = spec.Build(r);
+        ConstructionMemory.Require(specification);
+        return Compiler.Compile(specification);
     }
 
     /// <summary>Declared margin of a layer, in words short enough for a table.</summary>
