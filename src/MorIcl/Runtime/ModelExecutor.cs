@@ -34,7 +34,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     /// apart from the arithmetic: it sees each layer's input and nothing else), and its certificate
     /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
     /// </summary>
-    public ModelExecutor(TransformerModel model, bool boundRounding = false)
+    public ModelExecutor(TransformerModel model, bool boundRounding = true)
     {
         _model = new CompiledModel<T>(model);
         if (boundRounding) _analysis = new Bounds.RoundingErrorAnalysis<T>(model);

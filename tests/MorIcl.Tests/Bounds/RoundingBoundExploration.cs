@@ -12,9 +12,9 @@ public class RoundingBoundExploration(ITestOutputHelper output)
     [Fact]
     public void Explore()
     {
-        foreach (int seed in Enumerable.Range(0, 12))
+        foreach (int seed in new[] { 44 })
         {
-            var c = ConstructedEqualsGradientEmTests.Draw(seed) with { N = 20 + seed };
+            var c = ConstructedEqualsGradientEmTests.Draw(seed);
             var (spec, prompt) = ConstructedEqualsGradientEmTests.Build(c);
             var model = Compiler.Compile(spec);
             var dd = HighPrecisionExecutor.Forward(model, prompt.Examples, prompt.Query, trace: true);
@@ -38,7 +38,7 @@ public class RoundingBoundExploration(ITestOutputHelper output)
                         lo2 = Math.Max(lo2, obs); lb2 = Math.Max(lb2, b);
                         if (b / Math.Max(obs, 1e-300) > worstR && b > 1e-300) { worstR = b / Math.Max(obs, 1e-300); worstK = k; }
                     }
-                    if (prec == "none")
+                    if (prec == "float")
                     {
                         var names = model.Layout.RowNames();
                         string Row(string prefix, int token)

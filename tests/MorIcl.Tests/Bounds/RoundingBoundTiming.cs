@@ -18,14 +18,18 @@ public class RoundingBoundTiming(ITestOutputHelper output)
         var c = ConstructedEqualsGradientEmTests.Draw(1) with { D = d, K = k, N = n, S = s, T = t, Symmetric = false };
         var (spec, prompt) = ConstructedEqualsGradientEmTests.Build(c);
         var model = Compiler.Compile(spec);
-        var plain = new ModelExecutor<float>(model);
+        var plain = new ModelExecutor<float>(model, boundRounding: false);
         var bounded = new ModelExecutor<float>(model, boundRounding: true);
         plain.Forward(prompt.Examples, prompt.Query); bounded.Forward(prompt.Examples, prompt.Query);
+        var prof = new Dictionary<string, double>();
+        MorIcl.Runtime.Bounds.RoundingErrorAnalysis<float>.Profile = (k, ms) => { lock (prof) prof[k] = prof.GetValueOrDefault(k) + ms; };
         var sw = Stopwatch.StartNew();
         plain.Forward(prompt.Examples, prompt.Query);
         double tp = sw.Elapsed.TotalMilliseconds; sw.Restart();
         var r = bounded.Forward(prompt.Examples, prompt.Query);
         double tb = sw.Elapsed.TotalMilliseconds;
+        MorIcl.Runtime.Bounds.RoundingErrorAnalysis<float>.Profile = null;
+        foreach (var kv in prof.OrderByDescending(kv => kv.Value).Take(8)) output.WriteLine($"   {kv.Key}: {kv.Value:F1} ms");
         output.WriteLine($"{c}: D={model.Dimension} layers={model.Layers.Count} symbols={new MorIcl.Runtime.Bounds.RoundingErrorAnalysis<float>(model).Symbols}: pass {tp:F1} ms, with bounds {tb:F1} ms; pred bound {r.Certificate.PredictionErrorBound:G3} |ŷ| {Math.Abs(r.Prediction):G3}");
     }
 }

@@ -31,7 +31,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private readonly List<int> _keyRep = new(), _queryRep = new();
     private readonly List<List<int>> _keyMembers = new(), _queryMembers = new();
     private int[] _classOf = Array.Empty<int>(), _keyRole = Array.Empty<int>();
-    private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>();
+    private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>(), _outMag = Array.Empty<double>(), _outGnorm = Array.Empty<double>();
 
     public static int DebugRow = -1;
     public double CertifiedMargin { get; private set; }
@@ -114,7 +114,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         if (_maxAbsV.Length < dv)
         {
             _maxAbsV = new double[dv]; _maxVp = new double[dv]; _maxVR = new double[dv];
-            _outCenter = new double[dv]; _outPass = new double[dv]; _outExact = new double[dv];
+            _outCenter = new double[dv]; _outPass = new double[dv]; _outExact = new double[dv]; _outMag = new double[dv]; _outGnorm = new double[dv];
         }
         if (_gs.Length < _symbols) _gs = new double[_symbols];
         if (_gOut.Length < dv * _symbols) _gOut = new double[dv * _symbols];
@@ -163,7 +163,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
         }
         var center = _outCenter.AsSpan(0, dv); var pass = _outPass.AsSpan(0, dv); var exact = _outExact.AsSpan(0, dv);
-        var mag = _up.AsSpan(0, dv); var gnorm = _w.AsSpan(0, dv);
+        var mag = _outMag.AsSpan(0, dv); var gnorm = _outGnorm.AsSpan(0, dv);
         center.Clear(); pass.Clear(); exact.Clear(); mag.Clear(); gnorm.Clear();
         var gOut = _gOut.AsSpan(0, dv * S);
         gOut.Clear();
@@ -316,13 +316,15 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             // The center output ō = Σ w̄_j v̄_j over the weighty keys (the rest are in the bulk terms).
             double ocenter = 0, omag = 0;
             for (int q = 0; q < active; q++) { int j = _active[q]; ocenter += _mult[j] * _a[q] * vc[j]; omag += _mult[j] * _dp[q] * Math.Abs(vc[j]); }
-            double loP = 0, hiP = 0, spreadP = 0, agg = 0, magP = 0, exact = 0, gnorm = 0;
+            double loP = 0, hiP = 0, spreadP = 0, agg = 0, magP = 0, exact = 0, gnorm = 0, loX = 0, hiX = 0, spreadX = 0;
             var g = gOut.Slice(o * S, S);
             for (int q = 0; q < active; q++)
             {
                 int j = _active[q], k = o * C + j;
                 double mu = _mult[j], d = vc[j] - c;
-                if (d >= 0) { loP += mu * _lp[q] * d; hiP += mu * _up[q] * d; } else { loP += mu * _up[q] * d; hiP += mu * _lp[q] * d; }
+                if (d >= 0) { loP += mu * _lp[q] * d; hiP += mu * _up[q] * d; loX += mu * _lx[q] * d; hiX += mu * _ux[q] * d; }
+                else { loP += mu * _up[q] * d; hiP += mu * _lp[q] * d; loX += mu * _ux[q] * d; hiX += mu * _lx[q] * d; }
+                spreadX += mu * _ux[q] * _vR[k];
                 spreadP += mu * _up[q] * vp[j];
                 agg += mu * _up[q] * (Math.Abs(vc[j]) + vp[j]);
                 magP += mu * _up[q] * Math.Abs(d);
@@ -361,6 +363,11 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             _outCenter[o] = ocenter;
             _outPass[o] = Math.Max(c + hiP - ocenter, ocenter - (c + loP)) + spreadP + rhoAgg * agg + an;
             _outExact[o] = exact + an + rBar * oRound + Rounding.Gamma(2 * N + 2, Rounding.DoubleUnit) * gnorm;
+            // The weight intervals alone also bound the exact output (a convex combination): when that is
+            // smaller than the linearisation (large score radii), it replaces it, without coefficients.
+            double interval = Math.Max(c + hiX - ocenter, ocenter - (c + loX)) + spreadX + inactiveX * (bulk + _maxVR[o]) + an;
+            double linearised = _outExact[o] + (S == 0 ? 0 : TensorPrimitives.SumOfMagnitudes<double>(g));
+            if (interval < linearised) { _outExact[o] = interval; g.Clear(); }
         }
     }
 

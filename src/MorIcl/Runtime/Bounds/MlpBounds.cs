@@ -76,7 +76,7 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 relu.Center[k] = c; relu.Pass[k] = z.Pass[k];
                 relu.Exact[k] = _state[k] == 1 ? z.Exact[k] : _zR[k];
-                if (_state[k] == 1 && S > 0) z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S));
+                if (_state[k] == 1 && S > 0) { z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S)); relu.GNorm[k] = z.GNorm[k]; }
             }
             else
             {
@@ -100,7 +100,7 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
             int u = mlp.W2.Cols[e], k = u * _z.Tokens + i;
             double w2 = mlp.W2.Values[e], aw2 = Math.Abs(w2);
             centers += aw2 * _relu.Center[k];
-            if (S > 0) norms += aw2 * TensorPrimitives.SumOfMagnitudes<double>(_relu.G.AsSpan(k * S, S));
+            norms += aw2 * _relu.GNorm[k];
             if (_state[k] == 0) continue;
             if (_state[k] == 2) { exact += aw2 * _relu.Exact[k]; continue; }
             // Active: w2 · (W1_u · dev(h)) through J, plus w2 · the analysis's own rounding in z̄_u.

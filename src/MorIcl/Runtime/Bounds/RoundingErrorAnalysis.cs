@@ -39,6 +39,8 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         _plan = new ReplicationPlan(model, _bounds);
     }
 
+    public static Action<string, double>? Profile;
+
     /// <summary>Number of symbols of the affine forms (replicated rows that layers write).</summary>
     public int Symbols => _plan.Symbols;
 
@@ -102,6 +104,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             var layer = _owner._bounds.Layers[l];
             LoadStream(h, ld);
             if (l > 0) Rebase(_owner._plan.Rebased[l - 1]);
+            _stream.RefreshNorms();
             _layer = l + 1;
             _residual.Begin(layer.Written, D, N, _symbols);
             double margin = double.PositiveInfinity, leak = 0, scoreError = 0;
@@ -109,14 +112,22 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             {
                 foreach (var head in a.Heads)
                 {
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
                     _head.Run(head, _stream, _roles, _owner._bounds.Roles, _residual);
+                    if (Profile is not null) Profile($"{_owner._model.Layers[l].Provenance.Operator} {head.Activation} self={TokenClasses.AdmitsSelf(head.Admission)} dk={head.Dk} dv={head.V.Count}", sw.Elapsed.TotalMilliseconds);
                     margin = Math.Min(margin, _head.CertifiedMargin);
                     leak = Math.Max(leak, _head.LeakageBound);
                     scoreError = Math.Max(scoreError, _head.ScoreErrorBound);
                 }
             }
-            else _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
+            else
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
+                Profile?.Invoke("mlp", sw.Elapsed.TotalMilliseconds);
+            }
             _residual.Commit<T>(_stream, _stream.G, _stream.Exact, Rounding.Unit<T>(), Rounding.SelfInflation(layer.LongestSum(N)));
+            _stream.RefreshNorms();
             NoteReadOut(_owner._model.Layers[l].Provenance.Decode);
             double worst = 0;
             for (int k = 0; k < D * N; k++) worst = Worst(worst, _stream.Radius(k));
@@ -168,7 +179,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                     _stream.Center[k] = v;
                     _stream.Pass[k] = 0;
                     _stream.Integral[k] = _stream.Exact[k] == 0 && v == Math.Floor(v)
-                        && (S == 0 || TensorPrimitives.MaxMagnitude<double>(_stream.G.AsSpan(k * S, S)) == 0);
+                        && _stream.GNorm[k] == 0;
                 }
         }
 
