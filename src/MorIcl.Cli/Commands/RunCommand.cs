@@ -25,7 +25,8 @@ internal static class RunCommand
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
-            var model = ModelJson.Read(modelPath);
+            var model = ModelJson.Read(modelPath, w => ctx.Err.WriteLine($"warning: {w}"));
+            var match = SpecificationMatch.Check(model);
             var csv = RegressionCsv.Read(dataPath);
             if (csv.D != model.Spec.Dimension)
                 throw new InputException($"{dataPath}: the prompt has d = {csv.D} features but the model {modelPath} takes d = {model.Spec.Dimension}");
@@ -48,7 +49,8 @@ internal static class RunCommand
             var tracePath = r.GetValue(traceOpt);
             if (tracePath is not null) AtomicFile.RequireFolder(tracePath);
             bool wantTrace = tracePath is not null;
-            ForwardResult result = r.GetValue(precision) switch
+            string precisionName = r.GetValue(precision)!;
+            ForwardResult result = precisionName switch
             {
                 "double" => new ModelExecutor<double>(model).Forward(examples, q, wantTrace),
                 "float" => new ModelExecutor<float>(model).Forward(examples, q, wantTrace),
@@ -68,7 +70,12 @@ internal static class RunCommand
             }
             if (tracePath is not null) WriteTrace(tracePath, model, result.Trace!, examples.N);
 
-            var cert = result.Certificate;
+            var cert = result.Certificate with { MatchesSpecification = match.Matches };
+            // A model that claims to be its spec's construction must land within the certified bound of the
+            // spec's reference (plus an allowance for the reference's own, uncertified, double rounding).
+            var check = model.Origin == MorIcl.Construction.Model.ModelOrigin.Construction && reference is not null
+                ? ReferenceCheck.Of(result, reference, precisionName == "double" ? result.Certificate : new ModelExecutor<double>(model).Forward(examples, q).Certificate, model)
+                : null;
             if (r.GetValue(json))
             {
                 var o = new JsonObject
@@ -90,6 +97,22 @@ internal static class RunCommand
                         ["firstViolation"] = cert.FirstViolation,
                         ["declaredError"] = Finite(cert.DeclaredError),
                         ["minRangeSlack"] = Finite(cert.MinRangeSlack),
+                        ["precision"] = cert.Precision,
+                        ["predictionErrorBound"] = Finite(cert.PredictionErrorBound),
+                        ["betaErrorBound"] = Finite(cert.BetaErrorBound),
+                        ["responsibilityErrorBound"] = Finite(cert.ResponsibilityErrorBound),
+                        ["maxResidualErrorBound"] = Finite(cert.MaxResidualErrorBound),
+                        ["layers"] = new JsonArray(cert.Layers.Select(l => (JsonNode)new JsonObject
+                        {
+                            ["layer"] = l.Layer, ["inDomain"] = l.InDomain, ["minMargin"] = Finite(l.MinMargin), ["certifiedMargin"] = Finite(l.CertifiedMargin),
+                            ["scoreErrorBound"] = Finite(l.ScoreErrorBound), ["maxLeakage"] = Finite(l.MaxLeakage), ["leakageBound"] = Finite(l.LeakageBound),
+                            ["residualErrorBound"] = Finite(l.ResidualErrorBound),
+                        }).ToArray()),
+                        ["origin"] = ModelJson.OriginName(model.Origin),
+                        ["matchesSpecification"] = match.Matches,
+                        ["specification"] = match.Detail,
+                        ["withinCertifiedBoundOfReference"] = check?.Within,
+                        ["referenceAllowance"] = check is null ? null : Finite(check.Allowance),
                         ["summary"] = cert.Summary(),
                     },
                 };
@@ -108,8 +131,20 @@ internal static class RunCommand
                 if (result.Mixing is not null)
                     ctx.Out.WriteLine("estimated π: the transformer takes log π̂ by a piecewise-linear interpolant (declared error per layer in the certificate); the reference takes the exact log, so the difference above is that approximation propagated through the run");
                 ctx.Out.WriteLine($"certificate: {cert.Summary()}" + (cert.InDomain ? "" : " [OUT OF DOMAIN: the answer above is not certified]"));
+                if (cert.HasErrorBounds)
+                    ctx.Out.WriteLine($"rounding ({cert.Precision}): |ŷ − exact| ≤ {cert.PredictionErrorBound:G3}, |β̂ − exact| ≤ {cert.BetaErrorBound:G3}"
+                        + (double.IsNaN(cert.ResponsibilityErrorBound) ? "" : $", |γ − exact| ≤ {cert.ResponsibilityErrorBound:G3}")
+                        + " (exact = the same transformer in exact arithmetic on this input)");
+                ctx.Out.WriteLine(match.Matches switch
+                {
+                    true => $"weights: {match.Detail}",
+                    false => $"WEIGHTS ARE NOT THE CONSTRUCTION OF THE STATED SPECIFICATION: {match.Detail.Replace("the weights are not the construction of the stated specification: ", "")}; the domain certificate covers margins only",
+                    null => $"weights: {match.Detail}",
+                });
+                if (check is { Within: false })
+                    ctx.Out.WriteLine($"RESULT DIFFERS FROM THE SPECIFICATION'S REFERENCE by {check.Difference:G3}, more than the certified bound {check.Bound:G3} (+ {check.Allowance:G3} for the reference's own rounding)");
             }
-            return cert.InDomain ? ExitCodes.Ok : ExitCodes.OutOfDomain;
+            return cert.InDomain && check is not { Within: false } ? ExitCodes.Ok : ExitCodes.OutOfDomain;
         }));
         return cmd;
     }
