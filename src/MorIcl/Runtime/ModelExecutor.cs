@@ -35,9 +35,13 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
     /// </summary>
     public ModelExecutor(TransformerModel model, bool boundRounding = true)
+        : this(model, boundRounding ? new Bounds.RoundingErrorAnalysis<T>(model) : null) { }
+
+    /// <summary>An executor whose passes run <paramref name="analysis"/> (tests give it a deliberately wrong one).</summary>
+    internal ModelExecutor(TransformerModel model, Bounds.RoundingErrorAnalysis<T>? analysis)
     {
         _model = new CompiledModel<T>(model);
-        if (boundRounding) _analysis = new Bounds.RoundingErrorAnalysis<T>(model);
+        _analysis = analysis;
     }
 
     /// <summary>Runs every prompt (in parallel; results do not depend on the thread count).</summary>

@@ -24,7 +24,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private double[] _vR = Array.Empty<double>(), _vG = Array.Empty<double>(), _gs = Array.Empty<double>(), _gOut = Array.Empty<double>();
     private int[] _active = Array.Empty<int>();
     private double[] _maxAbsV = Array.Empty<double>(), _maxVp = Array.Empty<double>(), _maxVR = Array.Empty<double>();
-    private readonly double _u = Rounding.Unit<T>(), _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
+    private readonly double _u, _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
     private int _symbols;
     private readonly Enclosure _kc = new(1, 1, 0), _vc = new(1, 1, 0);
     private Enclosure _values = null!;
@@ -33,7 +33,8 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private int[] _classOf = Array.Empty<int>(), _keyRole = Array.Empty<int>();
     private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>(), _outMag = Array.Empty<double>(), _outGnorm = Array.Empty<double>();
 
-    public static int DebugRow = -1;
+    public HeadBounds(double unitRoundoff) { _u = unitRoundoff; }
+
     public double CertifiedMargin { get; private set; }
     public double LeakageBound { get; private set; }
     public double ScoreErrorBound { get; private set; }
@@ -257,7 +258,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         // |m̂ − M| ≤ deviation: the pass's maximum is its largest score, within p of the centers.
         double deviation = Math.Max(sp[star], hi - M);
         bool maxExact = deviation == 0;
-        double epsExp = ExpErrorBound.RelativeError<T>(), logExp = epsExp / (1 - epsExp), zeroBelow = ExpErrorBound.ZeroBelow<T>();
+        double epsExp = 4 * _u, logExp = epsExp / (1 - epsExp), zeroBelow = ExpErrorBound.ZeroBelow<T>();
         double sxLo = 0, sxHi = 0, spLo = 0, spHi = 0, wSum = 0, t = 0;
         for (int j = 0; j < C; j++)
         {

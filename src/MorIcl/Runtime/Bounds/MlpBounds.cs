@@ -18,11 +18,13 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
     private const int Block = 256;
     private readonly Enclosure _z = new(1, 1, 0), _relu = new(1, 1, 0), _out = new(1, 1, 0);
     private readonly Enclosure.Scratch _scratch = new();
-    private readonly double _u = Rounding.Unit<T>(), _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
+    private readonly double _u, _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
     private double[] _j = Array.Empty<double>(), _jAbs = Array.Empty<double>(), _zR = Array.Empty<double>(), _an = Array.Empty<double>();
     private bool[] _touched = Array.Empty<bool>();
     private int[] _cols = Array.Empty<int>();
     private byte[] _state = Array.Empty<byte>();   // per unit: 0 inactive (certain), 1 active (certain), 2 uncertain
+
+    public MlpBounds(double unitRoundoff) { _u = unitRoundoff; }
 
     public void Run(BoundsModel.Mlp mlp, Enclosure stream, ResidualBounds residual)
     {
