@@ -39,8 +39,9 @@ internal static class InspectCommand
             {
                 if (r.GetValue(layerOpt) is not int hl) throw new SpecificationException("--heatmap needs --layer N");
                 if (hl < 0 || hl >= model.Layers.Count) throw new SpecificationException($"--layer {hl}: the model has layers 0 … {model.Layers.Count - 1}");
-                AtomicFile.RequireFolder(png);
-                LayerHeatmap.Save(png, model, hl);
+                using var outputs = new StagedOutputs();
+                LayerHeatmap.Save(outputs.File(png), model, hl);
+                outputs.Commit(ctx.Interrupt);
                 ctx.Out.WriteLine($"wrote layer {hl} ({model.Layers[hl].Provenance.Operator}) to {png}");
                 return ExitCodes.Ok;
             }
@@ -61,7 +62,9 @@ internal static class InspectCommand
         if (path is not null && spec.AnyGiven(r)) throw new SpecificationException("give either --model or the specification flags, not both");
         if (path is not null) return ModelJson.Read(path, warn);
         if (!spec.AnyGiven(r)) throw new SpecificationException("give --model model.json or a specification (--dim, --components, --em-iterations, --gd-steps, --step-size, --sigma)");
-        return Compiler.Compile(spec.Build(r));
+        var specification = spec.Build(r);
+        ConstructionMemory.Require(specification);
+        return Compiler.Compile(specification);
     }
 
     /// <summary>Declared margin of a layer, in words short enough for a table.</summary>
@@ -84,7 +87,7 @@ internal static class InspectCommand
     {
         var s = model.Spec;
         ctx.Out.WriteLine($"{(s.Symmetric ? "symmetric two-component" : $"K = {s.Components}")} gradient EM, d = {s.Dimension}, σ = {F(s.Sigma)}, π = ({string.Join(", ", s.Mixing.Select(F))}), S = {s.EmIterations}, T = {s.GradientSteps}, α = {F(s.StepSize)}, R = {F(s.Margin)}");
-        ctx.Out.WriteLine($"{model.Layers.Count} layers, D = {model.Dimension} residual rows, tokens: n examples, 1 query, {model.Embedding.AuxiliaryCount} auxiliary ({string.Join(", ", model.Embedding.AuxiliaryNames)}); prompts up to n = {model.Embedding.MaxPromptLength}");
+        ctx.Out.WriteLine($"{model.Layers.Count} layers, D = {model.Dimension} residual rows, tokens: n examples, 1 query, {model.Embedding.AuxiliaryCount} auxiliary ({string.Join(", ", model.Embedding.AuxiliaryNames)}); prompts up to n = {model.MaxPromptLength}");
         var layout = new Table().AddColumn("rows").AddColumn("block").AddColumn("meaning");
         foreach (var b in model.Layout.Blocks)
             layout.AddRow(b.Width == 1 ? $"{b.Start}" : $"{b.Start}–{b.Start + b.Width - 1}", Markup.Escape(b.Name), Markup.Escape(b.Description));

@@ -1,12 +1,12 @@
 using MorIcl.Construction.Model;
-using MorIcl.IO;
 
 namespace MorIcl.Cli.Commands;
 
 /// <summary>
 /// A picture of one layer: every matrix of the layer stacked as rows (head h: its Q dimensions, K
-/// dimensions and V output rows; or W1 units and W2 rows), against the residual rows it reads, all
-/// named. Colour is sign(w)·log10(1 + |w|) so that margins (±8192) and unit weights both show.
+/// dimensions and V output rows; or W1 units), against the residual rows it reads, all named, drawn
+/// by <see cref="Heatmap"/> (diverging, symmetric, logarithmic in |w| so that margins (±8192) and unit
+/// weights both show).
 /// </summary>
 internal static class LayerHeatmap
 {
@@ -35,31 +35,12 @@ internal static class LayerHeatmap
         {
             var (_, mat, row) = blocks[r];
             for (int e = 0; e < mat.NonZeros; e++)
-                if (mat.RowIndex[e] == row && colPos.TryGetValue(mat.ColIndex[e], out int c))
-                    data[r, c] = Math.Sign(mat.Values[e]) * Math.Log10(1 + Math.Abs(mat.Values[e]));
+                if (mat.RowIndex[e] == row && colPos.TryGetValue(mat.ColIndex[e], out int c)) data[r, c] = mat.Values[e];
         }
-        var plt = new ScottPlot.Plot();
-        var hm = plt.Add.Heatmap(data);
-        hm.Colormap = new ScottPlot.Colormaps.Balance();
-        double limit = Math.Max(1e-9, data.Cast<double>().Max(Math.Abs));
-        hm.ManualRange = new ScottPlot.Range(-limit, limit); // white = 0
-        hm.Extent = new ScottPlot.CoordinateRect(0, cols.Length, 0, blocks.Count);
-        plt.Add.ColorBar(hm).Label = "sign(w)·log10(1 + |w|)";
-        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            Enumerable.Range(0, cols.Length).Select(i => i + 0.5).ToArray(), cols.Select(c => names[c]).ToArray());
-        plt.Axes.Bottom.TickLabelStyle.Rotation = 90;
-        plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
-        plt.Axes.Bottom.MinimumSize = 12 + 8 * cols.Max(c => names[c].Length);
-        plt.Axes.Left.MinimumSize = 12 + 7 * blocks.Max(b => b.Label.Length);
-        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            Enumerable.Range(0, blocks.Count).Select(i => blocks.Count - i - 0.5).ToArray(), blocks.Select(b => b.Label).ToArray());
         var p = layer.Provenance;
         // The plot font lacks a few mathematical glyphs (ℓ, ⟨⟩): spell them plainly.
         string description = p.Description.Replace("ℓ", "l").Replace("⟨", "<").Replace("⟩", ">");
-        plt.Title($"layer {l}: {p.Operator}{(p.EmIteration > 0 ? $", EM iteration {p.EmIteration}" : "")}{(p.InnerStep > 0 ? $", step {p.InnerStep}" : "")} - {description}", size: 12);
-        plt.Axes.SetLimits(0, cols.Length, 0, blocks.Count);
-        int width = Math.Max(700, 60 * cols.Length + 400), height = Math.Max(500, 18 * blocks.Count + 300);
-        var bytes = plt.GetImageBytes(Math.Min(width, 4000), Math.Min(height, 8000), ScottPlot.ImageFormat.Png);
-        AtomicFile.WriteAllBytes(path, bytes);
+        Heatmap.WritePng(path, $"layer {l}: {p.Operator}{(p.EmIteration > 0 ? $", EM iteration {p.EmIteration}" : "")}{(p.InnerStep > 0 ? $", step {p.InnerStep}" : "")} - {description}",
+            data, blocks.Select(b => b.Label).ToArray(), cols.Select(c => names[c]).ToArray(), "weight w");
     }
 }

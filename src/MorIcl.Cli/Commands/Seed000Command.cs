@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MorIcl.Cli.Hosting;
 using MorIcl.Comparison;
 using MorIcl.IO;
 using MorIcl.Training;
@@ -9,40 +10,117 @@ namespace MorIcl.Cli.Commands;
 
 /// <summary>
 /// <c>mor-icl seed000 figure1|figure2a|figure2b|figure2c --out dir</c>: seed 000's Figure 1 and
-/// Figure 2(a–c) at a reduced scale (<see cref="Seed000Figures"/>): one GPT-2-style model (3 blocks,
-/// 2 heads, width 64 unless the figure varies it; float) trained per point, with exact EM and OLS on
-/// the same evaluation prompts.
+/// Figure 2(a–c) (<see cref="Seed000Figures"/>) with <c>--repeats</c> repeats per point, in a
+/// <c>--setting</c>: one GPT-2-style model (3 blocks, 2 heads, width 64 unless the figure varies it;
+/// float) trained per job, with exact EM (random and good start) and least squares on the same
+/// evaluation prompts. <c>--shard i/m</c> runs every m-th job; <c>seed000 merge</c> joins the shards.
+/// Writes <c>&lt;stem&gt;-repeats.csv</c> (one row per job), <c>&lt;stem&gt;.csv</c> (mean and bootstrap
+/// 95 % interval per point) and <c>&lt;stem&gt;.png</c> (curves with interval bands).
 /// </summary>
 internal static class Seed000Command
 {
     public static Command Create(CliContext ctx)
     {
-        var cmd = new Command("seed000", "Seed 000's simulation figures (excess MSE of trained transformers against n, B, D, d) at a reduced scale.");
-        foreach (var f in Seed000Figures.Figures)
-        {
-            var output = new Option<string>("--out") { Description = "Folder for the CSV and PNG.", Required = true };
-            var seed = new Option<int>("--seed") { Description = "Root seed (β, initialisation, batches, evaluation).", DefaultValueFactory = _ => 1 };
-            var steps = new Option<int?>("--steps") { Description = "Training steps per point (default 1500)." };
-            var smoke = new Option<bool>("--smoke") { Description = "A seconds-long smoke run (5 steps per point), to try the command." };
-            var mode = new Option<string>("--mode") { Description = "per-sample (seed 000's setting) or per-prompt (one component per prompt: the context matters).", DefaultValueFactory = _ => "per-sample" };
-            var figure = f;
-            var sub = new Command($"figure{f}", Describe(f)) { output, seed, steps, smoke, mode };
-            sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
-            {
-                var scale = r.GetValue(smoke) ? Seed000Figures.Scale.Smoke : Seed000Figures.Scale.Reduced;
-                if (r.GetValue(steps) is int s) scale = s >= 1 ? scale with { Steps = s } : throw new SpecificationException($"--steps must be at least 1, got {s}");
-                var m = OptionParsing.Mode(r.GetValue(mode)!);
-                var folder = r.GetValue(output)!;
-                Directory.CreateDirectory(folder);
-                var points = Seed000Figures.Run(figure, scale, (task, width, sd) => new GptModel(new GptConfig(task.D, 3, width, 2), sd, Precision.Float), r.GetValue(seed), ctx.Out.WriteLine, m);
-                string name = m == Mixture.MixtureMode.PerSample ? $"figure{figure}" : $"figure{figure}-per-prompt";
-                Write(folder, name, figure, points);
-                ctx.Out.WriteLine($"wrote {name}.csv and {name}.png to {folder}");
-                return ExitCodes.Ok;
-            }));
-            cmd.Add(sub);
-        }
+        var cmd = new Command("seed000", "Seed 000's simulation figures (excess MSE of trained transformers against n, B, D, d) with repeats and bootstrap intervals.");
+        foreach (var f in Seed000Figures.Figures) cmd.Add(FigureCommand(ctx, f));
+        cmd.Add(MergeCommand(ctx));
+        cmd.Add(FromConstructionCommand.Create(ctx));
         return cmd;
+    }
+
+    private static Command FigureCommand(CliContext ctx, string figure)
+    {
+        var output = new Option<string>("--out") { Description = "Folder for the CSVs and PNG.", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Root seed s; repeat r uses s + r (β, initialisation, batches, evaluation, EM's random start).", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "Repeats per point (seed 000 averages 20).", DefaultValueFactory = _ => 20 };
+        var steps = new Option<int?>("--steps") { Description = "Training steps per model (default 1500)." };
+        var batch = new Option<int?>("--batch") { Description = "Prompts per training step (default 64)." };
+        var prompts = new Option<int?>("--prompts") { Description = "Evaluation prompts per model (default 400)." };
+        var smoke = new Option<bool>("--smoke") { Description = "A seconds-long smoke run (tiny grid, 5 steps, 2 repeats), to try the command." };
+        var setting = new Option<string?>("--setting") { Description = "paper (default), per-prompt, beta-per-prompt, unequal-mixing or small-n." };
+        var mode = new Option<string?>("--mode") { Description = "Older spelling: per-sample (= --setting paper) or per-prompt (= --setting per-prompt)." };
+        var ks = new Option<string?>("--components") { Description = "Figure 1: the component counts K, comma-separated (default 2,3)." };
+        var shard = new Option<string?>("--shard") { Description = "i/m: run only jobs j with j mod m = i − 1 and write <stem>.shard-i-of-m.csv (join with seed000 merge)." };
+        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, shard };
+        ThreadsOption.AddTo(sub);
+        sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
+        {
+            var s = ParseSetting(r.GetValue(setting), r.GetValue(mode));
+            var baseScale = r.GetValue(smoke) ? Seed000Figures.Scale.Smoke : Seed000Figures.Scale.Default;
+            int Positive(int? v, int fallback, string name) => v is int x ? (x >= 1 ? x : throw new SpecificationException($"{name} must be at least 1, got {x}")) : fallback;
+            int rep = r.GetResult(repeats) is { Implicit: false } ? r.GetValue(repeats) : baseScale.Repeats;
+            var sweep = new Seed000Sweep(figure, s, r.GetValue(smoke) ? "smoke" : "default", Positive(r.GetValue(steps), baseScale.Steps, "--steps"),
+                Positive(r.GetValue(batch), baseScale.Batch, "--batch"), Positive(r.GetValue(prompts), baseScale.EvaluationPrompts, "--prompts"), Positive(rep, 1, "--repeats"), r.GetValue(seed));
+            if (sweep.Prompts < 2) throw new SpecificationException($"--prompts must be at least 2, got {sweep.Prompts}");
+            if (r.GetValue(ks) is { } kText)
+            {
+                if (figure != "1") throw new SpecificationException("--components applies to figure1 (figures 2a–2c use K = 2)");
+                var kList = OptionParsing.Numbers(kText, "--components").Select(v => v >= 1 && v == Math.Floor(v) ? (int)v : throw new SpecificationException($"--components: {v} is not a component count ≥ 1")).ToArray();
+                sweep = sweep with { Ks = kList };
+            }
+            var (index, count) = r.GetValue(shard) is { } text ? Seed000Shards.Parse(text) : (1, 1);
+            var folder = r.GetValue(output)!;
+            using var outputs = new StagedOutputs();
+            var stage = outputs.Folder(folder);
+            var jobs = sweep.Jobs();
+            var mine = Seed000Shards.Select(jobs, index, count);
+            var scale = sweep.Scale;
+            var results = new List<Seed000Result>();
+            foreach (var job in mine)
+            {
+                ctx.Interrupt.ThrowIfCancellationRequested();
+                var res = Seed000Figures.Run(job, scale, (task, width, sd) => new GptModel(new GptConfig(task.D, 3, width, 2), sd, Precision.Float));
+                results.Add(res);
+                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"job {job.Index + 1}/{jobs.Count}: figure {figure}, {job.Series}, {Seed000Csv.XName(figure)} = {job.X}, repeat {job.Repeat + 1}: trained {res.Trained:G3}, EM (random) {res.EmRandom:G3}, EM (good) {res.EmGood:G3}, OLS {res.Ols:G3} ({res.Seconds:F1} s)"));
+            }
+            if (count > 1)
+            {
+                string name = $"{sweep.FileStem}.shard-{index}-of-{count}.csv";
+                AtomicFile.WriteAllText(Path.Combine(stage, name), Seed000Csv.Repeats(sweep, jobs.Count, results));
+                outputs.Commit(ctx.Interrupt);
+                ctx.Out.WriteLine($"wrote {name} ({results.Count} of {jobs.Count} jobs) to {folder}; join the shards with: mor-icl seed000 merge --out {folder} {sweep.FileStem}.shard-*-of-{count}.csv");
+            }
+            else
+            {
+                WriteSweep(stage, sweep, jobs.Count, results);
+                outputs.Commit(ctx.Interrupt);
+                ctx.Out.WriteLine($"wrote {sweep.FileStem}-repeats.csv, {sweep.FileStem}.csv and {sweep.FileStem}.png to {folder} ({results.Sum(x => x.Seconds):F0} s of training and evaluation)");
+            }
+            return ExitCodes.Ok;
+        }));
+        return sub;
+    }
+
+    private static Command MergeCommand(CliContext ctx)
+    {
+        var output = new Option<string>("--out") { Description = "Folder for the merged CSVs and PNG.", Required = true };
+        var files = new Argument<string[]>("shards") { Description = "The shard CSVs of one sweep (seed000 figure… --shard i/m), or repeats CSVs.", Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("merge", "Join the shards of a seed000 sweep into its repeats CSV, summary CSV (means and bootstrap intervals) and PNG.") { output, files };
+        cmd.SetAction(r => MorIclCli.Guard(ctx, "seed000 merge", () =>
+        {
+            var (sweep, results) = Seed000Csv.Merge(r.GetValue(files)!);
+            var folder = r.GetValue(output)!;
+            using var outputs = new StagedOutputs();
+            WriteSweep(outputs.Folder(folder), sweep, results.Count, results);
+            outputs.Commit(ctx.Interrupt);
+            ctx.Out.WriteLine($"merged {results.Count} jobs of {sweep.Config}: wrote {sweep.FileStem}-repeats.csv, {sweep.FileStem}.csv and {sweep.FileStem}.png to {folder}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Seed000Setting ParseSetting(string? setting, string? mode)
+    {
+        if (setting is not null && mode is not null) throw new SpecificationException("give --setting or the older --mode, not both");
+        if (mode is not null)
+            return mode switch
+            {
+                "per-sample" => Seed000Setting.Paper,
+                "per-prompt" => Seed000Setting.PerPrompt,
+                _ => throw new SpecificationException($"--mode: '{mode}' is not a mode; use per-sample or per-prompt (or --setting)"),
+            };
+        return setting is null ? Seed000Setting.Paper : Seed000Settings.Parse(setting);
     }
 
     private static string Describe(string f) => f switch
@@ -53,24 +131,24 @@ internal static class Seed000Command
         _ => "Figure 2(c): excess MSE against the dimension d.",
     };
 
-    private static string XName(string f) => f switch { "1" => "n", "2a" => "B", "2b" => "D", _ => "d" };
-
-    private static void Write(string folder, string name, string figure, List<FigurePoint> points)
+    /// <summary>Writes the repeats CSV, the summary CSV and the PNG of a complete sweep.</summary>
+    private static void WriteSweep(string folder, Seed000Sweep sweep, int jobs, List<Seed000Result> results)
     {
-        var inv = CultureInfo.InvariantCulture;
-        var sb = new System.Text.StringBuilder($"series,{XName(figure)},trained_excess_mse,em_excess_mse,ols_excess_mse,final_training_loss,steps\n");
-        foreach (var p in points)
-            sb.Append('"').Append(p.Series).Append("\",").Append(p.X.ToString("R", inv)).Append(',').Append(p.TrainedExcessMse.ToString("R", inv)).Append(',')
-              .Append(p.EmExcessMse.ToString("R", inv)).Append(',').Append(p.OlsExcessMse.ToString("R", inv)).Append(',').Append(p.FinalTrainingLoss.ToString("R", inv)).Append(',').Append(p.Steps).Append('\n');
-        AtomicFile.WriteAllText(Path.Combine(folder, $"{name}.csv"), sb.ToString());
-        var curves = new List<CurvePlot.Curve>();
+        var points = Seed000Figures.Summarise(results);
+        AtomicFile.RequireFolder(Path.Combine(folder, "x"));
+        AtomicFile.WriteAllText(Path.Combine(folder, $"{sweep.FileStem}-repeats.csv"), Seed000Csv.Repeats(sweep, jobs, results));
+        AtomicFile.WriteAllText(Path.Combine(folder, $"{sweep.FileStem}.csv"), Seed000Csv.Summary(sweep, points));
+        var panels = new List<BandPlot.Panel>();
         foreach (var g in points.GroupBy(p => p.Series))
         {
             var x = g.Select(p => p.X).ToArray();
-            // Excess MSE can be slightly negative from Monte-Carlo noise; the plot floors it at 1e−4 (the CSV keeps it).
-            curves.Add(new CurvePlot.Curve($"trained, {g.Key}", x, g.Select(p => Math.Max(p.TrainedExcessMse, 1e-4)).ToArray()));
-            curves.Add(new CurvePlot.Curve($"EM, {g.Key}", x, g.Select(p => Math.Max(p.EmExcessMse, 1e-4)).ToArray()));
+            BandPlot.Band B(string what, Func<Seed000Point, MeanInterval> m, int colour) =>
+                new(what, x, g.Select(p => m(p).Mean).ToArray(), g.Select(p => m(p).Low).ToArray(), g.Select(p => m(p).High).ToArray(), colour, colour);
+            panels.Add(new BandPlot.Panel(g.Key, new[] { B("trained transformer", p => p.Trained, 0), B("EM, random start", p => p.EmRandom, 1), B("EM, true start", p => p.EmGood, 2), B("least squares", p => p.Ols, 3) }));
         }
-        CurvePlot.WritePng(Path.Combine(folder, $"{name}.png"), $"Seed 000 Figure {figure} (reduced{(name.EndsWith("per-prompt") ? ", per-prompt" : "")}): excess MSE against {XName(figure)}", XName(figure), "excess MSE", curves, logX: true);
+        string xName = Seed000Csv.XName(sweep.Figure);
+        BandPlot.WritePanels(Path.Combine(folder, $"{sweep.FileStem}.png"),
+            $"Seed 000 Figure {sweep.Figure}, {Seed000Settings.Describe(sweep.Setting)}: mean excess MSE over {sweep.Repeats} repeats, 95 % bootstrap bands",
+            xName, "excess MSE", panels, logX: true);
     }
 }

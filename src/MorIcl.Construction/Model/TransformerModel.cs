@@ -62,6 +62,12 @@ namespace MorIcl.Construction.Model
 
         public int Dimension => Layout.Dimension;
 
+        /// <summary>
+        /// Largest prompt length n the model certifies: the specification's maximum prompt length exactly
+        /// (<c>construct --max-prompt-length</c>), never more than the positional scheme encodes.
+        /// </summary>
+        public long MaxPromptLength => System.Math.Min(Spec.MaxPromptLength, Embedding.MaxPosition);
+
         /// <summary>Sum over layers of the declared error of approximate operators (0 when every operator is exact).</summary>
         public double DeclaredApproximationError
         {

@@ -10,8 +10,14 @@ namespace MorIcl.Baselines;
 /// </summary>
 public static class OraclePredictor
 {
+    /// <summary>The oracle with the true parameters; with β drawn per prompt, the prompt's own β (an oracle that knows them).</summary>
     public static double Predict(MixtureSpec spec, Prompt prompt) =>
-        Predict(MixtureParameters.FromSpec(spec), spec.Mode, prompt);
+        Predict(Truth(spec, prompt), spec.Mode, prompt);
+
+    /// <summary>The true parameters behind a prompt: the mixture's, with the prompt's own β when it has them.</summary>
+    public static MixtureParameters Truth(MixtureSpec spec, Prompt prompt) =>
+        prompt.Beta is { } b ? new MixtureParameters(b.Select(v => (double[])v.Clone()).ToArray(), spec.Mixing.ToArray(), Enumerable.Repeat(spec.Sigma, spec.K).ToArray())
+            : MixtureParameters.FromSpec(spec);
 
     /// <summary>The same oracle form evaluated at any parameters (e.g. the estimate β̂).</summary>
     public static double Predict(MixtureParameters p, MixtureMode mode, Prompt prompt)

@@ -47,13 +47,23 @@ public sealed class GradientEmPredictor(ConstructionSpec spec, string name = "gr
 public sealed class ExactEmPredictor(int k, double sigma, MixtureMode mode, int seed, int restart = 0, int maxIterations = 200, string? name = null) : IPromptPredictor
 {
     public string Name => name ?? (restart == 0 ? "exact EM" : $"exact EM (init {restart})");
-    public double Predict(RegressionData examples, double[] query)
+    public double Predict(RegressionData examples, double[] query) => FromStart(examples, query, RandomStart(k, examples.D, sigma, seed, restart), sigma, mode, maxIterations);
+
+    /// <summary>The random start of (seed, restart): β_k⁽⁰⁾ ~ N(0, I/d), π⁽⁰⁾ = 1/K, σ known. It does not depend on the prompt.</summary>
+    public static MixtureParameters RandomStart(int k, int d, double sigma, int seed, int restart = 0)
     {
-        int d = examples.D;
         var rng = SeedSequence.Create(seed, restart, 0xE3);
         var beta = Enumerable.Range(0, k).Select(_ => Enumerable.Range(0, d).Select(_ => MathNet.Numerics.Distributions.Normal.Sample(rng, 0, 1 / Math.Sqrt(d))).ToArray()).ToArray();
-        var init = new MixtureParameters(beta, Enumerable.Repeat(1.0 / k, k).ToArray(), Enumerable.Repeat(sigma, k).ToArray());
-        var options = new EmOptions { Algorithm = examples.N > d ? EmAlgorithm.Exact : EmAlgorithm.Gradient, Variance = VarianceModel.Known, KnownSigma = sigma, MaxIterations = maxIterations, Tolerance = 1e-8 };
+        return new MixtureParameters(beta, Enumerable.Repeat(1.0 / k, k).ToArray(), Enumerable.Repeat(sigma, k).ToArray());
+    }
+
+    /// <summary>
+    /// Exact EM (known σ, estimated π; gradient EM when n ≤ d, where the exact M-step is singular) from
+    /// <paramref name="init"/>, and docs/math.md §1's oracle form at its estimate.
+    /// </summary>
+    public static double FromStart(RegressionData examples, double[] query, MixtureParameters init, double sigma, MixtureMode mode, int maxIterations = 200)
+    {
+        var options = new EmOptions { Algorithm = examples.N > examples.D ? EmAlgorithm.Exact : EmAlgorithm.Gradient, Variance = VarianceModel.Known, KnownSigma = sigma, MaxIterations = maxIterations, Tolerance = 1e-8 };
         MixtureParameters fit;
         try { fit = ExpectationMaximisation.Fit(examples, init, options).Parameters; }
         catch (MorIclException) { fit = init; }   // a component lost all weight: predict from the start, as a failed run would
@@ -69,8 +79,17 @@ public sealed class OlsPredictor : IPromptPredictor
 }
 
 /// <summary>The Bayes-optimal predictor with the true mixture (docs/math.md §1).</summary>
-public sealed class OraclePromptPredictor(MixtureSpec truth) : IPromptPredictor
+public sealed class OraclePromptPredictor : IPromptPredictor
 {
+    private readonly MixtureSpec truth;
+
+    public OraclePromptPredictor(MixtureSpec truth)
+    {
+        // With β drawn per prompt the oracle needs each prompt's own β, which (examples, query) does not carry.
+        if (truth.BetaPerPrompt) throw new SpecificationException("the oracle of a mixture with β drawn per prompt needs each prompt's β: use OraclePredictor.Predict(spec, prompt)");
+        this.truth = truth;
+    }
+
     public string Name => "oracle";
     public double Predict(RegressionData examples, double[] query) =>
         OraclePredictor.Predict(MixtureParameters.FromSpec(truth), truth.Mode, new Prompt(examples, query, 0, new int[examples.N + 1]));

@@ -49,6 +49,8 @@ public sealed record EmOptions
     public MixingLogarithm? EstimatedMixingLog { get; init; }
     /// <summary>Record responsibilities and every inner step's β (for layer-by-layer checks).</summary>
     public bool RecordTrace { get; init; }
+    /// <summary>Called after every completed iteration with their number (progress display; it may throw to stop the fit).</summary>
+    public Action<int>? OnIteration { get; init; }
 
     /// <summary>Throws a <see cref="SpecificationException"/> naming the first invalid option.</summary>
     public void Validate(int k)

@@ -107,6 +107,7 @@ public static class ExpectationMaximisation
             iterations++;
             converged = next.MaxAbsDifference(current) <= options.Tolerance;
             current = next;
+            options.OnIteration?.Invoke(iterations);
         }
         return new EmResult(current, iterations, converged, logLikTrace[^1], logLikTrace, trace);
     }

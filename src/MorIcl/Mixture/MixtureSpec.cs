@@ -19,9 +19,15 @@ public sealed class MixtureSpec
     public double Sigma { get; }
     public MixtureMode Mode { get; }
     public bool Symmetric { get; }
+    /// <summary>
+    /// β drawn afresh for every prompt from the prior (each β_k a normalised N(0, I_d) draw, as seed 000 §5
+    /// draws its fixed β), so the context must be used to learn them; <see cref="Beta"/> is then only a
+    /// placeholder of the right shape, and each <see cref="Prompt.Beta"/> holds the prompt's own.
+    /// </summary>
+    public bool BetaPerPrompt { get; }
 
     public MixtureSpec(IReadOnlyList<double[]> beta, IReadOnlyList<double> mixing, double sigma,
-        MixtureMode mode = MixtureMode.PerSample, bool symmetric = false)
+        MixtureMode mode = MixtureMode.PerSample, bool symmetric = false, bool betaPerPrompt = false)
     {
         int k = beta.Count;
         if (k < 1) throw new SpecificationException($"the number of components K must be at least 1, got {k}");
@@ -41,7 +47,8 @@ public sealed class MixtureSpec
             for (int a = 0; a < d; a++)
                 if (beta[1][a] != -beta[0][a]) throw new SpecificationException("the symmetric model needs beta[1] = -beta[0]");
         }
-        D = d; K = k; Sigma = sigma; Mode = mode; Symmetric = symmetric;
+        if (betaPerPrompt && symmetric) throw new SpecificationException("β drawn per prompt is not available for the symmetric model");
+        D = d; K = k; Sigma = sigma; Mode = mode; Symmetric = symmetric; BetaPerPrompt = betaPerPrompt;
         Beta = beta.Select(b => (double[])b.Clone()).ToArray();
         Mixing = mixing.ToArray();
     }

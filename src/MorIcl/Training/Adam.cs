@@ -34,7 +34,10 @@ public sealed class Adam
     }
 
     /// <summary>One update of <paramref name="theta"/> with gradient <paramref name="gradient"/>.</summary>
-    public void Update(Span<double> theta, ReadOnlySpan<double> gradient)
+    public void Update(Span<double> theta, ReadOnlySpan<double> gradient) => Update(theta, gradient, LearningRate);
+
+    /// <summary>One update with this step's learning rate (a schedule's), instead of the constant one.</summary>
+    public void Update(Span<double> theta, ReadOnlySpan<double> gradient, double learningRate)
     {
         if (theta.Length != FirstMoment.Length || gradient.Length != FirstMoment.Length) throw new ArgumentException("parameter and gradient lengths must match the optimiser");
         Step++;
@@ -45,8 +48,8 @@ public sealed class Adam
             FirstMoment[i] = Beta1 * FirstMoment[i] + (1 - Beta1) * g;
             SecondMoment[i] = Beta2 * SecondMoment[i] + (1 - Beta2) * g * g;
             double mHat = FirstMoment[i] / c1, vHat = SecondMoment[i] / c2;
-            if (WeightDecay > 0) theta[i] -= LearningRate * WeightDecay * theta[i];
-            theta[i] -= LearningRate * mHat / (Math.Sqrt(vHat) + Epsilon);
+            if (WeightDecay > 0) theta[i] -= learningRate * WeightDecay * theta[i];
+            theta[i] -= learningRate * mHat / (Math.Sqrt(vHat) + Epsilon);
         }
     }
 }

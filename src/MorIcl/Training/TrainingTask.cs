@@ -7,11 +7,15 @@ namespace MorIcl.Training;
 /// <summary>
 /// The prompt distribution a model is trained on (seed 000 §5): x ~ N(0, I_d), β_1 … β_K drawn once
 /// from N(0, I_d) and normalised (from <see cref="BetaSeed"/>), then fixed; noise σ; mixing π;
-/// per-sample or per-prompt components; n examples per prompt.
+/// per-sample or per-prompt components; n examples per prompt. With <see cref="BetaPerPrompt"/> β is drawn
+/// afresh for every prompt from the same prior instead (meta-learning: the context must be used).
 /// </summary>
 public sealed record TrainingTask(int D, int K, double Sigma, double[] Mixing, MixtureMode Mode, int PromptLength, int BetaSeed)
 {
-    public MixtureSpec Spec() => new(RegressionVectors.DrawNormalised(D, K, SeedSequence.Create(BetaSeed, 0, 7)), Mixing, Sigma, Mode);
+    /// <summary>β drawn per prompt (<see cref="MixtureSpec.BetaPerPrompt"/>); run.json says "betaPerPrompt": true.</summary>
+    public bool BetaPerPrompt { get; init; }
+
+    public MixtureSpec Spec() => new(RegressionVectors.DrawNormalised(D, K, SeedSequence.Create(BetaSeed, 0, 7)), Mixing, Sigma, Mode, betaPerPrompt: BetaPerPrompt);
 
     public void Validate()
     {
@@ -22,11 +26,16 @@ public sealed record TrainingTask(int D, int K, double Sigma, double[] Mixing, M
         MixtureSpec.ValidateMixing(Mixing, K, "mixing");
     }
 
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["dim"] = D, ["components"] = K, ["sigma"] = Sigma, ["mixing"] = IO.ParametersJson.Array(Mixing),
-        ["mode"] = Mode == MixtureMode.PerSample ? "per-sample" : "per-prompt", ["promptLength"] = PromptLength, ["betaSeed"] = BetaSeed,
-    };
+        var o = new JsonObject
+        {
+            ["dim"] = D, ["components"] = K, ["sigma"] = Sigma, ["mixing"] = IO.ParametersJson.Array(Mixing),
+            ["mode"] = Mode == MixtureMode.PerSample ? "per-sample" : "per-prompt", ["promptLength"] = PromptLength, ["betaSeed"] = BetaSeed,
+        };
+        if (BetaPerPrompt) o["betaPerPrompt"] = true;   // absent in files written before it existed
+        return o;
+    }
 
     public static TrainingTask FromJson(JsonNode node, string source)
     {
@@ -35,7 +44,7 @@ public sealed record TrainingTask(int D, int K, double Sigma, double[] Mixing, M
             var o = node.AsObject();
             var t = new TrainingTask((int)o["dim"]!, (int)o["components"]!, (double)o["sigma"]!, o["mixing"]!.AsArray().Select(v => (double)v!).ToArray(),
                 (string)o["mode"]! switch { "per-sample" => MixtureMode.PerSample, "per-prompt" => MixtureMode.PerPrompt, var m => throw new InputException($"{source}: unknown mode '{m}'") },
-                (int)o["promptLength"]!, (int)o["betaSeed"]!);
+                (int)o["promptLength"]!, (int)o["betaSeed"]!) { BetaPerPrompt = o["betaPerPrompt"] is { } b && (bool)b };
             t.Validate();
             return t;
         }

@@ -45,8 +45,8 @@ public class CertifiedDecisionTests
     {
         var model = SmallMarginModel();
         var (data, query) = Prompt();
-        var f = new ModelExecutor<float>(model).Forward(data, query).Certificate;
-        var d = new ModelExecutor<double>(model).Forward(data, query).Certificate;
+        var f = new ModelExecutor<float>(model, boundRounding: true).Forward(data, query).Certificate;
+        var d = new ModelExecutor<double>(model, boundRounding: true).Forward(data, query).Certificate;
         var lf = f.Layers[1]; var ld = d.Layers[1];
         Assert.True(lf.MinMargin >= 0 && ld.MinMargin >= 0, $"the passes' own margins: float {lf.MinMargin}, double {ld.MinMargin}");
         Assert.True(lf.ScoreErrorBound > Margin, $"float score error bound {lf.ScoreErrorBound:G3}");
@@ -67,7 +67,7 @@ public class CertifiedDecisionTests
         var (data, query) = Prompt();
         for (int i = 0; i < data.N; i++) data.Columns[i] /= 1000;   // x₀ ≈ 0.05 … 0.1: float rounding ≈ 10^-8
         query[0] /= 1000;
-        var f = new ModelExecutor<float>(model).Forward(data, query).Certificate;
+        var f = new ModelExecutor<float>(model, boundRounding: true).Forward(data, query).Certificate;
         Assert.True(f.Layers[1].Certified, $"float: certified margin {f.Layers[1].CertifiedMargin:G3}");
         Assert.True(f.InDomain);
     }

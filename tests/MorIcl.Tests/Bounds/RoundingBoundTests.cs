@@ -4,6 +4,7 @@ using MorIcl.Mixture;
 using MorIcl.Numerics;
 using MorIcl.Runtime;
 using MorIcl.Runtime.Bounds;
+using MorIcl.Runtime.Structured;
 using MorIcl.Tests.Construction;
 using MorIcl.Tests.Support;
 using Xunit.Abstractions;
@@ -72,8 +73,10 @@ public class RoundingBoundTests(ITestOutputHelper output)
             var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
             foreach (var precision in new[] { "float", "double" })
             {
-                var r = precision == "float" ? new ModelExecutor<float>(model).Forward(c.Prompt.Examples, c.Prompt.Query)
-                    : new ModelExecutor<double>(model).Forward(c.Prompt.Examples, c.Prompt.Query);
+                // Both paths: the bound must hold for the structured kernels (docs/math.md §9) as for the dense ones.
+                var kind = seed % 2 == 0 ? ExecutorKind.Structured : ExecutorKind.Dense;
+                var r = precision == "float" ? new ModelExecutor<float>(model, kind, boundRounding: true).Forward(c.Prompt.Examples, c.Prompt.Query)
+                    : new ModelExecutor<double>(model, kind, boundRounding: true).Forward(c.Prompt.Examples, c.Prompt.Query);
                 var cert = r.Certificate;
                 var (p, b) = Observed(r, dd);
                 lock (failures)
@@ -109,7 +112,12 @@ public class RoundingBoundTests(ITestOutputHelper output)
         var c = Draw(seed);
         var model = Compiler.Compile(c.Spec);
         var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query, trace: true);
-        foreach (var r in new[] { new ModelExecutor<float>(model).Forward(c.Prompt.Examples, c.Prompt.Query, trace: true), new ModelExecutor<double>(model).Forward(c.Prompt.Examples, c.Prompt.Query, trace: true) })
+        foreach (var r in new[]
+        {
+            new ModelExecutor<float>(model, ExecutorKind.Structured, boundRounding: true).Forward(c.Prompt.Examples, c.Prompt.Query, trace: true),
+            new ModelExecutor<double>(model, ExecutorKind.Structured, boundRounding: true).Forward(c.Prompt.Examples, c.Prompt.Query, trace: true),
+            new ModelExecutor<float>(model, ExecutorKind.Dense, boundRounding: true).Forward(c.Prompt.Examples, c.Prompt.Query, trace: true),
+        })
         {
             Assert.Equal(r.Trace!.Length, r.ErrorBoundTrace!.Length);
             double worstGamma = 0;
@@ -146,7 +154,7 @@ public class RoundingBoundTests(ITestOutputHelper output)
             var c = Draw(seed);
             var model = Compiler.Compile(c.Spec);
             var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
-            var wrong = new ModelExecutor<float>(model, new RoundingErrorAnalysis<float>(model, unitRoundoff: 0)).Forward(c.Prompt.Examples, c.Prompt.Query);
+            var wrong = new ModelExecutor<float>(model, ExecutorKind.Dense, new RoundingErrorAnalysis<float>(model, unitRoundoff: 0)).Forward(c.Prompt.Examples, c.Prompt.Query);
             var (p, b) = Observed(wrong, dd);
             if (p > wrong.Certificate.PredictionErrorBound || b > wrong.Certificate.BetaErrorBound) caught++;
         }
@@ -165,7 +173,7 @@ public class RoundingBoundTests(ITestOutputHelper output)
         var model = LinearHeads.Random(template, kinds, 4, 0.3, seed);
         var prompt = PromptSampler.Sample(new MixtureSpec(RegressionVectors.DrawNormalised(3, 2, SeedSequence.Create(seed, 2, 3)), new[] { 0.5, 0.5 }, 0.5, MixtureMode.PerSample), 12, seed, 0);
         var dd = HighPrecisionExecutor.Forward(model, prompt.Examples, prompt.Query, trace: true);
-        foreach (var r in new[] { new ModelExecutor<float>(model).Forward(prompt.Examples, prompt.Query, trace: true), new ModelExecutor<double>(model).Forward(prompt.Examples, prompt.Query, trace: true) })
+        foreach (var r in new[] { new ModelExecutor<float>(model, boundRounding: true).Forward(prompt.Examples, prompt.Query, trace: true), new ModelExecutor<double>(model, boundRounding: true).Forward(prompt.Examples, prompt.Query, trace: true) })
             for (int l = 0; l < r.Trace!.Length; l++)
                 for (int k = 0; k < r.Trace[l].Length; k++)
                 {

@@ -2,6 +2,7 @@ using MorIcl.Construction;
 using MorIcl.Mixture;
 using MorIcl.Numerics;
 using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
 using MorIcl.Tests.Support;
 using Xunit.Abstractions;
 
@@ -105,7 +106,7 @@ public class ConstructedEqualsGradientEmTests(ITestOutputHelper output)
         var c = Draw(seed) with { N = 12 + seed % 20 };
         var (spec, prompt) = Build(c);
         var model = Compiler.Compile(spec);
-        var fast = new ModelExecutor<double>(model).Forward(prompt.Examples, prompt.Query, trace: true);
+        var fast = new ModelExecutor<double>(model, ExecutorKind.Dense).Forward(prompt.Examples, prompt.Query, trace: true);
         var slow = ScalarExecutor.Forward(model, prompt.Examples, prompt.Query, trace: true);
         for (int l = 0; l < fast.Trace!.Length; l++)
             Assert.True(ConstructionReference.RelativeError(new[] { fast.Trace[l] }, new[] { slow.Trace![l] }) < 1e-12, $"{c}: layer {l} differs");
@@ -126,8 +127,8 @@ public class ConstructedEqualsGradientEmTests(ITestOutputHelper output)
         {
             var model = Compiler.Compile(group.First().Spec);
             var prompts = group.Select(c => (c.Prompt.Examples, c.Prompt.Query)).ToArray();
-            var one = new ModelExecutor<double>(model).Forward(prompts, maxDegreeOfParallelism: 1);
-            var many = new ModelExecutor<double>(model).Forward(prompts, maxDegreeOfParallelism: 4);
+            var one = new ModelExecutor<double>(model, boundRounding: true).Forward(prompts, maxDegreeOfParallelism: 1);
+            var many = new ModelExecutor<double>(model, boundRounding: true).Forward(prompts, maxDegreeOfParallelism: 4);
             for (int b = 0; b < prompts.Length; b++)
                 Assert.Equal(one[b].Certificate.PredictionErrorBound, many[b].Certificate.PredictionErrorBound);
             for (int i = 0; i < prompts.Length; i++) Assert.Equal(one[i].Prediction, many[i].Prediction);

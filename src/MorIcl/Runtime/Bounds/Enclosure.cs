@@ -45,7 +45,7 @@ internal sealed class Enclosure
     {
         int size = Rows * Tokens;
         if (Symbols == 0) { Array.Clear(GNorm, 0, size); return; }
-        for (int k = 0; k < size; k++) GNorm[k] = TensorPrimitives.SumOfMagnitudes<double>(G.AsSpan(k * Symbols, Symbols));
+        for (int k = 0; k < size; k++) GNorm[k] = Rounding.SumOfMagnitudes(G.AsSpan(k * Symbols, Symbols));
     }
 
     public Span<double> CenterRow(int r) => Center.AsSpan(r * Tokens, Tokens);

@@ -182,7 +182,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (lin)
             {
                 xs = _scores.Affine(j, _gs.AsSpan(0, S));
-                gsNorm = S == 0 ? 0 : TensorPrimitives.SumOfMagnitudes<double>(_gs.AsSpan(0, S));
+                gsNorm = S == 0 ? 0 : Rounding.SumOfMagnitudes(_gs.AsSpan(0, S));
             }
             for (int o = 0; o < dv; o++)
             {
@@ -228,7 +228,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// Softmax rows (docs/math.md §8.4). Margins, leakage and the pass: w_j = e^{s_j}/Σ_k e^{s_k} is
     /// increasing in s_j and decreasing in the others, so with s_k ∈ s̄_k ± ρ_k, w_j ∈ [e^{a_j−ρ_j}/Σ_k
     /// e^{a_k+ρ_k}, e^{a_j+ρ_j}/Σ_k e^{a_k−ρ_k}] (a = s̄ − max s̄). The exact weights take ρ = R (their whole
-    /// radius: margins, leakage); the pass's effective weights ê_j/Σê take ρ = p plus its exp's error (4u,
+    /// radius: margins, leakage); the pass's effective weights ê_j/Σê take ρ = p plus its exp's error (7u,
     /// <see cref="ExpErrorBound"/>) and the rounding of its argument ŝ_j − m̂, and are exactly 0 where the
     /// argument is below the underflow threshold; since Σ_j w_j = 1, Σ_j w_j v_j = c + Σ_j w_j (v_j − c) for
     /// c = the value at the largest score. The pass's aggregation (t possibly non-zero terms, one
@@ -258,7 +258,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         // |m̂ − M| ≤ deviation: the pass's maximum is its largest score, within p of the centers.
         double deviation = Math.Max(sp[star], hi - M);
         bool maxExact = deviation == 0;
-        double epsExp = 4 * _u, logExp = epsExp / (1 - epsExp), zeroBelow = ExpErrorBound.ZeroBelow<T>();
+        double epsExp = ExpErrorBound.RelativeUnits * _u, logExp = epsExp / (1 - epsExp), zeroBelow = ExpErrorBound.ZeroBelow<T>();
         double sxLo = 0, sxHi = 0, spLo = 0, spHi = 0, wSum = 0, t = 0;
         for (int j = 0; j < C; j++)
         {
@@ -279,7 +279,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         // w̄ = softmax(s̄), computed; κ bounds its relative error (exp within 2 ulps, the sum, the division).
         double kappa = gN + 8 * Rounding.DoubleUnit, wDen = wSum * (1 - kappa);
         double alpha = (N + 1) * ExpErrorBound.AbsoluteError<T>(), up2 = 1 + 2 * Rounding.DoubleUnit, down2 = 1 - 2 * Rounding.DoubleUnit;
-        double leak = 0, inactiveX = 0, inactiveP = 0, inactiveW = 0, inactiveWR = 0, rBar = 0, phiBar = 0, aMinus = 0;
+        double leak = 0, leakP = 0, inactiveX = 0, inactiveP = 0, inactiveW = 0, inactiveWR = 0, rBar = 0, phiBar = 0, aMinus = 0;
         int active = 0;
         for (int j = 0; j < C; j++)
         {
@@ -289,7 +289,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (t <= 1) { upj = lpj = j == star ? 1 : 0; }
             else if (_up[j] == 0) { upj = lpj = 0; }
             else { upj = Math.Min(1, _up[j] / spLo * up2 + alpha); lpj = Math.Max(0, _lp[j] / spHi * down2 - alpha); }
-            if (!Admitted(head, qr, roleCount, i, j, self)) leak += mu * ux;
+            if (!Admitted(head, qr, roleCount, i, j, self)) { leak += mu * ux; leakP += mu * upj; }
             // Upper bound of w̄_j (the exact softmax of the centers).
             double wU = Math.Min(1, ExpErrorBound.Upper(s[j] - M) / wDen * up2);
             double R = sx[j];
@@ -338,7 +338,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (S > 0 && w * ae > 0)
                 {
                     xs = _scores.Affine(j, _gs.AsSpan(0, S));
-                    double gsNorm = TensorPrimitives.SumOfMagnitudes<double>(_gs.AsSpan(0, S));
+                    double gsNorm = Rounding.SumOfMagnitudes(_gs.AsSpan(0, S));
                     TensorPrimitives.MultiplyAdd(_gs.AsSpan(0, S), mu * w * e, g, g);
                     gnorm += mu * w * ae * gsNorm;
                 }
@@ -362,12 +362,17 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             double oRound = gA * omag + kappa * omag;
             double an = gA * (magP + Math.Abs(c) + ao) + oRound;
             _outCenter[o] = ocenter;
-            _outPass[o] = Math.Max(c + hiP - ocenter, ocenter - (c + loP)) + spreadP + rhoAgg * agg + an;
+            // A structured pass normalises over the admitted keys only (docs/math.md §9.3): that moves the
+            // output by at most 2L/(1 − L)·max|v̂|, L the pass's weight on the keys it leaves out — at most
+            // our bound, and at most the 10^-14 the structured kernel proves before it runs at all.
+            double left = Math.Min(leakP, Certificate.LeakageTolerance * (1 + 1e-12));
+            double renormalised = 2 * left / (1 - left) * (_maxAbsV[o] + _maxVp[o]);
+            _outPass[o] = Math.Max(c + hiP - ocenter, ocenter - (c + loP)) + spreadP + rhoAgg * agg + an + renormalised;
             _outExact[o] = exact + an + rBar * oRound + Rounding.Gamma(2 * N + 2, Rounding.DoubleUnit) * gnorm;
             // The weight intervals alone also bound the exact output (a convex combination): when that is
             // smaller than the linearisation (large score radii), it replaces it, without coefficients.
             double interval = Math.Max(c + hiX - ocenter, ocenter - (c + loX)) + spreadX + inactiveX * (bulk + _maxVR[o]) + an;
-            double linearised = _outExact[o] + (S == 0 ? 0 : TensorPrimitives.SumOfMagnitudes<double>(g));
+            double linearised = _outExact[o] + (S == 0 ? 0 : Rounding.SumOfMagnitudes(g));
             if (interval < linearised) { _outExact[o] = interval; g.Clear(); }
         }
     }

@@ -58,7 +58,7 @@ internal sealed class ResidualBounds
         {
             var acc = _g.AsSpan(k * _symbols, _symbols);
             TensorPrimitives.Add(acc, g, acc);
-            _gnorm[k] += TensorPrimitives.SumOfMagnitudes(g);
+            _gnorm[k] += Rounding.SumOfMagnitudes(g);
         }
     }
 
@@ -86,7 +86,7 @@ internal sealed class ResidualBounds
                 if (S > 0)
                 {
                     var ge = G.AsSpan(e * S, S);
-                    double before = TensorPrimitives.SumOfMagnitudes<double>(ge) + _gnorm[k];
+                    double before = Rounding.SumOfMagnitudes(ge) + _gnorm[k];
                     TensorPrimitives.Add(ge, _g.AsSpan(k * S, S), ge);
                     coefficients = Rounding.Gamma(_adds[k] + 1, Rounding.DoubleUnit) * before;      // rounding of the coefficient sums
                 }

@@ -58,4 +58,16 @@ public static class Rounding
     /// output radii by <c>1 + 4·γ_{m+8}</c> with m the longest sum of the layer.
     /// </summary>
     public static double SelfInflation(int longestSum) => 1 + 4 * Gamma(longestSum + 8, DoubleUnit);
+
+    /// <summary>
+    /// Σ|x_i| in index order: the analysis' one reduction. The bound it feeds holds for any order
+    /// (see <see cref="SelfInflation"/>); a fixed order makes the certificate the same bits on every SIMD
+    /// width, as the pass it certifies.
+    /// </summary>
+    public static double SumOfMagnitudes(ReadOnlySpan<double> x)
+    {
+        double s = 0;
+        foreach (double v in x) s += Math.Abs(v);
+        return s;
+    }
 }

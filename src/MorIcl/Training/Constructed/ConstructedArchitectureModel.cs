@@ -58,7 +58,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     private readonly ConstructedArchitecture _arch;
     private readonly ConcurrentBag<PassWorkspace> _workspaces = new();
     private readonly ConcurrentBag<double[]> _gradientBuffers = new();
-    private int _maxDegreeOfParallelism = Environment.ProcessorCount;
+    private int? _maxDegreeOfParallelism;
 
     public TransformerModel Template => _arch.Template;
     public ConstructedInitialisation Initialisation { get; }
@@ -71,10 +71,10 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     /// <summary>Longest prompt (examples n) the model accepts: the specification's maximum prompt length.</summary>
     public int MaxPromptLength => _arch.Template.Spec.MaxPromptLength;
 
-    /// <summary>Threads used by <see cref="LossAndGradient"/> and the batch prediction; results do not depend on it.</summary>
+    /// <summary>Threads used by <see cref="LossAndGradient"/> and the batch prediction (default: <see cref="Numerics.Parallelism.MaxDegree"/>, the process setting); results do not depend on it.</summary>
     public int MaxDegreeOfParallelism
     {
-        get => _maxDegreeOfParallelism;
+        get => _maxDegreeOfParallelism ?? Numerics.Parallelism.MaxDegree;
         set => _maxDegreeOfParallelism = value >= 1 ? value : throw new SpecificationException($"the degree of parallelism must be at least 1, got {value}");
     }
 
@@ -150,7 +150,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
         var buffers = new double[wave][];
         for (int w = 0; w < wave; w++) buffers[w] = _gradientBuffers.TryTake(out var g) ? g : new double[Parameters.Length];
         var losses = new double[wave];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
+        var options = Numerics.Parallelism.Options(MaxDegreeOfParallelism);
         var p = Parameters;
         double scale = 2.0 / B, loss = 0;
         Array.Clear(gradient);
@@ -197,7 +197,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     {
         for (int b = 0; b < prompts.Count; b++) Validate(prompts[b].Examples, prompts[b].Query, b);
         var result = new double[prompts.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
+        var options = Numerics.Parallelism.Options(MaxDegreeOfParallelism);
         Parallel.For(0, prompts.Count, options, b =>
         {
             var ws = RentWorkspace();
@@ -209,6 +209,20 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
 
     /// <summary>ŷ for one prompt.</summary>
     public double Predict(RegressionData examples, double[] query) => Predict(new[] { (examples, query) })[0];
+
+    /// <summary>The residual stream before the first layer (index 0) and after every layer l (index l), each N × D token-major, for one prompt.</summary>
+    public double[][] ResidualStreams(RegressionData examples, double[] query)
+    {
+        Validate(examples, query, 0);
+        var ws = RentWorkspace();
+        try
+        {
+            ConstructedPass.Forward(_arch, Parameters, examples, query, ws);
+            int size = _arch.Template.Embedding.TokenCount(examples.N) * _arch.Dimension;
+            return Enumerable.Range(0, _arch.Layers.Length + 1).Select(l => ws.Stream.AsSpan(l * size, size).ToArray()).ToArray();
+        }
+        finally { _workspaces.Add(ws); }
+    }
 
     /// <summary>∂ŷ/∂x_query: the query's x enters the embedding at the query token's x rows, and the gradient is read there.</summary>
     public double[] InputGradient(RegressionData examples, double[] query)

@@ -29,7 +29,7 @@ public sealed class GptModel : ITrainableModel
     public ModelDescriptor Descriptor { get; }
     public double[] Parameters { get; }
     public IReadOnlyList<(string Name, int Offset, int Length)> Blocks => _layout.Blocks;
-    /// <summary>Threads used per call (−1: as many as the runtime likes). Results do not depend on it.</summary>
+    /// <summary>Threads used per call (−1: <see cref="Numerics.Parallelism.MaxDegree"/>, the process setting). Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; set; } = -1;
 
     public GptModel(GptConfig config, int seed, Precision precision = Precision.Float)
@@ -76,6 +76,10 @@ public sealed class GptModel : ITrainableModel
 
     public double[] Predict(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts) =>
         _runner.Predict(Parameters, prompts, MaxDegreeOfParallelism);
+
+    /// <summary>Per prompt, the residual stream after the read-in (layer 0) and after every block (1 … L): the query token's row and the example tokens' mean.</summary>
+    public Probing.StreamReadout[] ResidualStreams(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts) =>
+        _runner.ResidualStreams(Parameters, prompts, MaxDegreeOfParallelism);
 
     /// <summary>∂ŷ/∂x_query for one prompt (the query enters only its own token, through the read-in).</summary>
     public double[] InputGradient(RegressionData examples, double[] query)

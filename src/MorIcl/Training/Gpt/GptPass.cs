@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using MorIcl.Mixture;
+using MorIcl.Numerics.Simd;
 
 namespace MorIcl.Training.Gpt;
 
@@ -25,8 +26,12 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
-    /// <summary>Runs the forward pass; predictions land in ws.Predictions[0..count).</summary>
-    public static void Forward(GptConfig c, GptWeights<T> w, GptWorkspace<T> ws, ReadOnlySpan<(RegressionData Examples, double[] Query)> prompts)
+    /// <summary>
+    /// Runs the forward pass; predictions land in ws.Predictions[0..count). <paramref name="afterLayer"/>,
+    /// when given, is called with l = 0 after the read-in and with l = 1 … L after block l, while ws.H
+    /// holds the residual stream (for probes, docs/math.md §11).
+    /// </summary>
+    public static void Forward(GptConfig c, GptWeights<T> w, GptWorkspace<T> ws, ReadOnlySpan<(RegressionData Examples, double[] Query)> prompts, Action<int>? afterLayer = null)
     {
         int d = c.InputDimension, tw = c.TokenWidth, D = c.Width, F = c.HiddenWidth, H = c.Heads, dk = c.HeadWidth, D3 = 3 * D;
         int rows = 0, att = 0, maxTokens = 0;
@@ -68,6 +73,7 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             var hq = h.AsSpan(QueryRow(ws, p) * D, D);
             TensorPrimitives.Add(hq, w.QueryEmbedding, hq);
         }
+        afterLayer?.Invoke(0);
 
         T scale = T.One / T.Sqrt(T.CreateTruncating(dk));
         for (int l = 0; l < c.Layers; l++)
@@ -97,6 +103,7 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             GptRowOps<T>.GeluForward(la.U.AsSpan(0, rows * F), la.Tanh, la.G);
             GptGemm<T>.Multiply(rows, D, F, la.G, F, 1, lw.W2, D, h, D, accumulate: true);
             GptRowOps<T>.AddRows(h, rows, D, lw.B2);
+            afterLayer?.Invoke(l + 1);
         }
 
         var lnOut = ws.Row.AsSpan(0, D);
@@ -104,7 +111,7 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             GptRowOps<T>.LayerNormForward(h.AsSpan(QueryRow(ws, p) * D, D), 1, D, w.LnFGamma, w.LnFBeta,
                 ws.XhatF.AsSpan(p * D, D), ws.RstdF.AsSpan(p, 1), lnOut);
-            ws.Predictions[p] = double.CreateTruncating(TensorPrimitives.Dot<T>(lnOut, w.ReadOutW) + w.ReadOutB);
+            ws.Predictions[p] = double.CreateTruncating(SimdSpan.Dot<T>(lnOut, w.ReadOutW) + w.ReadOutB);
         }
     }
 
@@ -196,7 +203,7 @@ internal static class GptPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!inputGrad.IsEmpty)
         {
             var dq = dH.Slice(QueryRow(ws, 0) * D, D);
-            for (int a = 0; a < d; a++) inputGrad[a] = double.CreateTruncating(TensorPrimitives.Dot<T>(dq, w.ReadInW.AsSpan(a * D, D)));
+            for (int a = 0; a < d; a++) inputGrad[a] = double.CreateTruncating(SimdSpan.Dot<T>(dq, w.ReadInW.AsSpan(a * D, D)));
         }
     }
 }

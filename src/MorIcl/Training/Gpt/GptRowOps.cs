@@ -1,8 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using MorIcl.Numerics.Simd;
 
 namespace MorIcl.Training.Gpt;
 
@@ -10,7 +9,8 @@ namespace MorIcl.Training.Gpt;
 /// The GPT encoder's element-wise and row-wise layers with their backward passes: LayerNorm
 /// (ε = 1e-5, biased variance, two-pass), row softmax (max subtracted), GELU in its tanh approximation
 /// gelu(u) = ½u(1 + tanh(√(2/π)(u + 0.044715u³))), bias rows, column sums and small transposes. All
-/// run on spans through TensorPrimitives or Vector512 loops and allocate nothing.
+/// run on spans and allocate nothing: element-wise TensorPrimitives calls, and for sums, dot products, maxima,
+/// exp and tanh <see cref="SimdSpan"/> and <see cref="LaneMath{TL, T}"/>, so every result is the same on every SIMD width.
 /// </summary>
 internal static class GptRowOps<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -31,9 +31,9 @@ internal static class GptRowOps<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var xr = x.Slice(r * width, width);
             var hr = xhat.Slice(r * width, width);
-            T mean = TensorPrimitives.Sum(xr) * invW;
+            T mean = SimdSpan.Sum<T>(xr) * invW;
             TensorPrimitives.Subtract(xr, mean, hr);
-            T variance = TensorPrimitives.Dot(hr, hr) * invW;
+            T variance = SimdSpan.Dot<T>(hr, hr) * invW;
             T s = T.One / T.Sqrt(variance + Epsilon);
             rstd[r] = s;
             TensorPrimitives.Multiply(hr, s, hr);
@@ -58,8 +58,8 @@ internal static class GptRowOps<T> where T : unmanaged, IFloatingPointIeee754<T>
             TensorPrimitives.MultiplyAdd(dr, hr, dGamma, dGamma);
             TensorPrimitives.Add(dr, dBeta, dBeta);
             TensorPrimitives.Multiply(dr, gamma, g);
-            T m1 = TensorPrimitives.Sum(g) * invW;
-            T m2 = TensorPrimitives.Dot(g, hr) * invW;
+            T m1 = SimdSpan.Sum<T>(g) * invW;
+            T m2 = SimdSpan.Dot<T>(g, hr) * invW;
             TensorPrimitives.Subtract(g, m1, g);
             TensorPrimitives.MultiplyAdd(hr, -m2, g, g);
             var xr = dx.Slice(r * width, width);
@@ -74,10 +74,10 @@ internal static class GptRowOps<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var row = s.Slice(r * cols, cols);
             TensorPrimitives.Multiply(row, scale, row);
-            T max = TensorPrimitives.Max(row);
+            T max = SimdSpan.Max<T>(row);
             TensorPrimitives.Subtract(row, max, row);
-            TensorPrimitives.Exp(row, row);
-            T sum = TensorPrimitives.Sum(row);
+            SimdSpan.Exp<T>(row, row);
+            T sum = SimdSpan.Sum<T>(row);
             TensorPrimitives.Multiply(row, T.One / sum, row);
         }
     }
@@ -92,33 +92,39 @@ internal static class GptRowOps<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var pr = p.Slice(r * cols, cols);
             var dr = dS.Slice(r * cols, cols);
-            T dot = TensorPrimitives.Dot(pr, dr);
+            T dot = SimdSpan.Dot<T>(pr, dr);
             TensorPrimitives.Subtract(dr, dot, dr);
             TensorPrimitives.Multiply(dr, pr, dr);
             TensorPrimitives.Multiply(dr, scale, dr);
         }
     }
 
-    /// <summary>t = tanh(√(2/π)(u + 0.044715u³)) and g = ½u(1 + t), element-wise over the spans.</summary>
+    /// <summary>t = tanh(√(2/π)(u + 0.044715u³)) and g = ½u(1 + t) = ½u·t + ½u, element-wise over the spans.</summary>
     public static void GeluForward(ReadOnlySpan<T> u, Span<T> t, Span<T> g)
     {
-        int n = u.Length, i = 0;
-        ref T ur = ref MemoryMarshal.GetReference(u); ref T tr = ref MemoryMarshal.GetReference(t);
-        if (t.Length < n || g.Length < n) throw new ArgumentException("GELU spans differ in length");
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        if (t.Length < u.Length || g.Length < u.Length) throw new ArgumentException("GELU spans differ in length");
+        ref T ur = ref MemoryMarshal.GetReference(u); ref T tr = ref MemoryMarshal.GetReference(t); ref T gr = ref MemoryMarshal.GetReference(g);
+        nint i = SimdSpan.Width switch
         {
-            var c = Vector512.Create(GeluC); var a = Vector512.Create(GeluA);
-            for (; i + Vector512<T>.Count <= n; i += Vector512<T>.Count)
-            {
-                var v = Vector512.LoadUnsafe(ref ur, (nuint)i);
-                (c * (v + a * v * v * v)).StoreUnsafe(ref tr, (nuint)i);
-            }
+            SimdWidth.Vector512 => GeluForward<Lanes512<T>>(ref ur, ref tr, ref gr, 0, u.Length),
+            SimdWidth.Vector256 => GeluForward<Lanes256<T>>(ref ur, ref tr, ref gr, 0, u.Length),
+            _ => GeluForward<Lanes128<T>>(ref ur, ref tr, ref gr, 0, u.Length),
+        };
+        GeluForward<Lanes1<T>>(ref ur, ref tr, ref gr, i, u.Length);
+    }
+
+    private static nint GeluForward<TL>(ref T u, ref T t, ref T g, nint i, nint n) where TL : struct, ILanes<TL, T>
+    {
+        TL c = TL.Broadcast(GeluC), a = TL.Broadcast(GeluA), h = TL.Broadcast(Half);
+        for (; i <= n - TL.Count; i += TL.Count)
+        {
+            var v = TL.Load(ref u, i);
+            var th = LaneMath<TL, T>.Tanh(c * (v + a * v * v * v));
+            TL.Store(th, ref t, i);
+            var hv = h * v;
+            TL.Store(hv * th + hv, ref g, i);
         }
-        for (; i < n; i++) { T v = Unsafe.Add(ref ur, i); Unsafe.Add(ref tr, i) = GeluC * (v + GeluA * v * v * v); }
-        TensorPrimitives.Tanh(t.Slice(0, n), t.Slice(0, n));
-        // g = ½u(1 + t) = ½u + ½u·t
-        TensorPrimitives.Multiply(u, Half, g.Slice(0, n));
-        TensorPrimitives.MultiplyAdd(g.Slice(0, n), t.Slice(0, n), g.Slice(0, n), g.Slice(0, n));
+        return i;
     }
 
     /// <summary>
@@ -126,27 +132,28 @@ internal static class GptRowOps<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public static void GeluBackward(ReadOnlySpan<T> u, ReadOnlySpan<T> t, Span<T> dg)
     {
-        int n = u.Length, i = 0;
-        if (t.Length < n || dg.Length < n) throw new ArgumentException("GELU spans differ in length");
+        if (t.Length < u.Length || dg.Length < u.Length) throw new ArgumentException("GELU spans differ in length");
         ref T ur = ref MemoryMarshal.GetReference(u); ref T tr = ref MemoryMarshal.GetReference(t); ref T dr = ref MemoryMarshal.GetReference(dg);
-        T a3 = T.CreateTruncating(3) * GeluA;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        nint i = SimdSpan.Width switch
         {
-            var c = Vector512.Create(GeluC); var a = Vector512.Create(a3); var h = Vector512.Create(Half); var one = Vector512<T>.One;
-            for (; i + Vector512<T>.Count <= n; i += Vector512<T>.Count)
-            {
-                var v = Vector512.LoadUnsafe(ref ur, (nuint)i);
-                var th = Vector512.LoadUnsafe(ref tr, (nuint)i);
-                var deriv = h * (one + th) + h * v * (one - th * th) * c * (one + a * v * v);
-                (Vector512.LoadUnsafe(ref dr, (nuint)i) * deriv).StoreUnsafe(ref dr, (nuint)i);
-            }
-        }
-        for (; i < n; i++)
+            SimdWidth.Vector512 => GeluBackward<Lanes512<T>>(ref ur, ref tr, ref dr, 0, u.Length),
+            SimdWidth.Vector256 => GeluBackward<Lanes256<T>>(ref ur, ref tr, ref dr, 0, u.Length),
+            _ => GeluBackward<Lanes128<T>>(ref ur, ref tr, ref dr, 0, u.Length),
+        };
+        GeluBackward<Lanes1<T>>(ref ur, ref tr, ref dr, i, u.Length);
+    }
+
+    private static nint GeluBackward<TL>(ref T u, ref T t, ref T dg, nint i, nint n) where TL : struct, ILanes<TL, T>
+    {
+        TL c = TL.Broadcast(GeluC), a = TL.Broadcast(T.CreateTruncating(3) * GeluA), h = TL.Broadcast(Half), one = TL.Broadcast(T.One);
+        for (; i <= n - TL.Count; i += TL.Count)
         {
-            T v = Unsafe.Add(ref ur, i), th = Unsafe.Add(ref tr, i);
-            T deriv = Half * (T.One + th) + Half * v * (T.One - th * th) * GeluC * (T.One + a3 * v * v);
-            Unsafe.Add(ref dr, i) *= deriv;
+            var v = TL.Load(ref u, i);
+            var th = TL.Load(ref t, i);
+            var deriv = h * (one + th) + h * v * (one - th * th) * c * (one + a * v * v);
+            TL.Store(TL.Load(ref dg, i) * deriv, ref dg, i);
         }
+        return i;
     }
 
     /// <summary>Each of the rows (stride ld) from column 0 set to <paramref name="bias"/>.</summary>

@@ -10,6 +10,7 @@ internal interface IGptRunner
     double LossAndGradient(double[] theta, IReadOnlyList<Prompt> batch, double[] gradient, int maxDegreeOfParallelism);
     double[] Predict(double[] theta, IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, int maxDegreeOfParallelism);
     double[] InputGradient(double[] theta, RegressionData examples, double[] query);
+    Probing.StreamReadout[] ResidualStreams(double[] theta, IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, int maxDegreeOfParallelism);
 }
 
 /// <summary>
@@ -52,7 +53,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
             var input = new (RegressionData, double[])[b];
             for (int i = 0; i < b; i++) input[i] = (batch[i].Examples, batch[i].Query);
             GptPass<T>.Validate(_config, input);
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, ch =>
+            Parallel.For(0, chunks, Numerics.Parallelism.Options(maxDegreeOfParallelism), ch =>
             {
                 int start = ch * ChunkSize, count = Math.Min(ChunkSize, b - start);
                 var ws = Rent();
@@ -78,7 +79,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
             for (int ch = 0; ch < chunks; ch++) total += losses[ch];
             // Chunk gradients added in chunk order for every element; ranges of elements in parallel.
             const int Range = 1 << 15;
-            Parallel.For(0, (gradient.Length + Range - 1) / Range, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, r =>
+            Parallel.For(0, (gradient.Length + Range - 1) / Range, Numerics.Parallelism.Options(maxDegreeOfParallelism), r =>
             {
                 int lo = r * Range, hi = Math.Min(gradient.Length, lo + Range);
                 for (int i = lo; i < hi; i++) gradient[i] = double.CreateTruncating(_chunkGradients[0][i]);
@@ -94,28 +95,60 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
 
     public double[] Predict(double[] theta, IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, int maxDegreeOfParallelism)
     {
+        var result = new double[prompts.Count];
+        ForwardChunks(theta, prompts, maxDegreeOfParallelism, (ws, start, count) =>
+        {
+            GptPass<T>.Forward(_config, _weights, ws, prompts.Skip(start).Take(count).ToArray());
+            for (int p = 0; p < count; p++) result[start + p] = ws.Predictions[p];
+        });
+        return result;
+    }
+
+    /// <summary>Per prompt, the residual stream after the read-in and after every block: the query token's row and the mean of the example tokens' rows.</summary>
+    public Probing.StreamReadout[] ResidualStreams(double[] theta, IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, int maxDegreeOfParallelism)
+    {
+        int D = _config.Width, L = _config.Layers;
+        var result = new Probing.StreamReadout[prompts.Count];
+        ForwardChunks(theta, prompts, maxDegreeOfParallelism, (ws, start, count) =>
+        {
+            for (int p = 0; p < count; p++) result[start + p] = new Probing.StreamReadout(new double[L + 1][], new double[L + 1][]);
+            GptPass<T>.Forward(_config, _weights, ws, prompts.Skip(start).Take(count).ToArray(), l =>
+            {
+                for (int p = 0; p < count; p++)
+                {
+                    int r0 = ws.RowStart[p], n = ws.Tokens[p] - 1;
+                    var q = new double[D];
+                    var mean = new double[D];
+                    for (int c = 0; c < D; c++) q[c] = double.CreateTruncating(ws.H[(r0 + n) * D + c]);
+                    for (int i = 0; i < n; i++)
+                        for (int c = 0; c < D; c++) mean[c] += double.CreateTruncating(ws.H[(r0 + i) * D + c]);
+                    for (int c = 0; c < D; c++) mean[c] /= n;
+                    result[start + p].Query[l] = q;
+                    result[start + p].ExampleMean[l] = mean;
+                }
+            });
+        });
+        return result;
+    }
+
+    /// <summary>Loads θ, checks the prompts, and runs <paramref name="chunk"/>(workspace, start, count) on each chunk of <see cref="ChunkSize"/> prompts in parallel.</summary>
+    private void ForwardChunks(double[] theta, IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, int maxDegreeOfParallelism, Action<GptWorkspace<T>, int, int> chunk)
+    {
         int b = prompts.Count;
-        var result = new double[b];
-        if (b == 0) return result;
+        if (b == 0) return;
         lock (_gate)
         {
             _weights.Load(theta, maxDegreeOfParallelism);
-            var input = prompts.ToArray();
-            GptPass<T>.Validate(_config, input);
+            GptPass<T>.Validate(_config, prompts);
             int chunks = (b + ChunkSize - 1) / ChunkSize;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, ch =>
+            Parallel.For(0, chunks, Numerics.Parallelism.Options(maxDegreeOfParallelism), ch =>
             {
-                int start = ch * ChunkSize, count = Math.Min(ChunkSize, b - start);
+                int start = ch * ChunkSize;
                 var ws = Rent();
-                try
-                {
-                    GptPass<T>.Forward(_config, _weights, ws, input.AsSpan(start, count));
-                    for (int p = 0; p < count; p++) result[start + p] = ws.Predictions[p];
-                }
+                try { chunk(ws, start, Math.Min(ChunkSize, b - start)); }
                 finally { Return(ws); }
             });
         }
-        return result;
     }
 
     public double[] InputGradient(double[] theta, RegressionData examples, double[] query)
