@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using MorIcl.Construction;
 using MorIcl.Construction.Model;
 using MorIcl.Export;
@@ -21,7 +24,7 @@ namespace MorIcl.Benchmarks;
 /// dense paths form N² scores: they are not run above n = 1 023 (reported NA).
 /// <code>dotnet run -c Release --project tests/MorIcl.Benchmarks -- --filter '*StructuredForward*'</code>
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
+[Config(typeof(StructuredForwardConfig))]
 [MemoryDiagnoser]
 public class StructuredForwardBenchmarks
 {
@@ -107,4 +110,14 @@ public class StructuredForwardBenchmarks
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MorIcl.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("MorIcl.sln not found above the benchmark's directory");
     }
+}
+
+/// <summary>
+/// In process (no generated project to build, which times out on a loaded machine), 2 warm-up and 5 measured
+/// iterations: the slowest cases (PyTorch at n = 1 023, structured at n = 100 000) take seconds per call.
+/// </summary>
+public sealed class StructuredForwardConfig : ManualConfig
+{
+    public StructuredForwardConfig() =>
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
 }

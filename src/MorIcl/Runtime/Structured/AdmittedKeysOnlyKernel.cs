@@ -83,15 +83,18 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         if (!o.QueryConstant) c.Queries.Project(s.H, s.Ld, s.QT);
         if (!o.KeyConstant) c.Keys.Project(s.H, s.Ld, s.KT);
         if (head.OutRows.Length > 0) c.Values.Project(s.H, s.Ld, s.VT);
-        Maxima(c, s, o, R);
+        // Maxima known so far: [r] for the queries of role r, [R + r] for its keys.
+        Span<bool> known = stackalloc bool[2 * R];
+        PerRoleOperands(c, s, o, R, known);
+        for (int qr = 0; qr < R; qr++)
+            foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr, known);
+        RemainingMaxima(c, s, R, known);
         Span<double> bound = stackalloc double[R * R];
         Span<long> pairs = stackalloc long[R * R];
         double worst = Bounds(plan, c, s, bound, pairs);
         bool relu = head.Activation != Activation.Softmax;
         if (relu && !(worst <= 0)) return false;                  // some unformed score may be positive (or NaN)
         s.Scratch.Varying(head.OutRows);
-        for (int qr = 0; qr < R; qr++)
-            foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr);
         if (relu)
         {
             margin = worst == double.NegativeInfinity ? double.PositiveInfinity : -worst;
@@ -115,8 +118,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         return true;
     }
 
-    /// <summary>q(r), k(r) for roles whose queries (keys) are one vector, and max |q_a|, |k_a| over every role's tokens.</summary>
-    private static void Maxima(Compiled c, in HeadStream<T> s, Operands o, int roles)
+    /// <summary>q(r), k(r) and their magnitudes for roles whose queries (keys) are one vector (and for roles without tokens).</summary>
+    private static void PerRoleOperands(Compiled c, in HeadStream<T> s, Operands o, int roles, Span<bool> known)
     {
         var sc = s.Scratch;
         int dc = c.QContent.Rows;
@@ -124,11 +127,22 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         {
             var (start, count) = s.Range(r);
             var maxQ = sc.MaxQ.AsSpan(r * c.Dk, dc); var maxK = sc.MaxK.AsSpan(r * c.Dk, dc);
-            if (count == 0) { maxQ.Clear(); maxK.Clear(); continue; }
-            if (o.QueryPerRole(count)) PerRole(c.QContent, s, start, sc.QueryOfRole.AsSpan(r * c.Dk, dc), maxQ);
-            else for (int a = 0; a < dc; a++) maxQ[a] = FixedOrder<T>.MaxAbs(c.Queries.Row(a, s.H, s.QT, s.Ld, start, count));
-            if (o.KeyPerRole(count)) PerRole(c.KContent, s, start, sc.KeyOfRole.AsSpan(r * c.Dk, dc), maxK);
-            else for (int a = 0; a < dc; a++) maxK[a] = FixedOrder<T>.MaxAbs(c.Keys.Row(a, s.H, s.KT, s.Ld, start, count));
+            if (count == 0) { maxQ.Clear(); maxK.Clear(); known[r] = known[roles + r] = true; continue; }
+            if (known[r] = o.QueryPerRole(count)) PerRole(c.QContent, s, start, sc.QueryOfRole.AsSpan(r * c.Dk, dc), maxQ);
+            if (known[roles + r] = o.KeyPerRole(count)) PerRole(c.KContent, s, start, sc.KeyOfRole.AsSpan(r * c.Dk, dc), maxK);
+        }
+    }
+
+    /// <summary>max |q_a|, |k_a| over the tokens of every role whose maxima the score passes did not track.</summary>
+    private static void RemainingMaxima(Compiled c, in HeadStream<T> s, int roles, ReadOnlySpan<bool> known)
+    {
+        var sc = s.Scratch;
+        int dc = c.QContent.Rows;
+        for (int r = 0; r < roles; r++)
+        {
+            var (start, count) = s.Range(r);
+            if (!known[r]) for (int a = 0; a < dc; a++) sc.MaxQ[r * c.Dk + a] = FixedOrder<T>.MaxAbs(c.Queries.Row(a, s.H, s.QT, s.Ld, start, count));
+            if (!known[roles + r]) for (int a = 0; a < dc; a++) sc.MaxK[r * c.Dk + a] = FixedOrder<T>.MaxAbs(c.Keys.Row(a, s.H, s.KT, s.Ld, start, count));
         }
     }
 
@@ -173,7 +187,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     /// a per-token row (up to its sign) or one number. Products commute and a sign moves exactly between the
     /// factors, so every score is the dense kernel's.
     /// </summary>
-    private static void Scores(HeadPlan plan, Compiled c, in HeadStream<T> s, Operands o, int qr, int kr)
+    private static void Scores(HeadPlan plan, Compiled c, in HeadStream<T> s, Operands o, int qr, int kr, Span<bool> known)
     {
         var (start, count) = s.Range(qr);
         if (count == 0) return;
@@ -205,6 +219,9 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             else for (int i = 0; i < count; i++) score[i] = T.CreateChecked(form.At(start + i, key, c.PositionBase, c.Digits));
         }
         var tmp = sc.Max.AsSpan(start, count);
+        // A per-token operand's maximum over the role is tracked in the same pass (once per role).
+        int roles = plan.Roles;
+        bool trackQ = qVector && !kVector && !product && !known[qr], trackK = kVector && !qVector && !product && !known[roles + qr];
         for (int a = 0; a < dc; a++)
         {
             var q = qVector ? c.Queries.Row(a, s.H, s.QT, ld, start, count) : default;
@@ -221,6 +238,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             {
                 T other = sign * (qVector ? KOne(a) : QOne(a));
                 if (first) TensorPrimitives.Multiply(qVector ? q : k, other, score);
+                else if (trackQ) sc.MaxQ[qr * dk + a] = StructuredRowKernels<T>.AddScaledTrackingMax(score, q, other);
+                else if (trackK) sc.MaxK[qr * dk + a] = StructuredRowKernels<T>.AddScaledTrackingMax(score, k, other);
                 else TensorPrimitives.MultiplyAdd(qVector ? q : k, other, score, score);
             }
             else
@@ -229,6 +248,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 for (int i = 0; i < count; i++) score[i] = first ? x * y : score[i] + x * y;
             }
         }
+        if (trackQ) known[qr] = true;
+        if (trackK) known[roles + qr] = true;
     }
 
     /// <summary>
@@ -278,6 +299,23 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     /// the positive scores: a non-positive one adds ±0, NaN stays NaN. A value row's sign is carried in the
     /// scale of the next step (negation is exact), never applied in a pass of its own.
     /// </summary>
+    /// <summary>
+    /// Whether value row v of the queries of role qr gets a contribution from their own (per-token) key only: the
+    /// other formed keys are single tokens whose value is 0 (they add ±0 to every sum).
+    /// </summary>
+    private static bool OnlyItself(Compiled c, in HeadStream<T> s, int qr, int v, int start, int count, out int slot)
+    {
+        var formed = c.Formed[qr];
+        slot = -1;
+        if (count <= 1) return false;
+        for (int t = 0; t < formed.Length; t++)
+        {
+            if (formed[t] == qr) { slot = t; continue; }
+            if (c.Values.At(v, s.H, s.VT, s.Ld, s.Range(formed[t]).Start) != T.Zero) return false;
+        }
+        return slot >= 0;
+    }
+
     /// <summary>What multiplies the values: ReLU of the score, the score itself (a ReLU pair), or the softmax weight.</summary>
     private enum Weights { Relu, Score, Softmax }
 
@@ -300,6 +338,16 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         var tmp = sc.Max.AsSpan(start, count);
         for (int v = 0; v < dv; v++)
         {
+            if (OnlyItself(c, s, qr, v, start, count, out int slot))
+            {
+                // One formed key carries a value: one pass, the same roundings as below.
+                var w = sc.Scores.AsSpan(slot * ld + start, count);
+                var x = c.Values.Row(v, s.H, s.VT, ld, start, count);
+                var dst = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
+                if (relu) StructuredRowKernels<T>.AddWeightedValue(dst, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
+                else StructuredRowKernels<T>.AddWeightedQuotient(dst, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v]);
+                continue;
+            }
             T held = T.One;                       // acc holds held·(the true sum)
             bool any = false;
             for (int t = 0; t < formed.Length; t++)
