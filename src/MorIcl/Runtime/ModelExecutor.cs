@@ -130,12 +130,21 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         finally { _pool.Add(ws); }
     }
 
-    private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles) => _model.Layers[l] switch
+    private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles)
     {
-        CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-        CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l),
-        _ => throw new InvalidOperationException(),
-    };
+        var layer = _model.Layers[l];
+        var scratch = ws.Structured;
+        scratch?.BeginLayer(layer.WrittenRows);
+        if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
+        var cert = layer switch
+        {
+            CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
+            CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l)),
+            _ => throw new InvalidOperationException(),
+        };
+        scratch?.EndLayer(layer.WrittenRows);
+        return cert;
+    }
 
     private int[] Roles(int n, int N)
     {
@@ -145,8 +154,9 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>H ← the token-major stream h (feature-major, padding 0), Delta ← 0, and the per-row finiteness flags.</summary>
-    private static void Load(Workspace ws, double[] h, int N, int ld, int D)
+    private void Load(Workspace ws, double[] h, int N, int ld, int D)
     {
+        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
         var H = ws.H;
         Array.Clear(H, 0, D * ld);
         Array.Clear(ws.Delta, 0, D * ld);
@@ -230,7 +240,6 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var delta = ws.Delta;
         int limit = N / 16;
         bool hasSoftmax = false;
-        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).Epoch++;
         for (int headIndex = 0; headIndex < layer.Heads.Length; headIndex++)
         {
             var head = layer.Heads[headIndex];
@@ -433,7 +442,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         }
     }
 
-    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index)
+    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index, LoweredMlp<T>? lowered = null)
     {
         // The declared input ranges are checked on the layer's input (before it writes).
         var h = ws.H;
@@ -443,8 +452,9 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
         // order, then Delta[out_r] = Σ_u W2[r,u] z_u in unit order, then the constant rows. The MLP
-        // reads h before it writes: outputs go through Delta.
-        for (int j0 = 0; j0 < ld; j0 += MlpBlock)
+        // reads h before it writes: outputs go through Delta. A lowered MLP (the structured path) computes the same.
+        if (lowered is not null) lowered.Run(ws.H, ws.Delta, ld, ws.Z, ws.Acc);
+        else for (int j0 = 0; j0 < ld; j0 += MlpBlock)
         {
             int w = Math.Min(MlpBlock, ld - j0);
             for (int u = 0; u < hidden; u++)

@@ -44,8 +44,8 @@ public sealed class Theorem4_1Check : ProofCheck
             for (int i = 0; i < k0; i++) for (int j = i + 1; j < k0; j++) minSep = Math.Min(minSep, Math.Sqrt(betas[i].Zip(betas[j], (u, v) => (u - v) * (u - v)).Sum()));
             var rng = Numerics.SeedSequence.Create(options.Seed, 1, 0x41);
             var init = betas.Select(b => b.Select(v => v + 0.1 * minSep / Math.Sqrt(d0) * MathNet.Numerics.Distributions.Normal.Sample(rng, 0, 1)).ToArray()).ToArray();
-            ns = options.Full ? new[] { 100, 200, 400, 800, 1600, 3200 } : new[] { 100, 200, 400, 800 };
-            spec = new ConstructionSpec(d0, k0, minSep / 6, null, 6, 2, 2.0, init, maxPromptLength: ns[^1] > 1023 ? 4095 : 1023);
+            ns = options.Full ? new[] { 100, 200, 400, 800, 1600, 3200, 6400, 12800 } : new[] { 100, 200, 400, 800 };
+            spec = new ConstructionSpec(d0, k0, minSep / 6, null, 6, 2, 2.0, init, maxPromptLength: TransformerMonteCarlo.MaxLengthFor(ns[^1]));
             truth = new MixtureSpec(betas, Enumerable.Repeat(1.0 / k0, k0).ToArray(), minSep / 6);
         }
         int d = spec.Dimension; double sigma = spec.Sigma, piMin = spec.Mixing.Min();

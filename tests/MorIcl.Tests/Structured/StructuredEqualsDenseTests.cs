@@ -50,6 +50,12 @@ public class StructuredEqualsDenseTests(ITestOutputHelper output)
             var dense = new ModelExecutor<double>(model, ExecutorKind.Dense);
             Assert.Equal(0, fast.Plan.Counts()[HeadPattern.Dense]);   // every head of the construction has a pattern
             var trace = dense.Forward(prompt.Examples, prompt.Query, trace: true).Trace!;
+            // The whole pass too (what the structured path knows about rows carries from layer to layer): the
+            // streams agree up to the rounding that accumulates over the layers.
+            var whole = fast.Forward(prompt.Examples, prompt.Query, trace: true);
+            Assert.True(whole.Certificate.InDomain, name);
+            for (int l = 0; l < trace.Length; l++)
+                Assert.True(Relative(whole.Trace![l], trace[l]) <= 1e-13, $"{name}: whole pass differs after layer {l - 1} by {Relative(whole.Trace[l], trace[l]):G3}");
             for (int l = 0; l < model.Layers.Count; l++)
             {
                 var (a, ca) = fast.ForwardLayer(l, trace[l], prompt.N);

@@ -117,6 +117,13 @@ public sealed class HeadPlan
     public double PositionalMagnitude { get; init; }
     /// <summary>RoleConstantKeys: whether every key row is an embedding constant (no per-prompt check needed).</summary>
     public bool KeysAreEmbeddingConstants { get; init; }
+    /// <summary>
+    /// AdmittedKeysOnly ReLU heads: the index of the other head of a ReLU pair in the same layer (−1 when none).
+    /// The pair has the same positional part and keys, opposite content queries and opposite values, and every
+    /// formed score's positional part is 0, so its scores are ŝ and −ŝ exactly and
+    /// ReLU(ŝ)·v + ReLU(−ŝ)·(−v) = ŝ·v: the first head computes both (one term is ±0), the second adds nothing.
+    /// </summary>
+    public int PairedWith { get; internal set; } = -1;
 
     /// <summary>Whether the pattern's exactness argument holds in a precision with <paramref name="mantissaBits"/> significant bits (24 or 53).</summary>
     public bool ExactIn(int mantissaBits) => Pattern != HeadPattern.AdmittedKeysOnly || PositionalMagnitude <= Math.ScaleB(1.0, mantissaBits);

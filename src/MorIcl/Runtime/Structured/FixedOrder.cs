@@ -9,18 +9,6 @@ namespace MorIcl.Runtime.Structured;
 /// </summary>
 internal static class FixedOrder<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Σ x_j: four partial sums over j mod 4 in ascending j, then (s0 + s1) + (s2 + s3).</summary>
-    public static T Sum(ReadOnlySpan<T> x)
-    {
-        T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero;
-        int j = 0;
-        for (; j + 4 <= x.Length; j += 4) { s0 += x[j]; s1 += x[j + 1]; s2 += x[j + 2]; s3 += x[j + 3]; }
-        if (j < x.Length) s0 += x[j];
-        if (j + 1 < x.Length) s1 += x[j + 1];
-        if (j + 2 < x.Length) s2 += x[j + 2];
-        return (s0 + s1) + (s2 + s3);
-    }
-
     /// <summary>max_j |x_j| as a double (exact; NaN when some x_j is NaN; 0 for an empty span).</summary>
     public static double MaxAbs(ReadOnlySpan<T> x) =>
         x.IsEmpty ? 0 : Math.Abs(double.CreateChecked(TensorPrimitives.MaxMagnitude(x)));

@@ -28,7 +28,10 @@ internal static class PlanCompiler
             switch (model.Layers[l])
             {
                 case AttentionLayer a:
-                    plans.Add(a.Heads.Select((h, i) => PlanHead(model, rows, positionsOk, written, l, i, h)).ToArray());
+                    var heads = a.Heads.Select((h, i) => PlanHead(model, rows, positionsOk, written, l, i, h)).ToArray();
+                    for (int h = 0; h + 1 < heads.Length; h++)
+                        if (heads[h].PairedWith < 0 && ReluPair.Of(heads[h], heads[h + 1], a.Heads[h], a.Heads[h + 1])) { heads[h].PairedWith = h + 1; heads[h + 1].PairedWith = h; }
+                    plans.Add(heads);
                     foreach (var h in a.Heads) foreach (int r in h.Value.NonZeroRows()) written[r] = true;
                     break;
                 case MlpLayer m:

@@ -13,7 +13,8 @@ namespace MorIcl.Runtime.Structured;
 /// keys form one group g; the head needs one score per token and group, the value sums V_g = Σ_{j ∈ g} v_j,
 /// and gives, per token i, ReLU: (1/N) Σ_g ReLU(s_ig) V_g; linear: (1/N) Σ_g s_ig V_g; softmax:
 /// Σ_g e^{s_ig − m_i} V_g / Σ_g |g| e^{s_ig − m_i}. Margin and leakage are the dense ones, from the same
-/// scores with multiplicities. O(N·(groups·d_k + d_v)).
+/// scores with multiplicities. When the queries are role-constant too (the example means, copy_over),
+/// each role's output is computed once and added to its tokens. O(N·(groups·d_k + d_v)).
 /// </summary>
 internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -25,35 +26,59 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             foreach (int c in head.KCols)
                 if (!s.RoleConstant(c)) return false;
         var sc = s.Scratch;
-        int dk = head.Dk, dv = head.OutRows.Length, ld = s.Ld;
+        int dk = head.Dk, dv = head.OutRows.Length;
         Span<int> group = stackalloc int[roles];
         Span<int> leader = stackalloc int[roles];
         Span<long> size = stackalloc long[roles];
         int groups = GroupRoles(head, s, roles, group, leader, size);
-        ModelExecutor<T>.Project(head.QRows, s.H, ld, s.QT);
-        for (int g = 0; g < groups; g++)
-        {
-            var score = sc.Scores.AsSpan(g * ld, ld);
-            var key = sc.KeyOfRole.AsSpan(leader[g] * dk, dk);
-            TensorPrimitives.Multiply(HeadStream<T>.Row(s.QT, 0, ld), key[0], score);
-            for (int a = 1; a < dk; a++) TensorPrimitives.MultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
-        }
+        bool queriesConstant = true;
+        foreach (int c in head.QCols) queriesConstant &= s.RoleConstant(c);
+        if (!queriesConstant) ScoresPerToken(head, s, groups, leader);
         if (dv > 0) ValueSums(head, s, roles, group, groups);
         Span<long> admitted = stackalloc long[groups];
         Span<long> other = stackalloc long[groups];
+        Span<T> scores = stackalloc T[groups];
+        Span<T> q = stackalloc T[dk];
         for (int qr = 0; qr < roles; qr++)
         {
             var (start, count) = s.Range(qr);
             if (count == 0) continue;
             PairCounts(head, s, qr, roles, group, admitted, other);
-            if (head.Activation == Activation.Softmax)
+            double m, l = 0;
+            if (queriesConstant)
             {
-                var (m, l) = Softmax(head, s, start, count, groups, size, admitted, other);
-                margin = Math.Min(margin, m); leak = Math.Max(leak, l);
+                FixedOrder<T>.ProjectToken(head.QRows, s.H, s.Ld, start, q);
+                for (int g = 0; g < groups; g++) scores[g] = Score(q, sc.KeyOfRole.AsSpan(leader[g] * dk, dk));
+                (m, l) = OneQuery(head, s, scores, size, admitted, other, start, count);
             }
-            else margin = Math.Min(margin, Weighted(head, s, start, count, groups, other));
+            else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted, other);
+            else m = WeightedPerToken(head, s, start, count, groups, other);
+            if (!queriesConstant) sc.Varying(head.OutRows);
+            margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
         return true;
+    }
+
+    /// <summary>⟨q, k⟩ accumulated in dimension order: each product rounded, then added (as the dense kernel).</summary>
+    private static T Score(ReadOnlySpan<T> q, ReadOnlySpan<T> k)
+    {
+        T acc = q[0] * k[0];
+        for (int a = 1; a < q.Length; a++) acc += q[a] * k[a];
+        return acc;
+    }
+
+    /// <summary>Scores of every token against each group's key into the scratch rows, vectorised over tokens.</summary>
+    private static void ScoresPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int groups, ReadOnlySpan<int> leader)
+    {
+        int ld = s.Ld, dk = head.Dk;
+        ModelExecutor<T>.Project(head.QRows, s.H, ld, s.QT);
+        for (int g = 0; g < groups; g++)
+        {
+            var score = s.Scratch.Scores.AsSpan(g * ld, ld);
+            var key = s.Scratch.KeyOfRole.AsSpan(leader[g] * dk, dk);
+            TensorPrimitives.Multiply(HeadStream<T>.Row(s.QT, 0, ld), key[0], score);
+            for (int a = 1; a < dk; a++) TensorPrimitives.MultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
+        }
     }
 
     /// <summary>k(r) for each role with tokens (from its first token), and groups of roles with bitwise-equal keys.</summary>
@@ -95,7 +120,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             if (group[r] < 0) continue;
             var (start, count) = s.Range(r);
             for (int v = 0; v < dv; v++)
-                sc.ValueSumOfGroup[group[r] * dv + v] += FixedOrder<T>.Sum(s.VT.AsSpan(v * ld + start, count));
+                sc.ValueSumOfGroup[group[r] * dv + v] += SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
         }
     }
 
@@ -116,8 +141,79 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         }
     }
 
+    /// <summary>
+    /// One query's scores against the groups (every token of a role when the queries are role-constant):
+    /// its output added to the tokens [start, start + count); returns its (margin, leakage).
+    /// </summary>
+    private static (double Margin, double Leak) OneQuery(CompiledModel<T>.Head head, in HeadStream<T> s, Span<T> scores,
+        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, int start, int count)
+    {
+        int dv = head.OutRows.Length, groups = scores.Length;
+        var values = s.Scratch.ValueSumOfGroup;
+        Span<T> outputs = stackalloc T[dv];
+        double margin = double.PositiveInfinity, leak = 0;
+        if (head.Activation == Activation.Softmax) (margin, leak) = SoftmaxOne(scores, size, admitted, other, values, outputs);
+        else
+        {
+            bool relu = head.Activation == Activation.Relu;
+            T invN = T.One / T.CreateChecked(s.N);
+            for (int g = 0; g < groups; g++)
+            {
+                if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(scores[g]));
+                if (relu) scores[g] = T.Max(scores[g], T.Zero);
+            }
+            for (int v = 0; v < dv; v++)
+            {
+                T acc = scores[0] * values[v];
+                for (int g = 1; g < groups; g++) acc += values[g * dv + v] * scores[g];
+                outputs[v] = acc * invN;
+            }
+        }
+        for (int v = 0; v < dv; v++)
+        {
+            var d = s.Delta.AsSpan(head.OutRows[v] * s.Ld + start, count);
+            TensorPrimitives.Add(d, outputs[v], d);
+        }
+        return (margin, leak);
+    }
+
+    /// <summary>
+    /// Softmax of one query over the groups: outputs[v] = Σ_g w_g V_g[v] / Σ_g |g| w_g with w_g = e^{s_g − max};
+    /// returns the dense (margin, leakage) for these scores and multiplicities.
+    /// </summary>
+    private static (double Margin, double Leak) SoftmaxOne(ReadOnlySpan<T> scores, ReadOnlySpan<long> size, ReadOnlySpan<long> admitted,
+        ReadOnlySpan<long> other, ReadOnlySpan<T> values, Span<T> outputs)
+    {
+        int groups = scores.Length, dv = outputs.Length;
+        T max = T.NegativeInfinity, bestIn = T.NegativeInfinity, bestOut = T.NegativeInfinity;
+        for (int g = 0; g < groups; g++)
+        {
+            max = T.Max(max, scores[g]);
+            if (admitted[g] > 0) bestIn = T.Max(bestIn, scores[g]);
+            if (other[g] > 0) bestOut = T.Max(bestOut, scores[g]);
+        }
+        Span<T> w = stackalloc T[groups];
+        T sum = T.Zero, outSum = T.Zero;
+        for (int g = 0; g < groups; g++)
+        {
+            w[g] = SimdSpan.Exp(scores[g] - max);
+            sum += T.CreateChecked(size[g]) * w[g];
+            if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
+        }
+        for (int v = 0; v < dv; v++)
+        {
+            T acc = T.Zero;
+            for (int g = 0; g < groups; g++) acc += w[g] * values[g * dv + v];
+            outputs[v] = acc / sum;
+        }
+        double bi = double.CreateChecked(bestIn), bo = double.CreateChecked(bestOut);
+        bool any = bi > double.NegativeInfinity;
+        return (!any ? double.NegativeInfinity : bo == double.NegativeInfinity ? double.PositiveInfinity : bi - bo,
+            any ? Math.Max(double.CreateChecked(outSum / sum), 0) : 1.0);
+    }
+
     /// <summary>ReLU and linear heads on the tokens [start, start + count) of one role; returns the ReLU margin there.</summary>
-    private static double Weighted(CompiledModel<T>.Head head, in HeadStream<T> s, int start, int count, int groups, ReadOnlySpan<long> other)
+    private static double WeightedPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int start, int count, int groups, ReadOnlySpan<long> other)
     {
         var sc = s.Scratch;
         int ld = s.Ld, dv = head.OutRows.Length;
@@ -129,6 +225,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             var score = sc.Scores.AsSpan(g * ld + start, count);
             // Margin: −max over non-admitted scores (the maximum is exact; NaN propagates).
             if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(SimdSpan.Max<T>(score)));
+            if (relu) TensorPrimitives.Max(score, T.Zero, score);   // ReLU in place (NaN stays NaN)
         }
         var acc = sc.Sum.AsSpan(start, count);
         for (int v = 0; v < dv; v++)
@@ -137,51 +234,31 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             {
                 var score = sc.Scores.AsSpan(g * ld + start, count);
                 T value = sc.ValueSumOfGroup[g * dv + v];
-                if (relu && v == 0) TensorPrimitives.Max(score, T.Zero, score);   // ReLU once, in place (NaN stays NaN)
                 if (g == 0) TensorPrimitives.Multiply(score, value, acc);
                 else RowKernels<T>.AddScaled(acc, score, value);
             }
             var d = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
-            for (int i = 0; i < count; i++) d[i] += acc[i] * invN;
+            TensorPrimitives.Multiply(acc, invN, acc);
+            TensorPrimitives.Add(d, acc, d);
         }
         return margin;
     }
 
-    /// <summary>A softmax head on the tokens [start, start + count) of one role; returns (margin, leakage) there.</summary>
-    private static (double Margin, double Leak) Softmax(CompiledModel<T>.Head head, in HeadStream<T> s, int start, int count, int groups,
+    /// <summary>A softmax head on the tokens [start, start + count) of one role, token by token; returns (margin, leakage) there.</summary>
+    private static (double Margin, double Leak) SoftmaxPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int start, int count, int groups,
         ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other)
     {
         var sc = s.Scratch;
         int ld = s.Ld, dv = head.OutRows.Length;
         double margin = double.PositiveInfinity, leak = 0;
-        Span<T> w = stackalloc T[groups];
+        Span<T> scores = stackalloc T[groups];
+        Span<T> outputs = stackalloc T[dv];
         for (int i = start; i < start + count; i++)
         {
-            T max = T.NegativeInfinity, bestIn = T.NegativeInfinity, bestOut = T.NegativeInfinity;
-            for (int g = 0; g < groups; g++)
-            {
-                T x = sc.Scores[g * ld + i];
-                max = T.Max(max, x);
-                if (admitted[g] > 0) bestIn = T.Max(bestIn, x);
-                if (other[g] > 0) bestOut = T.Max(bestOut, x);
-            }
-            T sum = T.Zero, outSum = T.Zero;
-            for (int g = 0; g < groups; g++)
-            {
-                w[g] = SimdSpan.Exp(sc.Scores[g * ld + i] - max);
-                sum += T.CreateChecked(size[g]) * w[g];
-                if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
-            }
-            for (int v = 0; v < dv; v++)
-            {
-                T acc = T.Zero;
-                for (int g = 0; g < groups; g++) acc += w[g] * sc.ValueSumOfGroup[g * dv + v];
-                s.Delta[head.OutRows[v] * ld + i] += acc / sum;
-            }
-            double bi = double.CreateChecked(bestIn), bo = double.CreateChecked(bestOut);
-            bool any = bi > double.NegativeInfinity;
-            margin = Math.Min(margin, !any ? double.NegativeInfinity : bo == double.NegativeInfinity ? double.PositiveInfinity : bi - bo);
-            leak = Math.Max(leak, any ? Math.Max(double.CreateChecked(outSum / sum), 0) : 1.0);
+            for (int g = 0; g < groups; g++) scores[g] = sc.Scores[g * ld + i];
+            var (m, l) = SoftmaxOne(scores, size, admitted, other, sc.ValueSumOfGroup, outputs);
+            for (int v = 0; v < dv; v++) s.Delta[head.OutRows[v] * ld + i] += outputs[v];
+            margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
         return (margin, leak);
     }
