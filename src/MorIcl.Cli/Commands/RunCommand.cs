@@ -43,6 +43,9 @@ internal static class RunCommand
             using var outputs = new StagedOutputs();
             var tracePath = r.GetValue(traceOpt) is { } tp ? outputs.File(tp) : null;
             bool wantTrace = tracePath is not null;
+            // The trace holds the residual stream after every layer (D numbers per token), then its CSV text (≈ 20 characters each).
+            if (wantTrace) Numerics.MemoryBudget.Require(8.0 * (model.Layers.Count + 1) * model.Embedding.TokenCount(examples.N) * model.Dimension * (1 + 5 * 20 / 8.0),
+                $"--trace of {model.Layers.Count} layers for n = {examples.N}");
             var kind = r.GetValue(executor) switch
             {
                 "structured" => ExecutorKind.Structured,
