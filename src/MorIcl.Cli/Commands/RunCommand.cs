@@ -37,7 +37,7 @@ internal static class RunCommand
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
             if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
             if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
-            var model = ModelJson.Read(modelPath, w => ctx.Err.WriteLine($"warning: {w}"));
+            var model = ModelJson.Read(modelPath, out var digestMatches, w => ctx.Err.WriteLine($"warning: {w}"));
             var match = SpecificationMatch.Check(model);
             var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath, columns.Read(r));
             using var outputs = new StagedOutputs();
@@ -136,6 +136,7 @@ internal static class RunCommand
                             ["residualErrorBound"] = Finite(l.ResidualErrorBound),
                         }).ToArray()),
                         ["origin"] = ModelJson.OriginName(model.Origin),
+                        ["weightsDigestMatches"] = digestMatches,
                         ["matchesSpecification"] = match.Matches,
                         ["specification"] = match.Detail,
                         ["withinCertifiedBoundOfReference"] = check?.Within,
@@ -167,6 +168,8 @@ internal static class RunCommand
                 ctx.Out.WriteLine(match.Matches == false
                     ? $"WEIGHTS ARE NOT THE CONSTRUCTION OF THE STATED SPECIFICATION: {match.Detail.Replace("the weights are not the construction of the stated specification: ", "")}; the domain certificate covers margins only"
                     : $"weights: {match.Detail}");
+                if (digestMatches == false)
+                    ctx.Out.WriteLine("WEIGHTS CHANGED SINCE THE FILE WAS WRITTEN: they do not hash to the file's weightsSha256 (edited by hand, or damaged)");
                 if (check is { Within: false })
                     ctx.Out.WriteLine($"RESULT DIFFERS FROM THE SPECIFICATION'S REFERENCE by {check.Difference:G3}, more than the certified bound {check.Bound:G3} (+ {check.Allowance:G3} for the reference's own rounding)");
             }

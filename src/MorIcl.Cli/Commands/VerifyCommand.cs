@@ -43,7 +43,8 @@ internal static class VerifyCommand
             var options = new CheckOptions { Full = r.GetValue(full), Seed = r.GetValue(seed) };
             if (modelPath is not null)
             {
-                var target = ModelJson.Read(modelPath);
+                var target = ModelJson.Read(modelPath, out var digestMatches, w => ctx.Err.WriteLine($"warning: {w}"));
+                if (digestMatches == false) ctx.Out.WriteLine($"{modelPath}: integrity: the weights do not hash to the file's weightsSha256 (changed since it was written); the checks hold them to the stated specification as they are");
                 options = options with { Target = target, Subject = TransformerSubject.Of(target, Path.GetFileName(modelPath)) };
             }
             using var outputs = new StagedOutputs();

@@ -12,7 +12,7 @@ namespace MorIcl.Export;
 /// (D × hidden), <c>.b2</c> (D). The model JSON (<see cref="ModelJson"/>: specification, layout,
 /// embedding, read-out, per layer provenance, domain, activations, positional dimensions, admission
 /// tables, input ranges and declared errors) names the tensor in place of each matrix's entries, so
-/// reading it back goes through <see cref="ModelJson.FromJson"/> and its checks.
+/// reading it back goes through <see cref="ModelJson.FromJson(System.Text.Json.Nodes.JsonNode?, string, System.Action{string}?)"/> and its checks.
 /// </summary>
 public static class TransformerTensors
 {
@@ -85,7 +85,7 @@ public static class TransformerTensors
         return new JsonObject { ["tensor"] = name };
     }
 
-    /// <summary>The model from its JSON (tensor references) and tensors; every matrix is checked against its tensor, then the whole model by <see cref="ModelJson.FromJson"/>.</summary>
+    /// <summary>The model from its JSON (tensor references) and tensors; every matrix is checked against its tensor, then the whole model by <see cref="ModelJson.FromJson(System.Text.Json.Nodes.JsonNode?, string, System.Action{string}?)"/>.</summary>
     public static TransformerModel FromTensors(JsonObject modelJson, IReadOnlyDictionary<string, SafeTensor> tensors, string source)
     {
         var json = modelJson.DeepClone().AsObject();

@@ -111,8 +111,17 @@ public static class ModelJson
         _ => "construction",
     };
 
-    /// <summary>Reads a model file; <paramref name="warn"/> hears about a file without a weights hash.</summary>
-    public static TransformerModel Read(string path, Action<string>? warn = null)
+    /// <summary>Reads a model file; <paramref name="warn"/> hears about a file without a weights hash, or whose weights no longer match it.</summary>
+    public static TransformerModel Read(string path, Action<string>? warn = null) => Read(path, out _, warn);
+
+    /// <summary>
+    /// Reads a model file. <paramref name="weightsDigestMatches"/> is whether the weights hash to the file's
+    /// <c>weightsSha256</c> (null when the file carries none). A mismatch is not an input error: the file's
+    /// weights were changed after it was written (edited by hand, or damaged), and they are run as they
+    /// are — <see cref="Runtime.SpecificationMatch"/> then tells whether they are still the construction
+    /// of the stated spec, and the proof checks hold them to it.
+    /// </summary>
+    public static TransformerModel Read(string path, out bool? weightsDigestMatches, Action<string>? warn = null)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: file not found");
         JsonNode? root;
@@ -123,10 +132,13 @@ public static class ModelJson
         }
         catch (JsonException e) { throw new InputException($"{path}:{(e.LineNumber ?? 0) + 1}: not valid JSON ({e.Message.Split(". ")[0]})", e); }
         catch (IOException e) { throw new InputException($"{path}: cannot read ({e.Message})", e); }
-        return FromJson(root, path, warn);
+        return FromJson(root, path, out weightsDigestMatches, warn);
     }
 
-    public static TransformerModel FromJson(JsonNode? root, string source, Action<string>? warn = null)
+    public static TransformerModel FromJson(JsonNode? root, string source, Action<string>? warn = null) => FromJson(root, source, out _, warn);
+
+    /// <summary>The model of a model file's JSON; see <see cref="Read(string, out bool?, Action{string}?)"/> for <paramref name="weightsDigestMatches"/>.</summary>
+    public static TransformerModel FromJson(JsonNode? root, string source, out bool? weightsDigestMatches, Action<string>? warn = null)
     {
         var r = new Reader(source);
         var o = r.Obj(root, "$");
@@ -243,12 +255,15 @@ public static class ModelJson
             var other => throw r.Error("$.origin", $"is '{other}'; expected construction, trained or hand-built"),
         };
         var model = new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp, mixingBlock), spec.Margin, origin);
+        weightsDigestMatches = null;
         if (o["weightsSha256"] is null) warn?.Invoke($"{source}: no weightsSha256 (written before model files carried one): the weights' integrity is not checked");
         else
         {
             string stated = r.Str(o, "weightsSha256", "$"), actual = WeightsDigest.Of(model);
-            if (!string.Equals(stated, actual, StringComparison.OrdinalIgnoreCase))
-                throw r.Error("$.weightsSha256", $"is {stated} but the weights hash to {actual}: the file is damaged, or its weights were edited without recomputing the hash");
+            weightsDigestMatches = string.Equals(stated, actual, StringComparison.OrdinalIgnoreCase);
+            if (weightsDigestMatches == false)
+                warn?.Invoke($"{source}: $.weightsSha256 is {stated} but the weights hash to {actual}: the weights were changed after the file was written "
+                    + "(edited by hand, or damaged); they are run as they are, and the specification match says whether they are still the construction of the stated spec");
         }
         return model;
     }
