@@ -11,7 +11,7 @@ namespace MorIcl.Construction
     /// </summary>
     public sealed class ConstructionSpec : IEquatable<ConstructionSpec>
     {
-        /// <summary>Largest margin R for which positional scores stay exact integers in float (2·R·31² &lt; 2^24).</summary>
+        /// <summary>Largest margin R for any prompt length (positional scores of one or two digits stay exact in float: 2·R·31² &lt; 2^24).</summary>
         public const double MaxMargin = 8192;
         public const double MinMargin = 64;
         public const double DefaultMargin = 4096;
@@ -52,10 +52,13 @@ namespace MorIcl.Construction
             if (emIterations < 1) throw new ConstructionException("EmIterations", $"EM iterations S must be at least 1, got {emIterations}");
             if (gradientSteps < 1) throw new ConstructionException("GradientSteps", $"gradient steps T must be at least 1, got {gradientSteps}");
             if (!(stepSize > 0) || double.IsInfinity(stepSize)) throw new ConstructionException("StepSize", $"step size alpha must be a finite number > 0, got {F(stepSize)}");
-            if (!(margin >= MinMargin && margin <= MaxMargin) || Math.Floor(margin) != margin)
-                throw new ConstructionException("Margin", $"margin R must be a whole number in [{MinMargin}, {MaxMargin}] (positional scores stay exact in float), got {F(margin)}");
             if (maxPromptLength < 1 || maxPromptLength > 1048575)
                 throw new ConstructionException("MaxPromptLength", $"maximum prompt length must be in [1, 1048575], got {maxPromptLength}");
+            int digits = DigitsFor(maxPromptLength);
+            double maxMargin = MaxExactMargin(digits);
+            if (!(margin >= MinMargin && margin <= maxMargin) || Math.Floor(margin) != margin)
+                throw new ConstructionException("Margin", $"margin R must be a whole number in [{MinMargin}, {maxMargin}] for prompts up to n = {maxPromptLength} "
+                    + $"({digits} base-{PositionBase} position digits; positional scores stay exact in float while R·{Math.Max(digits, 2)}·{PositionBase - 1}² ≤ 2^24), got {F(margin)}");
 
             mixing ??= Enumerable.Repeat(1.0 / components, components).ToArray();
             if (mixing.Length != components) throw new ConstructionException("Mixing", $"mixing has {mixing.Length} weights, expected K = {components}");
@@ -100,15 +103,24 @@ namespace MorIcl.Construction
         }
 
         /// <summary>Position digits needed so the query index n = MaxPromptLength is encoded.</summary>
-        public int PositionDigits
+        public int PositionDigits => DigitsFor(MaxPromptLength);
+
+        /// <summary>Base-<see cref="PositionBase"/> digits needed to encode the positions 0 … n.</summary>
+        public static int DigitsFor(int maxPromptLength)
         {
-            get
-            {
-                int digits = 1; long cap = PositionBase;
-                while (cap - 1 < MaxPromptLength) { digits++; cap *= PositionBase; }
-                return digits;
-            }
+            int digits = 1; long cap = PositionBase;
+            while (cap - 1 < maxPromptLength) { digits++; cap *= PositionBase; }
+            return digits;
         }
+
+        /// <summary>
+        /// Largest margin R whose positional scores stay exact integers in float with G digits (docs/math.md §9):
+        /// every partial sum of Σ_d (−R p_d² + 2R p_d q_d − R q_d²) lies in [−G·R·(B−1)², R·(B−1)²] and the
+        /// middle term reaches 2R(B−1)², so max(G, 2)·R·(B−1)² ≤ 2^24 suffices; at most <see cref="MaxMargin"/>.
+        /// One or two digits (n ≤ 1023) allow 8192, three (n ≤ 32767) 5819, four (n ≤ 1048575) 4364.
+        /// </summary>
+        public static double MaxExactMargin(int digits) =>
+            Math.Min(MaxMargin, Math.Floor(16777216.0 / (Math.Max(digits, 2) * (double)(PositionBase - 1) * (PositionBase - 1))));
 
         public bool Equals(ConstructionSpec? o) =>
             o is not null && o.Dimension == Dimension && o.Components == Components && o.Sigma.Equals(Sigma) && o.Mixing.SequenceEqual(Mixing)

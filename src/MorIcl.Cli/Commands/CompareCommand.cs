@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Text.Json.Nodes;
 using MorIcl.Comparison;
 using MorIcl.IO;
@@ -27,6 +28,7 @@ internal static class CompareCommand
         var output = new Option<string>("--out") { Description = "Folder for compare.json and the PNGs.", Required = true };
         var cmd = new Command("compare", "Compare trained models with the constructed transformer, EM, OLS and the oracle (excess MSE, SPD, ILWD, sensitivity, EM's spread).")
         { trained, constructed, prompts, lengths, restarts, seed, output };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "compare", () =>
         {
             var runs = r.GetValue(trained)!;
@@ -36,6 +38,7 @@ internal static class CompareCommand
             var loaded = runs.Select(folder =>
             {
                 var run = RunFile.Read(folder);
+                RunFolder.RequireNotFailed(folder);
                 var cp = Checkpoint.Read(Path.Combine(folder, Trainer.CheckpointFile));
                 var model = run.Model.Create(run.Task);
                 Trainer.LoadParameters(model, cp, Path.Combine(folder, Trainer.CheckpointFile));
@@ -56,8 +59,10 @@ internal static class CompareCommand
             }
             var ns = r.GetValue(lengths) is { } text ? OptionParsing.Numbers(text, "--prompt-lengths").Select(v => (int)v).ToArray()
                 : new[] { Math.Max(task.D + 1, task.PromptLength / 2), task.PromptLength, 2 * task.PromptLength };
+            // Each prompt set: count prompts of n examples, each profiled along 2d + 4 perturbed queries.
+            Numerics.MemoryBudget.Require(8.0 * count * ns.Max() * (task.D + 2) * (2 * task.D + 6), $"--prompts {count} with --prompt-lengths up to {ns.Max()}");
             if (ns.Any(v => v <= task.D)) throw new SpecificationException($"--prompt-lengths: every n must exceed d = {task.D} (OLS and exact EM need it)");
-            if (cons is not null && ns.Max() > cons.Embedding.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.Embedding.MaxPromptLength}");
+            if (cons is not null && ns.Max() > cons.MaxPromptLength) throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the constructed model's maximum prompt length {cons.MaxPromptLength}");
 
             var algorithms = new List<IPromptPredictor>();
             foreach (var (l, i) in loaded.Select((l, i) => (l, i))) algorithms.Add(new TrainedPredictor(l.Model, loaded.Length == 1 ? "trained" : $"trained ({Path.GetFileName(Path.TrimEndingDirectorySeparator(l.Folder))})"));
@@ -67,8 +72,9 @@ internal static class CompareCommand
             var oracle = new OraclePromptPredictor(truth);
             algorithms.Add(oracle);
 
-            var folder = r.GetValue(output)!;
-            Directory.CreateDirectory(folder);
+            var shown = r.GetValue(output)!;
+            using var outputs = new StagedOutputs();
+            var folder = outputs.Folder(shown);
             var json = new JsonObject { ["runs"] = new JsonArray(loaded.Select(l => (JsonNode)new JsonObject { ["folder"] = l.Folder, ["steps"] = l.Steps, ["family"] = l.Model.Descriptor.Family, ["parameters"] = l.Model.Parameters.Length }).ToArray()),
                 ["task"] = task.ToJson(), ["prompts"] = count, ["seed"] = s };
             var excess = algorithms.ToDictionary(a => a.Name, _ => new double[ns.Length]);
@@ -129,7 +135,7 @@ internal static class CompareCommand
                 matrix.AddRow(new[] { Markup.Escape(algorithms[u].Name) }.Concat(Enumerable.Range(0, algorithms.Count)
                     .Select(v => u == v ? "—" : spdMatrix[u, v].ToString("G3", System.Globalization.CultureInfo.InvariantCulture))).ToArray());
             ctx.Console.Write(matrix);
-            ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations: excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
+            ctx.Out.WriteLine($"exact EM over {emRestarts} random initialisations (on {count} other prompts at n = {task.PromptLength}, seed {s + 1000}; not the table's): excess MSE from {emPerInit.Min():G3} to {emPerInit.Max():G3}; trained run(s): {string.Join(", ", trainedPerRun.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
 
             var x = ns.Select(v => (double)v).ToArray();
             // Excess MSEs below 0 (Monte-Carlo noise: the oracle is optimal only in expectation) are drawn below the zero line, not clamped.
@@ -141,7 +147,8 @@ internal static class CompareCommand
             BandPlot.WritePanels(Path.Combine(folder, "initialisation.png"), "Excess MSE per initialisation: exact EM vs trained runs", "initialisation / run index", "excess MSE",
                 new[] { new BandPlot.Panel($"n = {task.PromptLength}", new[] { Curve("exact EM, random starts", Enumerable.Range(1, emRestarts).Select(i => (double)i).ToArray(), emPerInit, 0),
                     Curve("trained runs", Enumerable.Range(1, trainedPerRun.Length).Select(i => (double)i).ToArray(), trainedPerRun, 1) }) }, logX: false, columns: 1);
-            ctx.Out.WriteLine($"wrote compare.json, excess-mse.png, spd.png, initialisation.png to {folder}");
+            outputs.Commit(ctx.Interrupt);
+            ctx.Out.WriteLine($"wrote compare.json, excess-mse.png, spd.png, initialisation.png to {shown}");
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -18,16 +18,19 @@ internal static class ConstructCommand
         cmd.Add(output); cmd.Add(npz);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "construct", () =>
         {
-            var model = Compiler.Compile(spec.Build(r));
+            var specification = spec.Build(r);
+            ConstructionMemory.Require(specification);
             var outPath = r.GetValue(output)!;
-            var npzPath = r.GetValue(npz);
-            AtomicFile.RequireFolder(outPath);
-            if (npzPath is not null) AtomicFile.RequireFolder(npzPath);
-            ModelJson.Write(outPath, model);
-            if (npzPath is not null) NpzWriter.Write(npzPath, model);
+            using var outputs = new StagedOutputs();
+            var modelFile = outputs.File(outPath);
+            var npzFile = r.GetValue(npz) is { } npzPath ? outputs.File(npzPath) : null;
+            var model = Compiler.Compile(specification);
+            ModelJson.Write(modelFile, model);
+            if (npzFile is not null) NpzWriter.Write(npzFile, model);
+            outputs.Commit(ctx.Interrupt);
             var sp = model.Spec;
             ctx.Out.WriteLine($"constructed {(sp.Symmetric ? "symmetric two-component" : $"K = {sp.Components}")} gradient EM (S = {sp.EmIterations}, T = {sp.GradientSteps}, α = {OptionParsing.Format(sp.StepSize)}): "
-                + $"{model.Layers.Count} layers, {model.Layers.OfType<AttentionLayer>().Sum(a => a.Heads.Length)} heads, D = {model.Dimension}, prompts up to n = {model.Embedding.MaxPromptLength} → {outPath}");
+                + $"{model.Layers.Count} layers, {model.Layers.OfType<AttentionLayer>().Sum(a => a.Heads.Length)} heads, D = {model.Dimension}, prompts up to n = {model.MaxPromptLength} → {outPath}");
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -23,8 +23,9 @@ internal static class ExportCommand
         {
             string? onnxPath = r.GetValue(onnx), stPath = r.GetValue(safetensors);
             if (onnxPath is null && stPath is null) throw new SpecificationException("give --onnx F.onnx and/or --safetensors F.safetensors");
-            if (onnxPath is not null) AtomicFile.RequireFolder(onnxPath);
-            if (stPath is not null) AtomicFile.RequireFolder(stPath);
+            using var outputs = new StagedOutputs();
+            var onnxStage = onnxPath is null ? null : outputs.File(onnxPath);
+            var stStage = stPath is null ? null : outputs.File(stPath);
             var source = ExportSource.Load(r.GetValue(modelOpt)!);
             var p = r.GetValue(precision) switch
             {
@@ -36,8 +37,9 @@ internal static class ExportCommand
             // Both files are built before either is written.
             var onnxBytes = onnxPath is null ? null : ModelExport.Onnx(source, p);
             var stBytes = stPath is null ? null : ModelExport.Safetensors(source, p);
-            if (onnxBytes is not null) AtomicFile.WriteAllBytes(onnxPath!, onnxBytes);
-            if (stBytes is not null) AtomicFile.WriteAllBytes(stPath!, stBytes);
+            if (onnxBytes is not null) AtomicFile.WriteAllBytes(onnxStage!, onnxBytes);
+            if (stBytes is not null) AtomicFile.WriteAllBytes(stStage!, stBytes);
+            outputs.Commit(ctx.Interrupt);
             string what = source.Run is null ? $"model {source.Path}" : $"{source.Family} run {source.Path} ({source.Run.Steps} steps)";
             var files = new[] { onnxPath is null ? null : $"{onnxPath} (ONNX, opset {OnnxExport.Opset})", stPath is null ? null : $"{stPath} (safetensors)" }.Where(f => f is not null);
             ctx.Out.WriteLine($"exported {what} in {(p == ExportPrecision.Double ? "double" : "float")} → {string.Join(", ", files)}");

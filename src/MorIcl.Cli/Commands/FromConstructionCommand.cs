@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text;
 using MorIcl.Comparison;
@@ -36,6 +37,7 @@ internal static class FromConstructionCommand
         var seed = new Option<int>("--seed") { Description = "Seed of β, the batches and the evaluation prompts.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("from-construction", "Train the constructed architecture from the construction's weights (warm-up, cosine decay, backoff); distance from the construction and SPD against gradient EM over training.")
         { output, lrs, steps, warmup, batch, every, prompts, dim, comps, sigma, n, emIt, gd, alpha, seed };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "seed000 from-construction", () =>
         {
             var peaks = OptionParsing.Numbers(r.GetValue(lrs)!, "--lrs");
@@ -47,9 +49,9 @@ internal static class FromConstructionCommand
             var task = new TrainingTask(r.GetValue(dim), k, r.GetValue(sigma), Enumerable.Repeat(1.0 / k, k).ToArray(), MixtureMode.PerSample, length, s);
             task.Validate();
             var spec = new ConstructionSpec(task.D, k, task.Sigma, task.Mixing, r.GetValue(emIt), r.GetValue(gd), r.GetValue(alpha), maxPromptLength: Math.Max(31, length));
-            var folder = r.GetValue(output)!;
-            Directory.CreateDirectory(folder);
-            AtomicFile.RequireFolder(Path.Combine(folder, "from-construction.csv"));
+            var shown = r.GetValue(output)!;
+            using var outputs = new StagedOutputs();
+            var folder = outputs.Folder(shown);
             var all = new List<FineTuningPoint>();
             foreach (var lr in peaks)
                 all.AddRange(ConstructionFineTuning.Run(spec, task, new FineTuningSchedule(lr, total, warm), r.GetValue(batch), r.GetValue(every), r.GetValue(prompts), s, ctx.Out.WriteLine));
@@ -68,7 +70,8 @@ internal static class FromConstructionCommand
             panels.Add(new BandPlot.Panel("training loss", Curves(p => p.Loss)));
             BandPlot.WritePanels(Path.Combine(folder, "from-construction.png"),
                 $"Training from the construction (d = {task.D}, K = {k}, S = {spec.EmIterations}, T = {spec.GradientSteps}): Adam, geometric warm-up {warm} steps, cosine decay, backoff", "step", "", panels, logX: false);
-            ctx.Out.WriteLine($"wrote from-construction.csv and from-construction.png to {folder}");
+            outputs.Commit(ctx.Interrupt);
+            ctx.Out.WriteLine($"wrote from-construction.csv and from-construction.png to {shown}");
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -31,8 +31,9 @@ internal static class ImportCommand
         var mode = new Option<string?>("--mode") { Description = "Task: per-sample or per-prompt (default per-sample)." };
         var n = new Option<int?>("--prompt-length") { Description = "Task: examples n per prompt (default 20)." };
         var betaSeed = new Option<int?>("--beta-seed") { Description = "Task: seed of the fixed β (default 1)." };
+        var betaPerPrompt = new Option<bool>("--beta-per-prompt") { Description = "Task: β drawn afresh per prompt (default: the file's task, else fixed β)." };
         var cmd = new Command("import", "Import a GPT-2-style model trained elsewhere (safetensors, gpt2 layout) as a run folder.")
-        { file, family, output, heads, precision, comps, sigma, mixing, mode, n, betaSeed };
+        { file, family, output, heads, precision, comps, sigma, mixing, mode, n, betaSeed, betaPerPrompt };
         cmd.SetAction(r => MorIclCli.Guard(ctx, "import", () =>
         {
             string path = r.GetValue(file)!, folder = r.GetValue(output)!;
@@ -51,7 +52,7 @@ internal static class ImportCommand
                 "double" => Precision.Double,
                 var other => throw new SpecificationException($"--precision: '{other}' is not a precision; use float or double"),
             };
-            var task = Task(r, doc, shape.InputDimension, path, comps, sigma, mixing, mode, n, betaSeed);
+            var task = Task(r, doc, shape.InputDimension, path, comps, sigma, mixing, mode, n, betaSeed, betaPerPrompt);
             var request = new ModelRequest("gpt2", null, shape.Layers, shape.Width, shape.Heads, "random", initScale, prec, 2, 1, 0.5, 1);
             var run = new RunFile(task, new TrainingOptions(1, 64, 1e-3, 0, 0, 1, 100), request);
             var model = (GptModel)request.Create(task);
@@ -63,7 +64,7 @@ internal static class ImportCommand
                 ["family"] = "gpt2",
                 ["source"] = doc?["source"]?.DeepClone(),
             };
-            ImportedRun.Write(folder, run, parameters, provenance);
+            ImportedRun.Write(folder, run, parameters, provenance, ctx.Interrupt);
             ctx.Out.WriteLine($"imported gpt2 (L = {shape.Layers}, D = {shape.Width}, H = {shape.Heads}, {parameters.Length} parameters, {prec.ToString().ToLowerInvariant()}) from {path} → {folder}; "
                 + $"task d = {task.D}, K = {task.K}, σ = {OptionParsing.Format(task.Sigma)}, n = {task.PromptLength}");
             return ExitCodes.Ok;
@@ -72,7 +73,7 @@ internal static class ImportCommand
     }
 
     private static TrainingTask Task(ParseResult r, JsonObject? doc, int d, string path, Option<int?> comps, Option<double?> sigma, Option<string?> mixing,
-        Option<string?> mode, Option<int?> n, Option<int?> betaSeed)
+        Option<string?> mode, Option<int?> n, Option<int?> betaSeed, Option<bool> betaPerPrompt)
     {
         TrainingTask? fromFile = doc?["task"] is JsonNode t ? TrainingTask.FromJson(t, path) : null;
         if (fromFile is not null && fromFile.D != d) throw new InputException($"{path}: the task says d = {fromFile.D} but read_in.W takes d = {d}");
@@ -80,7 +81,10 @@ internal static class ImportCommand
         double sg = r.GetValue(sigma) ?? fromFile?.Sigma ?? throw new SpecificationException($"{path} carries no task: give --sigma");
         var mix = Given(r, mixing) || fromFile is null || fromFile.K != k ? OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing") : fromFile.Mixing;
         var md = r.GetValue(mode) is { } m ? OptionParsing.Mode(m) : fromFile?.Mode ?? MixtureMode.PerSample;
-        var task = new TrainingTask(d, k, sg, mix, md, r.GetValue(n) ?? fromFile?.PromptLength ?? 20, r.GetValue(betaSeed) ?? fromFile?.BetaSeed ?? 1);
+        var task = new TrainingTask(d, k, sg, mix, md, r.GetValue(n) ?? fromFile?.PromptLength ?? 20, r.GetValue(betaSeed) ?? fromFile?.BetaSeed ?? 1)
+        {
+            BetaPerPrompt = Given(r, betaPerPrompt) ? r.GetValue(betaPerPrompt) : fromFile?.BetaPerPrompt ?? false,
+        };
         task.Validate();
         return task;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using MorIcl.Construction;
 using MorIcl.Construction.Model;
 using MorIcl.IO;
+using MorIcl.Runtime;
 using Spectre.Console;
 
 namespace MorIcl.Cli.Commands;
@@ -24,7 +25,9 @@ internal static class InspectCommand
         cmd.Add(layerOpt); cmd.Add(emit); cmd.Add(className); cmd.Add(heatmap);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "inspect", () =>
         {
-            var model = Load(r, spec, modelOpt);
+            var model = Load(r, spec, modelOpt, w => ctx.Err.WriteLine($"warning: {w}"));
+            if (r.GetValue(modelOpt) is not null && !r.GetValue(emit))
+                ctx.Out.WriteLine($"weights (sha256 {WeightsDigest.Of(model)}): {SpecificationMatch.Check(model).Detail}");
             if (r.GetValue(emit))
             {
                 var name = r.GetValue(className)!;
@@ -36,8 +39,9 @@ internal static class InspectCommand
             {
                 if (r.GetValue(layerOpt) is not int hl) throw new SpecificationException("--heatmap needs --layer N");
                 if (hl < 0 || hl >= model.Layers.Count) throw new SpecificationException($"--layer {hl}: the model has layers 0 … {model.Layers.Count - 1}");
-                AtomicFile.RequireFolder(png);
-                LayerHeatmap.Save(png, model, hl);
+                using var outputs = new StagedOutputs();
+                LayerHeatmap.Save(outputs.File(png), model, hl);
+                outputs.Commit(ctx.Interrupt);
                 ctx.Out.WriteLine($"wrote layer {hl} ({model.Layers[hl].Provenance.Operator}) to {png}");
                 return ExitCodes.Ok;
             }
@@ -52,13 +56,15 @@ internal static class InspectCommand
         return cmd;
     }
 
-    internal static TransformerModel Load(ParseResult r, SpecOptions spec, Option<string?> modelOpt)
+    internal static TransformerModel Load(ParseResult r, SpecOptions spec, Option<string?> modelOpt, Action<string>? warn = null)
     {
         var path = r.GetValue(modelOpt);
         if (path is not null && spec.AnyGiven(r)) throw new SpecificationException("give either --model or the specification flags, not both");
-        if (path is not null) return ModelJson.Read(path);
+        if (path is not null) return ModelJson.Read(path, warn);
         if (!spec.AnyGiven(r)) throw new SpecificationException("give --model model.json or a specification (--dim, --components, --em-iterations, --gd-steps, --step-size, --sigma)");
-        return Compiler.Compile(spec.Build(r));
+        var specification = spec.Build(r);
+        ConstructionMemory.Require(specification);
+        return Compiler.Compile(specification);
     }
 
     /// <summary>Declared margin of a layer, in words short enough for a table.</summary>
@@ -81,7 +87,7 @@ internal static class InspectCommand
     {
         var s = model.Spec;
         ctx.Out.WriteLine($"{(s.Symmetric ? "symmetric two-component" : $"K = {s.Components}")} gradient EM, d = {s.Dimension}, σ = {F(s.Sigma)}, π = ({string.Join(", ", s.Mixing.Select(F))}), S = {s.EmIterations}, T = {s.GradientSteps}, α = {F(s.StepSize)}, R = {F(s.Margin)}");
-        ctx.Out.WriteLine($"{model.Layers.Count} layers, D = {model.Dimension} residual rows, tokens: n examples, 1 query, {model.Embedding.AuxiliaryCount} auxiliary ({string.Join(", ", model.Embedding.AuxiliaryNames)}); prompts up to n = {model.Embedding.MaxPromptLength}");
+        ctx.Out.WriteLine($"{model.Layers.Count} layers, D = {model.Dimension} residual rows, tokens: n examples, 1 query, {model.Embedding.AuxiliaryCount} auxiliary ({string.Join(", ", model.Embedding.AuxiliaryNames)}); prompts up to n = {model.MaxPromptLength}");
         var layout = new Table().AddColumn("rows").AddColumn("block").AddColumn("meaning");
         foreach (var b in model.Layout.Blocks)
             layout.AddRow(b.Width == 1 ? $"{b.Start}" : $"{b.Start}–{b.Start + b.Width - 1}", Markup.Escape(b.Name), Markup.Escape(b.Description));

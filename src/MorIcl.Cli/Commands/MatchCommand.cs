@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MorIcl.Comparison;
@@ -30,6 +31,7 @@ internal static class MatchCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts and queries.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("match", "Which algorithm a model matches (SPD against gradient EM with S = 1…50, exact EM, least squares, ridge, oracle), as n grows and layer by layer.")
         { model, output, lengths, prompts, queries, maxS, readout, noLayers, gd, alpha, seed };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "match", () =>
         {
             var path = r.GetValue(model)!;
@@ -42,15 +44,16 @@ internal static class MatchCommand
                 throw new SpecificationException($"--prompt-lengths: {ns.Max()} exceeds the model's maximum prompt length {ex.Model.Spec.MaxPromptLength}");
             var options = new MatchOptions(ns, r.GetValue(prompts), r.GetValue(queries), r.GetValue(maxS), r.GetValue(readout), r.GetValue(seed));
             options.Validate();
-            var folder = r.GetValue(output)!;
-            Directory.CreateDirectory(folder);
-            AtomicFile.RequireFolder(Path.Combine(folder, "match.json"));
+            var shown = r.GetValue(output)!;
+            using var outputs = new StagedOutputs();
+            var folder = outputs.Folder(shown);
             ctx.Out.WriteLine($"matching {subject.Description}");
             var results = AlgorithmMatch.Run(subject.Predictor, r.GetValue(noLayers) ? null : subject.Streams, subject.Task, subject.GradientEm, options, ctx.Out.WriteLine);
             AtomicFile.WriteAllText(Path.Combine(folder, "match.json"), ParametersJson.Serialize(Json(subject, options, results)));
             WriteTables(ctx, results);
             WritePlots(folder, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), results, options);
-            ctx.Out.WriteLine($"wrote match.json, match.png{(results.Any(x => x.Layer >= 0) ? ", match-layers.png" : "")} to {folder}");
+            outputs.Commit(ctx.Interrupt);
+            ctx.Out.WriteLine($"wrote match.json, match.png{(results.Any(x => x.Layer >= 0) ? ", match-layers.png" : "")} to {shown}");
             return ExitCodes.Ok;
         }));
         return cmd;

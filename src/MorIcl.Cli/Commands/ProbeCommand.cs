@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MorIcl.IO;
@@ -32,10 +33,11 @@ internal static class ProbeCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the probe prompts, folds and the shuffled control.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("probe", "Linear probes of every layer's residual stream for EM's iterates, exact EM, OLS, the true β and the oracle's responsibilities, with controls.")
         { model, output, train, test, n, emIt, gd, alpha, mode, sigma, mixing, betaSeed, seed };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "probe", () =>
         {
             var modelPath = r.GetValue(model)!;
-            var folder = r.GetValue(output)!;
+            var shown = r.GetValue(output)!;
             var probeTask = ProbeSubject.Load(modelPath, new ProbeOverrides(r.GetValue(emIt), r.GetValue(gd), r.GetValue(alpha), r.GetValue(n),
                 r.GetValue(mode) is { } m ? OptionParsing.Mode(m) : null, r.GetValue(sigma), null, r.GetValue(betaSeed)) with
             {
@@ -43,14 +45,15 @@ internal static class ProbeCommand
             });
             var options = new ProbeOptions(r.GetValue(train), r.GetValue(test), probeTask.Task.PromptLength, r.GetValue(seed));
             options.Validate();
-            Directory.CreateDirectory(folder);
-            AtomicFile.RequireFolder(Path.Combine(folder, "probe.json"));
+            using var outputs = new StagedOutputs();
+            var folder = outputs.Folder(shown);
             ctx.Out.WriteLine($"probing {probeTask.Description}");
             var report = ProbeExperiment.Run(probeTask.Streams, probeTask.Untrained, probeTask.Targets(), options, ctx.Out.WriteLine);
             AtomicFile.WriteAllText(Path.Combine(folder, "probe.json"), ParametersJson.Serialize(Json(report, probeTask, options)));
             ProbeHeatmap.Write(Path.Combine(folder, "probe-heatmap.png"), $"Linear probes (ridge, R² on {options.TestPrompts} held-out prompts): {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath))}", report);
             WriteTable(ctx, report);
-            ctx.Out.WriteLine($"wrote probe.json and probe-heatmap.png to {folder}");
+            outputs.Commit(ctx.Interrupt);
+            ctx.Out.WriteLine($"wrote probe.json and probe-heatmap.png to {shown}");
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -3,12 +3,12 @@ using MorIcl.Mixture;
 
 namespace MorIcl.Cli.Commands;
 
-/// <summary>The prompt of <c>mor-icl run</c>: a CSV x1,…,xd,y whose last row is the query, or all rows as examples and <c>--query</c>.</summary>
+/// <summary>The prompt of <c>mor-icl run</c>: a CSV x1,…,xd,y (or any header, with --response/--features) whose last row is the query, or all rows as examples and <c>--query</c>.</summary>
 internal static class PromptInput
 {
-    public static (RegressionData Examples, double[] Query) Read(string dataPath, string? queryText, int dimension, string modelPath)
+    public static (RegressionData Examples, double[] Query) Read(string dataPath, string? queryText, int dimension, string modelPath, CsvColumns? columns = null)
     {
-        var csv = RegressionCsv.Read(dataPath);
+        var csv = RegressionCsv.ReadNamed(dataPath, columns ?? CsvColumns.Default).Data;
         if (csv.D != dimension)
             throw new InputException($"{dataPath}: the prompt has d = {csv.D} features but the model {modelPath} takes d = {dimension}");
         if (queryText is not null)

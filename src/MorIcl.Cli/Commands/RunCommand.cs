@@ -1,10 +1,12 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using MorIcl.IO;
 using MorIcl.Mixture;
 using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
 using Spectre.Console;
 
 namespace MorIcl.Cli.Commands;
@@ -14,32 +16,64 @@ internal static class RunCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, or a training run folder (mor-icl train or import).", Required = true };
-        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y. Without --query its last row is the query (its y is not used).", Required = true };
+        var modelOpt = new Option<string>("--model") { Description = "Model JSON from mor-icl construct, a training run folder (mor-icl train or import), or an ONNX export (run by ONNX Runtime).", Required = true };
+        var data = new Option<string>("--data") { Description = "Prompt CSV x1,…,xd,y (or any header with --response/--features). Without --query its last row is the query (its y is not used).", Required = true };
+        var columns = new CsvColumnOptions();
         var query = new Option<string?>("--query") { Description = "Query x_{n+1}, comma-separated." };
         var traceOpt = new Option<string?>("--trace") { Description = "Write the residual stream after every layer as CSV." };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
         var precision = new Option<string>("--precision") { Description = "double or float.", DefaultValueFactory = _ => "double" };
+        var executor = new Option<string>("--executor")
+        {
+            Description = "structured (each head by the kernel of its pattern, O(N) per head; heads without one run densely) or dense (every head forms its N×N scores).",
+            DefaultValueFactory = _ => "structured",
+        };
         var cmd = new Command("run", "Run a constructed transformer on a prompt, next to reference gradient EM, with its certificate.")
-        { modelOpt, data, query, traceOpt, json, precision };
+        { modelOpt, data, query, traceOpt, json, precision, executor };
+        columns.AddTo(cmd);
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "run", () =>
         {
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
-            if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json));
-            var model = ModelJson.Read(modelPath);
-            var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath);
-            var tracePath = r.GetValue(traceOpt);
-            if (tracePath is not null) AtomicFile.RequireFolder(tracePath);
+            if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
+            if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
+            var model = ModelJson.Read(modelPath, w => ctx.Err.WriteLine($"warning: {w}"));
+            var match = SpecificationMatch.Check(model);
+            var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath, columns.Read(r));
+            using var outputs = new StagedOutputs();
+            var tracePath = r.GetValue(traceOpt) is { } tp ? outputs.File(tp) : null;
             bool wantTrace = tracePath is not null;
-            ForwardResult result = r.GetValue(precision) switch
+            // The trace holds the residual stream after every layer (D numbers per token), then its CSV text (≈ 20 characters each).
+            if (wantTrace) Numerics.MemoryBudget.Require(8.0 * (model.Layers.Count + 1) * model.Embedding.TokenCount(examples.N) * model.Dimension * (1 + 5 * 20 / 8.0),
+                $"--trace of {model.Layers.Count} layers for n = {examples.N}");
+            var kind = r.GetValue(executor) switch
             {
-                "double" => new ModelExecutor<double>(model).Forward(examples, q, wantTrace),
-                "float" => new ModelExecutor<float>(model).Forward(examples, q, wantTrace),
+                "structured" => ExecutorKind.Structured,
+                "dense" => ExecutorKind.Dense,
+                var e => throw new SpecificationException($"--executor: '{e}' is not an executor; use structured or dense"),
+            };
+            string precisionName = r.GetValue(precision)!;
+            var (result, plan, forwardSeconds) = precisionName switch
+            {
+                "double" => TimedForward(new ModelExecutor<double>(model, kind), examples, q, wantTrace),
+                "float" => TimedForward(new ModelExecutor<float>(model, kind), examples, q, wantTrace),
                 var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use double or float"),
             };
+            // The certificate's rounding bounds (docs/math.md §8): a second pass with the analysis, outside the timing.
+            var bounded = precisionName == "double" ? new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q)
+                : new ModelExecutor<float>(model, kind, boundRounding: true).Forward(examples, q);
+            var doubleBounds = precisionName == "double" ? bounded.Certificate : new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q).Certificate;
+            result = result with { Certificate = bounded.Certificate };
             ReferenceRun? reference = null;
             string? referenceError = null;
-            try { reference = ReferenceRun.Of(model.Spec, examples, q); }
+            double referenceSeconds = double.NaN;
+            try
+            {
+                Warm(examples, n => ReferenceRun.Of(model.Spec, n, q));
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                reference = ReferenceRun.Of(model.Spec, examples, q);
+                referenceSeconds = clock.Elapsed.TotalSeconds;
+            }
             catch (MorIclException e) { referenceError = e.Message; }
             double maxDiff = double.NaN;
             if (reference is not null)
@@ -50,8 +84,14 @@ internal static class RunCommand
                 if (double.IsNaN(maxDiff)) maxDiff = double.PositiveInfinity;
             }
             if (tracePath is not null) WriteTrace(tracePath, model, result.Trace!, examples.N);
+            outputs.Commit(ctx.Interrupt);
 
-            var cert = result.Certificate;
+            var cert = result.Certificate with { MatchesSpecification = match.Matches };
+            // A model that claims to be its spec's construction must land within the certified bound of the
+            // spec's reference (plus an allowance for the reference's own, uncertified, double rounding).
+            var check = model.Origin == MorIcl.Construction.Model.ModelOrigin.Construction && reference is not null
+                ? ReferenceCheck.Of(result with { Certificate = cert }, reference, doubleBounds, model)
+                : null;
             if (r.GetValue(json))
             {
                 var o = new JsonObject
@@ -64,6 +104,17 @@ internal static class RunCommand
                     ["referenceMixing"] = reference is null || result.Mixing is null ? null : ParametersJson.Array(reference.Mixing),
                     ["referenceError"] = referenceError,
                     ["maxAbsDifference"] = Finite(maxDiff),
+                    ["timing"] = new JsonObject
+                    {
+                        ["forwardSeconds"] = forwardSeconds,
+                        ["referenceSeconds"] = Finite(referenceSeconds),
+                    },
+                    ["executor"] = new JsonObject
+                    {
+                        ["kind"] = kind == ExecutorKind.Structured ? "structured" : "dense",
+                        ["structuredHeads"] = plan.Structured,
+                        ["denseHeads"] = plan.Dense,
+                    },
                     ["certificate"] = new JsonObject
                     {
                         ["inDomain"] = cert.InDomain,
@@ -73,6 +124,22 @@ internal static class RunCommand
                         ["firstViolation"] = cert.FirstViolation,
                         ["declaredError"] = Finite(cert.DeclaredError),
                         ["minRangeSlack"] = Finite(cert.MinRangeSlack),
+                        ["precision"] = cert.Precision,
+                        ["predictionErrorBound"] = Finite(cert.PredictionErrorBound),
+                        ["betaErrorBound"] = Finite(cert.BetaErrorBound),
+                        ["responsibilityErrorBound"] = Finite(cert.ResponsibilityErrorBound),
+                        ["maxResidualErrorBound"] = Finite(cert.MaxResidualErrorBound),
+                        ["layers"] = new JsonArray(cert.Layers.Select(l => (JsonNode)new JsonObject
+                        {
+                            ["layer"] = l.Layer, ["inDomain"] = l.InDomain, ["minMargin"] = Finite(l.MinMargin), ["certifiedMargin"] = Finite(l.CertifiedMargin),
+                            ["scoreErrorBound"] = Finite(l.ScoreErrorBound), ["maxLeakage"] = Finite(l.MaxLeakage), ["leakageBound"] = Finite(l.LeakageBound),
+                            ["residualErrorBound"] = Finite(l.ResidualErrorBound),
+                        }).ToArray()),
+                        ["origin"] = ModelJson.OriginName(model.Origin),
+                        ["matchesSpecification"] = match.Matches,
+                        ["specification"] = match.Detail,
+                        ["withinCertifiedBoundOfReference"] = check?.Within,
+                        ["referenceAllowance"] = check is null ? null : Finite(check.Allowance),
                         ["summary"] = cert.Summary(),
                     },
                 };
@@ -88,13 +155,52 @@ internal static class RunCommand
                 if (result.Mixing is { } pi) table.AddRow("π̂", Markup.Escape(OptionParsing.Vector(pi)), Ref(x => OptionParsing.Vector(x.Mixing)));
                 ctx.Console.Write(table);
                 ctx.Out.WriteLine(reference is null ? $"reference gradient EM failed: {referenceError}" : $"largest difference: {maxDiff:G3}");
+                ctx.Out.WriteLine($"forward pass {forwardSeconds:G3} s ({(kind == ExecutorKind.Structured ? $"structured: {plan.Structured} heads by their pattern, {plan.Dense} dense" : "dense")})"
+                    + (reference is null ? "" : $", reference gradient EM {referenceSeconds:G3} s"));
                 if (result.Mixing is not null)
                     ctx.Out.WriteLine("estimated π: the transformer takes log π̂ by a piecewise-linear interpolant (declared error per layer in the certificate); the reference takes the exact log, so the difference above is that approximation propagated through the run");
                 ctx.Out.WriteLine($"certificate: {cert.Summary()}" + (cert.InDomain ? "" : " [OUT OF DOMAIN: the answer above is not certified]"));
+                if (cert.HasErrorBounds)
+                    ctx.Out.WriteLine($"rounding ({cert.Precision}): |ŷ − exact| ≤ {cert.PredictionErrorBound:G3}, |β̂ − exact| ≤ {cert.BetaErrorBound:G3}"
+                        + (double.IsNaN(cert.ResponsibilityErrorBound) ? "" : $", |γ − exact| ≤ {cert.ResponsibilityErrorBound:G3}")
+                        + " (exact = the same transformer in exact arithmetic on this input)");
+                ctx.Out.WriteLine(match.Matches == false
+                    ? $"WEIGHTS ARE NOT THE CONSTRUCTION OF THE STATED SPECIFICATION: {match.Detail.Replace("the weights are not the construction of the stated specification: ", "")}; the domain certificate covers margins only"
+                    : $"weights: {match.Detail}");
+                if (check is { Within: false })
+                    ctx.Out.WriteLine($"RESULT DIFFERS FROM THE SPECIFICATION'S REFERENCE by {check.Difference:G3}, more than the certified bound {check.Bound:G3} (+ {check.Allowance:G3} for the reference's own rounding)");
             }
-            return cert.InDomain ? ExitCodes.Ok : ExitCodes.OutOfDomain;
+            return cert.InDomain && check is not { Within: false } ? ExitCodes.Ok : ExitCodes.OutOfDomain;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// The forward pass, timed alone (after one untimed pass on the prompt's first few examples, so the
+    /// time excludes JIT compilation); how many heads the executor runs by a structured kernel.
+    /// </summary>
+    private static (ForwardResult Result, (int Structured, int Dense) Heads, double Seconds) TimedForward<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        Warm(examples, n => exec.Forward(n, q));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = exec.Forward(examples, q, trace);
+        double seconds = clock.Elapsed.TotalSeconds;
+        int structured = 0, dense = 0;
+        foreach (var layer in exec.Plan.Heads)
+            foreach (var h in layer)
+                if (exec.RunsStructured(h.Layer, h.Head)) structured++; else dense++;
+        return (result, (structured, dense), seconds);
+    }
+
+    /// <summary>Runs <paramref name="f"/> once on the first (up to) 8 examples, to compile its code before timing.</summary>
+    private static void Warm(RegressionData examples, Action<RegressionData> f)
+    {
+        int n = Math.Min(examples.N, 8);
+        var cols = new double[n * examples.D];
+        for (int a = 0; a < examples.D; a++) Array.Copy(examples.Columns, a * examples.N, cols, a * n, n);
+        try { f(new RegressionData(n, examples.D, cols, examples.Y.Take(n).ToArray())); }
+        catch (MorIclException) { }   // the timed call reports the error
     }
 
     /// <summary>JSON has no NaN or infinity: such values are written as null.</summary>

@@ -10,10 +10,10 @@ namespace MorIcl.Cli.Commands;
 /// </summary>
 internal static class RunTrainedCommand
 {
-    public static int Run(CliContext ctx, string folder, string dataPath, string? queryText, bool json)
+    public static int Run(CliContext ctx, string folder, string dataPath, string? queryText, bool json, IO.CsvColumns? columns = null)
     {
         var run = TrainedRun.Load(folder);
-        var (examples, q) = PromptInput.Read(dataPath, queryText, run.Run.Task.D, folder);
+        var (examples, q) = PromptInput.Read(dataPath, queryText, run.Run.Task.D, folder, columns);
         double prediction = run.Model.Predict(new[] { (examples, q) })[0];
         var d = run.Model.Descriptor;
         string precision = d.Precision.ToString().ToLowerInvariant();

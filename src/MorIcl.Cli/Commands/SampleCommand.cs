@@ -34,18 +34,28 @@ internal static class SampleCommand
             if (k < 1) throw new SpecificationException($"--components must be at least 1, got {k}");
             if (len < 1) throw new SpecificationException($"--prompt-length must be at least 1, got {len}");
             MixtureSpec.ValidateSigma(r.GetValue(sigma), "--sigma");
+            RequireMemory(len, d, k);
             var spec = BuildSpec(d, k, r.GetValue(sigma), OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing"),
                 OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(symmetric), s);
+            using var outputs = new StagedOutputs();
+            var csvPath = outputs.File(r.GetValue(output)!);
+            var truthPath = r.GetValue(truth) is { } t ? outputs.File(t) : null;
             var prompt = PromptSampler.Sample(spec, len, s, 0);
-            var truthPath = r.GetValue(truth);
-            AtomicFile.RequireFolder(r.GetValue(output)!);
-            if (truthPath is not null) AtomicFile.RequireFolder(truthPath);
-            RegressionCsv.Write(r.GetValue(output)!, prompt.Examples);
+            RegressionCsv.Write(csvPath, prompt.Examples);
             if (truthPath is not null) AtomicFile.WriteAllText(truthPath, ParametersJson.Serialize(TruthJson(spec)));
+            outputs.Commit(ctx.Interrupt);
             ctx.Out.WriteLine($"wrote {len} examples (d = {d}, K = {k}, σ = {OptionParsing.Format(spec.Sigma)}, SNR η = {OptionParsing.Format(spec.Snr)}, {r.GetValue(mode)}) to {r.GetValue(output)}");
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    /// <summary>A prompt of n examples in d dimensions, and its CSV text (≈ 20 characters per number, built as UTF-16 and encoded), and K regression vectors must fit in memory.</summary>
+    internal static void RequireMemory(int n, int d, int k)
+    {
+        MemoryBudget.Require(16.0 * k * d, $"--components {k} with --dim {d}");
+        MemoryBudget.RequireArray((double)n * d, $"--prompt-length {n} with --dim {d}");
+        MemoryBudget.Require((double)n * (d + 1) * (8 + 5 * 20), $"--prompt-length {n} with --dim {d}");
     }
 
     /// <summary>The mixture with β drawn from the seed: K normalised Gaussians (seed 000 §5), or β* and −β*.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MorIcl.Cli.Hosting;
 using MorIcl.Comparison;
 using MorIcl.IO;
 using MorIcl.Training;
@@ -41,6 +42,7 @@ internal static class Seed000Command
         var ks = new Option<string?>("--components") { Description = "Figure 1: the component counts K, comma-separated (default 2,3)." };
         var shard = new Option<string?>("--shard") { Description = "i/m: run only jobs j with j mod m = i − 1 and write <stem>.shard-i-of-m.csv (join with seed000 merge)." };
         var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, shard };
+        ThreadsOption.AddTo(sub);
         sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
         {
             var s = ParseSetting(r.GetValue(setting), r.GetValue(mode));
@@ -58,13 +60,15 @@ internal static class Seed000Command
             }
             var (index, count) = r.GetValue(shard) is { } text ? Seed000Shards.Parse(text) : (1, 1);
             var folder = r.GetValue(output)!;
-            Directory.CreateDirectory(folder);
+            using var outputs = new StagedOutputs();
+            var stage = outputs.Folder(folder);
             var jobs = sweep.Jobs();
             var mine = Seed000Shards.Select(jobs, index, count);
             var scale = sweep.Scale;
             var results = new List<Seed000Result>();
             foreach (var job in mine)
             {
+                ctx.Interrupt.ThrowIfCancellationRequested();
                 var res = Seed000Figures.Run(job, scale, (task, width, sd) => new GptModel(new GptConfig(task.D, 3, width, 2), sd, Precision.Float));
                 results.Add(res);
                 ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -73,12 +77,14 @@ internal static class Seed000Command
             if (count > 1)
             {
                 string name = $"{sweep.FileStem}.shard-{index}-of-{count}.csv";
-                AtomicFile.WriteAllText(Path.Combine(folder, name), Seed000Csv.Repeats(sweep, jobs.Count, results));
+                AtomicFile.WriteAllText(Path.Combine(stage, name), Seed000Csv.Repeats(sweep, jobs.Count, results));
+                outputs.Commit(ctx.Interrupt);
                 ctx.Out.WriteLine($"wrote {name} ({results.Count} of {jobs.Count} jobs) to {folder}; join the shards with: mor-icl seed000 merge --out {folder} {sweep.FileStem}.shard-*-of-{count}.csv");
             }
             else
             {
-                WriteSweep(folder, sweep, jobs.Count, results);
+                WriteSweep(stage, sweep, jobs.Count, results);
+                outputs.Commit(ctx.Interrupt);
                 ctx.Out.WriteLine($"wrote {sweep.FileStem}-repeats.csv, {sweep.FileStem}.csv and {sweep.FileStem}.png to {folder} ({results.Sum(x => x.Seconds):F0} s of training and evaluation)");
             }
             return ExitCodes.Ok;
@@ -95,8 +101,9 @@ internal static class Seed000Command
         {
             var (sweep, results) = Seed000Csv.Merge(r.GetValue(files)!);
             var folder = r.GetValue(output)!;
-            Directory.CreateDirectory(folder);
-            WriteSweep(folder, sweep, results.Count, results);
+            using var outputs = new StagedOutputs();
+            WriteSweep(outputs.Folder(folder), sweep, results.Count, results);
+            outputs.Commit(ctx.Interrupt);
             ctx.Out.WriteLine($"merged {results.Count} jobs of {sweep.Config}: wrote {sweep.FileStem}-repeats.csv, {sweep.FileStem}.csv and {sweep.FileStem}.png to {folder}");
             return ExitCodes.Ok;
         }));

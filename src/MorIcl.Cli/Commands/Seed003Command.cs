@@ -1,4 +1,6 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
+using MorIcl.IO;
 using MorIcl.Numerics;
 using MorIcl.Seed003;
 using Spectre.Console;
@@ -22,7 +24,8 @@ internal static class Seed003Command
         return cmd;
     }
 
-    private sealed record Run(string Folder, int Seed, int Steps, CliContext Ctx);
+    /// <summary>An experiment's run: it writes into <see cref="Folder"/> (staged) and names <see cref="Shown"/> (the --out given).</summary>
+    private sealed record Run(string Folder, string Shown, int Seed, int Steps, CliContext Ctx);
 
     private static Command Experiment(CliContext ctx, string name, string description, Func<Run, string> body)
     {
@@ -30,12 +33,16 @@ internal static class Seed003Command
         var seed = new Option<int>("--seed") { Description = "Root seed.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int?>("--steps") { Description = "Training steps (each experiment has its own default)." };
         var cmd = new Command(name, description) { output, seed, steps };
+        ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, $"seed003 {name}", () =>
         {
             var folder = r.GetValue(output)!;
             if (r.GetValue(steps) is int s && s < 1) throw new SpecificationException($"--steps must be at least 1, got {s}");
-            Directory.CreateDirectory(folder);
-            string summary = body(new Run(folder, r.GetValue(seed), r.GetValue(steps) ?? 0, ctx));
+            // Every experiment keeps a few curves (at most one per head count of Figure 4) of steps + 1 numbers.
+            if (r.GetValue(steps) is int t) MemoryBudget.Require(8.0 * 12 * (t + 1.0) * 3, $"--steps {t}");
+            using var outputs = new StagedOutputs();
+            string summary = body(new Run(outputs.Folder(folder), folder, r.GetValue(seed), r.GetValue(steps) ?? 0, ctx));
+            outputs.Commit(ctx.Interrupt);
             ctx.Out.WriteLine(summary);
             return ExitCodes.Ok;
         }));
@@ -62,7 +69,7 @@ internal static class Seed003Command
         var c = r.Constants;
         double minSlack = curves[2].Y.Min();
         return $"Theorem 1 ({setting}): ζ₀ = {c.Zeta0:G4}, γ = {c.Gamma:G4}, η_Q = {c.EtaQ:G3}, η_w = {c.EtaW:G3}, ρ = 1 − {1 - c.Rate:G3}; " +
-               $"bound/gap from {minSlack:G4} (min) to {curves[2].Y[^1]:G4} (step {steps}); {(minSlack >= 1 - 1e-9 ? "the bound holds at every step" : "THE BOUND IS VIOLATED")} → {run.Folder}/theorem1.csv, theorem1.png";
+               $"bound/gap from {minSlack:G4} (min) to {curves[2].Y[^1]:G4} (step {steps}); {(minSlack >= 1 - 1e-9 ? "the bound holds at every step" : "THE BOUND IS VIOLATED")} → {run.Shown}/theorem1.csv, theorem1.png";
     }
 
     private static string Figure2(Run run)
@@ -100,7 +107,7 @@ internal static class Seed003Command
         CurvePlot.WriteCsv(Path.Combine(run.Folder, "figure2.csv"), "iteration", "loss", curves);
         CurvePlot.WritePng(Path.Combine(run.Folder, "figure2.png"), "Seed 003 Figure 2 (reduced): one-layer transformer", "iteration", "loss", curves);
         return $"Figure 2 ({setting}; Adam lr 0.01, batch {batch} fresh prompts, {steps} steps): training loss {trace[0]:G4} → {trace[^1]:G4} (inf L = {loss.Infimum:G4}); " +
-               $"inference loss in-domain {inf[0]:G3} → {inf[^1]:G3}, out-of-domain {infOod[0]:G3} → {infOod[^1]:G3} → {run.Folder}/figure2.csv, figure2.png";
+               $"inference loss in-domain {inf[0]:G3} → {inf[^1]:G3}, out-of-domain {infOod[0]:G3} → {infOod[^1]:G3} → {run.Shown}/figure2.csv, figure2.png";
     }
 
     private static string Figure3(Run run)
@@ -112,7 +119,7 @@ internal static class Seed003Command
         CurvePlot.WriteCsv(Path.Combine(run.Folder, "figure3.csv"), "N", "gap", new[] { curve });
         CurvePlot.WritePng(Path.Combine(run.Folder, "figure3.png"), "Seed 003 Figure 3: gap to the best ridge against N", "N (examples in the prompt)", "gap", new[] { curve });
         int best = Array.IndexOf(gaps, gaps.Min());
-        return $"Figure 3 (K = 200, d = 100, m = 100, τ = 0.01): gap {string.Join(", ", ns.Zip(gaps, (n, g) => $"N={n}: {g:G3}"))}; smallest at N = {ns[best]} → {run.Folder}/figure3.csv, figure3.png";
+        return $"Figure 3 (K = 200, d = 100, m = 100, τ = 0.01): gap {string.Join(", ", ns.Zip(gaps, (n, g) => $"N={n}: {g:G3}"))}; smallest at N = {ns[best]} → {run.Shown}/figure3.csv, figure3.png";
     }
 
     private static string Figure4(Run run)
@@ -135,6 +142,6 @@ internal static class Seed003Command
         }
         CurvePlot.WriteCsv(Path.Combine(run.Folder, "figure4.csv"), "iteration", "gap", curves);
         CurvePlot.WritePng(Path.Combine(run.Folder, "figure4.png"), $"Seed 003 Figure 4 (reduced, N = {task.N}): L − inf L for several H", "iteration", "L(θ) − inf L", curves);
-        return $"Figure 4 ({baseSetting with { H = 0 }}; Adam lr 0.01 on the population loss, {steps} steps): final gap {string.Join(", ", finals)} (Δ(0) = {curves[0].Y[0]:G3}) → {run.Folder}/figure4.csv, figure4.png";
+        return $"Figure 4 (K = {baseSetting.K}, d = {baseSetting.D}, N = {baseSetting.N}, m = {baseSetting.M}, τ = {baseSetting.Tau}, H ∈ {{{string.Join(", ", heads)}}}; Adam lr 0.01 on the population loss, {steps} steps): final gap {string.Join(", ", finals)} (Δ(0) = {curves[0].Y[0]:G3}) → {run.Shown}/figure4.csv, figure4.png";
     }
 }

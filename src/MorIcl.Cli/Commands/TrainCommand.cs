@@ -1,7 +1,7 @@
 using System.CommandLine;
+using MorIcl.Cli.Hosting;
 using MorIcl.IO;
 using MorIcl.Training;
-using Spectre.Console;
 
 namespace MorIcl.Cli.Commands;
 
@@ -43,36 +43,59 @@ internal static class TrainCommand
         var pool = new Option<int>("--pool") { Description = "Train on a fixed pool of B prompts (0 = fresh prompts every step).", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed of the initialisation and the batches.", DefaultValueFactory = _ => 1 };
         var every = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
-        var output = new Option<string?>("--out") { Description = "Run folder (must not hold a run)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint." };
+        var output = new Option<string?>("--out") { Description = "Run folder (must not hold a run, unless --force)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps and --checkpoint-every may change)." };
+        var force = new Option<bool>("--force") { Description = "With --out: replace the run the folder holds (e.g. one marked failed)." };
         var cmd = new Command("train", "Train a transformer on MoR prompts (gpt2 or the constructed architecture), with checkpoints and exact resume.")
-        { family, size, layers, width, heads, init, initScale, precision, emIt, gd, alpha, dim, comps, sigma, mixing, mode, n, betaSeed, betaPerPrompt, steps, batch, lr, optimizer, decay, pool, seed, every, output, resume };
+        { family, size, layers, width, heads, init, initScale, precision, emIt, gd, alpha, dim, comps, sigma, mixing, mode, n, betaSeed, betaPerPrompt, steps, batch, lr, optimizer, decay, pool, seed, every, output, resume, force };
+        ThreadsOption.AddTo(cmd);
+        var resumable = new Option[] { resume, steps, every };
         cmd.SetAction(r => MorIclCli.Guard(ctx, "train", () =>
         {
             string folder;
             RunFile run;
             Checkpoint? checkpoint = null;
+            bool changed = false;
             if (r.GetValue(resume) is { } from)
             {
-                if (r.GetValue(output) is not null) throw new SpecificationException("--resume continues a run in its own folder; do not give --out");
+                // A resumed run keeps its configuration: run.json must stay true.
+                var fixedOptions = cmd.Options.Where(o => Given(r, o) && !resumable.Contains(o) && o.Name != ThreadsOption.Name).Select(o => o.Name).ToArray();
+                if (fixedOptions.Length > 0)
+                    throw new SpecificationException($"{string.Join(", ", fixedOptions)}: a resumed run keeps the configuration in {Path.Combine(from, RunFile.FileName)}; only --steps and --checkpoint-every can change (start a new run with --out to change the others)");
                 folder = from;
                 run = RunFile.Read(folder);
-                checkpoint = Checkpoint.Read(Path.Combine(folder, Trainer.CheckpointFile));
+                RunFolder.RequireNotFailed(folder);
+                var cpPath = Path.Combine(folder, Trainer.CheckpointFile);
+                checkpoint = File.Exists(cpPath) ? Checkpoint.Read(cpPath) : null; // none yet: the run restarts from step 0, as run.json says
+                long done = checkpoint?.Step ?? 0;
                 if (r.GetValue(steps) is int more)
                 {
-                    if (more < checkpoint.Step) throw new SpecificationException($"--steps {more} is fewer than the {checkpoint.Step} steps already done");
+                    if (more < done) throw new SpecificationException($"--steps {more} is fewer than the {done} steps already done");
+                    changed |= more != run.Options.Steps;
                     run = run with { Options = run.Options with { Steps = more } };
+                }
+                if (Given(r, every))
+                {
+                    changed |= r.GetValue(every) != run.Options.CheckpointEvery;
+                    run = run with { Options = run.Options with { CheckpointEvery = r.GetValue(every) } };
                 }
             }
             else
             {
                 folder = r.GetValue(output) ?? throw new SpecificationException("give --out run/ for a new run, or --resume run/ to continue one");
-                if (File.Exists(Path.Combine(folder, RunFile.FileName)) || File.Exists(Path.Combine(folder, Trainer.CheckpointFile)))
-                    throw new SpecificationException($"{folder} already holds a run; use --resume {folder} to continue it, or another --out");
+                if (!r.GetValue(force) && RunFolder.HoldsRun(folder))
+                    throw new SpecificationException(RunFolder.Failure(folder) is { } why
+                        ? $"{folder} holds a run marked failed ({why}); replace it with --force, or use another --out"
+                        : $"{folder} already holds a run; use --resume {folder} to continue it, --force to replace it, or another --out");
                 string fam = r.GetValue(family) ?? throw new SpecificationException("--family is required: gpt2 or constructed");
                 if (!ModelRequest.Families.Contains(fam)) throw new SpecificationException($"--family: unknown model family '{fam}'; the families are {string.Join(", ", ModelRequest.Families)}");
                 string opt = r.GetValue(optimizer)!;
                 if (opt != "adam" && opt != "adamw") throw new SpecificationException($"--optimizer: '{opt}' is not an optimiser; use adam or adamw");
+                // Options that do not apply are refused, never silently ignored.
+                if (opt != "adamw" && Given(r, decay)) throw new SpecificationException("--weight-decay applies to --optimizer adamw (Adam has none)");
+                var notForFamily = (fam == "gpt2" ? new Option[] { init, emIt, gd, alpha } : new Option[] { size, layers, width, heads }).Where(o => Given(r, o)).Select(o => o.Name).ToArray();
+                if (notForFamily.Length > 0)
+                    throw new SpecificationException($"{string.Join(", ", notForFamily)}: {(notForFamily.Length == 1 ? "applies" : "apply")} to --family {(fam == "gpt2" ? "constructed" : "gpt2")}, not {fam}");
                 var prec = r.GetValue(precision) switch { "float" => Precision.Float, "double" => Precision.Double, var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use float or double") };
                 if (fam == "constructed" && !Given(r, precision)) prec = Precision.Double;
                 int k = r.GetValue(comps);
@@ -85,22 +108,18 @@ internal static class TrainCommand
                 run = new RunFile(task, options, request);
             }
             run.Task.Validate(); run.Options.Validate();
+            TrainingMemory.Require(run);
             var model = run.Model.Create(run.Task);
             var trainer = new Trainer(model, run.Task, run.Options);
             if (checkpoint is not null) trainer.Restore(checkpoint, Path.Combine(folder, Trainer.CheckpointFile));
-            else
-            {
-                Directory.CreateDirectory(folder);
-                AtomicFile.WriteAllText(Path.Combine(folder, RunFile.FileName), ParametersJson.Serialize(run.ToJson()));
-            }
             if (checkpoint is not null && checkpoint.Step >= run.Options.Steps)
             {
                 ctx.Out.WriteLine($"{folder}: already trained for {checkpoint.Step} steps (give --steps to extend)");
                 return ExitCodes.Ok;
             }
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-            Console.CancelKeyPress += onCancel;
+            if (r.GetValue(resume) is null) RunFolder.Create(folder, run, trainer, ctx.Interrupt);
+            else if (changed) AtomicFile.WriteAllText(Path.Combine(folder, RunFile.FileName), ParametersJson.Serialize(run.ToJson()));
+
             try
             {
                 ProgressBars.Create(ctx.Console)
@@ -112,14 +131,22 @@ internal static class TrainCommand
                         {
                             task.Value = s.Step;
                             task.Description = $"step {s.Step}/{s.TotalSteps}  loss {s.Loss:G4}  {s.StepsPerSecond:F1} steps/s";
-                        }), cancel: cancel.Token);
+                        }), cancel: ctx.Interrupt);
                     });
             }
-            finally { Console.CancelKeyPress -= onCancel; }
+            catch (DivergenceException e)
+            {
+                RunFolder.MarkFailed(folder, e);
+                throw new SpecificationException($"{e.Message}; {folder} is marked failed ({RunFolder.FailedFile}): start it again with --out {folder} --force");
+            }
             var losses = trainer.Losses;
-            double last = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
-            ctx.Out.WriteLine($"{(cancel.IsCancellationRequested ? "interrupted" : "trained")} {model.Descriptor.Family} ({model.Parameters.Length} parameters) for {trainer.Step} steps; " +
-                              $"loss {losses[0]:G4} → {last:G4} (mean of the last 20); checkpoint and loss.csv in {folder}");
+            string loss = losses.Count == 0 ? "" : $"; loss {losses[0]:G4} → {losses.Skip(Math.Max(0, losses.Count - 20)).Average():G4} (mean of the last 20)";
+            if (ctx.Interrupt.IsCancellationRequested)
+            {
+                ctx.Out.WriteLine($"interrupted at step {trainer.Step} of {run.Options.Steps}{loss}; checkpoint saved in {folder}; continue with: mor-icl train --resume {folder}");
+                return ExitCodes.Interrupted;
+            }
+            ctx.Out.WriteLine($"trained {model.Descriptor.Family} ({model.Parameters.Length} parameters) for {trainer.Step} steps{loss}; checkpoint and loss.csv in {folder}");
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -53,7 +53,10 @@ namespace MorIcl.Construction.Model
             }
         }
 
-        /// <summary>Largest prompt length n (examples) whose query index n is still encoded.</summary>
+        /// <summary>
+        /// Largest prompt length n (examples) whose query index n is still encoded: the scheme's capacity.
+        /// The model's own limit is <see cref="TransformerModel.MaxPromptLength"/> (the specification's, exactly).
+        /// </summary>
         public long MaxPromptLength => MaxPosition;
 
         /// <summary>Number of tokens N for n examples: n + 1 + A.</summary>

@@ -19,5 +19,5 @@ public static class OrdinaryLeastSquares
     /// <summary>The OLS predictor ⟨x_query, β̂_OLS⟩ fitted on the prompt's examples.</summary>
     public static double Predict(Prompt prompt) => Dot(prompt.Query, Fit(prompt.Examples));
 
-    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
+    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => MorIcl.Numerics.Simd.SimdSpan.Dot(a, b);
 }

@@ -90,7 +90,7 @@ public static class AlgorithmMatch
     {
         if (model is TrainedPredictor t) return t.Model.Predict(pairs.Select(p => (p.Examples, p.Query)).ToArray());
         var r = new double[pairs.Length];
-        Parallel.For(0, pairs.Length, i => r[i] = model.Predict(pairs[i].Examples, pairs[i].Query));
+        Parallel.For(0, pairs.Length, Numerics.Parallelism.Options(), i => r[i] = model.Predict(pairs[i].Examples, pairs[i].Query));
         return r;
     }
 
@@ -110,7 +110,7 @@ public static class AlgorithmMatch
         var exact = new double[m]; var ols = new double[m]; var ridge = new double[m]; var oracle = new double[m];
         var sigma = Enumerable.Repeat(spec.Sigma, spec.Components).ToArray();
         double lambda = spec.Sigma * spec.Sigma * truth.D;
-        Parallel.For(0, m, i =>
+        Parallel.For(0, m, Numerics.Parallelism.Options(), i =>
         {
             var p = pairs[i];
             // A prompt's pairs share its examples: the estimates are recomputed per pair (cheap at these sizes) to keep this simple.
@@ -191,7 +191,7 @@ public static class AlgorithmMatch
         var pairStreams = streams.Read(pairs);
         var result = new double[streams.Points.Count][];
         var rows = Enumerable.Range(0, count).ToArray();
-        Parallel.For(0, streams.Points.Count, l =>
+        Parallel.For(0, streams.Points.Count, Numerics.Parallelism.Options(), l =>
         {
             var x = trainStreams.Select((s, i) => Features(s.Query[l], train[i].Query)).ToArray();
             if (!x.All(v => v.All(double.IsFinite))) { result[l] = Enumerable.Repeat(double.NaN, pairs.Length).ToArray(); return; }
@@ -211,5 +211,5 @@ public static class AlgorithmMatch
         return f;
     }
 
-    private static double Dot(double[] a, double[] b) => System.Numerics.Tensors.TensorPrimitives.Dot<double>(a, b);
+    private static double Dot(double[] a, double[] b) => MorIcl.Numerics.Simd.SimdSpan.Dot<double>(a, b);
 }

@@ -78,7 +78,7 @@ public static class ComparisonMeasures
         var preds = new double[set.Prompts.Length][];
         var weights = new double[set.Prompts.Length][];
         var grads = new double[set.Prompts.Length][];
-        System.Threading.Tasks.Parallel.For(0, set.Prompts.Length, i =>
+        System.Threading.Tasks.Parallel.For(0, set.Prompts.Length, Numerics.Parallelism.Options(), i =>
         {
             var p = set.Prompts[i];
             preds[i] = set.Queries[i].Select(q => a.Predict(p.Examples, q)).ToArray();
@@ -140,7 +140,7 @@ public static class ComparisonMeasures
     private static T[] Parallel<T>(int count, Func<int, T> f)
     {
         var r = new T[count];
-        System.Threading.Tasks.Parallel.For(0, count, i => r[i] = f(i));
+        System.Threading.Tasks.Parallel.For(0, count, Numerics.Parallelism.Options(), i => r[i] = f(i));
         return r;
     }
 }

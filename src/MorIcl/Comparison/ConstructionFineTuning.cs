@@ -49,7 +49,7 @@ public static class ConstructionFineTuning
         var template = Compiler.Compile(spec);
         var model = ConstructedArchitectureModel.FromConstruction(template, 0, seed);
         var theta0 = (double[])model.Parameters.Clone();
-        double norm0 = Math.Sqrt(TensorPrimitives.Dot<double>(theta0, theta0));
+        double norm0 = Math.Sqrt(Numerics.Simd.SimdSpan.Dot<double>(theta0, theta0));
         var truth = task.Spec();
         var eval = PromptSampler.SampleBatch(truth, task.PromptLength, evaluationPrompts, SeedSequence.Derive(seed, 1, 0xF1E7));
         var labels = eval.Select(p => p.QueryLabel).ToArray();
@@ -74,7 +74,7 @@ public static class ConstructionFineTuning
             spd /= pred.Length * task.D;
             var diff = new double[theta0.Length];
             TensorPrimitives.Subtract<double>(model.Parameters, theta0, diff);
-            double dist = Math.Sqrt(TensorPrimitives.Dot<double>(diff, diff));
+            double dist = Math.Sqrt(Numerics.Simd.SimdSpan.Dot<double>(diff, diff));
             double excess = pred.All(double.IsFinite) ? Metrics.ExcessMse(pred, oracle, labels) : double.NaN;
             points.Add(new FineTuningPoint(schedule.PeakLearningRate, step, lr, loss, dist, dist / norm0, Math.Abs(TensorPrimitives.MaxMagnitude<double>(diff)), spd, excess, gemExcess, backoffs, gradNorm));
         }
@@ -83,7 +83,7 @@ public static class ConstructionFineTuning
         {
             var prompts = Enumerable.Range(0, batch).Select(i => PromptSampler.Sample(truth, task.PromptLength, SeedSequence.Derive(seed, step, 0xF1E8), i)).ToArray();
             double loss = model.LossAndGradient(prompts, gradient);
-            double gradNorm = Math.Sqrt(TensorPrimitives.Dot<double>(gradient, gradient));
+            double gradNorm = Math.Sqrt(Numerics.Simd.SimdSpan.Dot<double>(gradient, gradient));
             if (step == 0) startLoss = loss;
             bool blown = !double.IsFinite(loss) || !double.IsFinite(gradNorm) || loss > schedule.BlowUp * startLoss;
             if (blown && step > 0)
@@ -94,7 +94,7 @@ public static class ConstructionFineTuning
                 backoff /= 10; backoffs++;
                 log?.Invoke($"lr {schedule.PeakLearningRate:G3}: step {step}: loss {loss:G3} (start {startLoss:G3}) — back to step {step - 1}, rates ÷ 10");
                 loss = model.LossAndGradient(prompts, gradient);
-                gradNorm = Math.Sqrt(TensorPrimitives.Dot<double>(gradient, gradient));
+                gradNorm = Math.Sqrt(Numerics.Simd.SimdSpan.Dot<double>(gradient, gradient));
             }
             double lr = schedule.At(step, backoff);
             if (step % every == 0 || step == schedule.Steps) Measure(step, lr, loss, gradNorm);

@@ -39,12 +39,12 @@ public sealed class RidgePredictor(double lambda, string? name = null) : IPrompt
 {
     public double Lambda => lambda;
     public string Name => name ?? $"ridge (λ = {lambda:G3})";
-    public double Predict(RegressionData examples, double[] query) => System.Numerics.Tensors.TensorPrimitives.Dot<double>(query, LeastSquares.Ridge(examples, lambda));
+    public double Predict(RegressionData examples, double[] query) => MorIcl.Numerics.Simd.SimdSpan.Dot<double>(query, LeastSquares.Ridge(examples, lambda));
 }
 
 /// <summary>Minimum-norm least squares on the prompt: OLS for n ≥ d, the least-norm interpolant for n &lt; d.</summary>
 public sealed class MinimumNormPredictor : IPromptPredictor
 {
     public string Name => "OLS";
-    public double Predict(RegressionData examples, double[] query) => System.Numerics.Tensors.TensorPrimitives.Dot<double>(query, LeastSquares.MinimumNorm(examples));
+    public double Predict(RegressionData examples, double[] query) => MorIcl.Numerics.Simd.SimdSpan.Dot<double>(query, LeastSquares.MinimumNorm(examples));
 }

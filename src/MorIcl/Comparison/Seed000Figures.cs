@@ -88,7 +88,7 @@ public static class Seed000Figures
         var labels = prompts.Select(p => p.QueryLabel).ToArray();
         var oracle = prompts.Select(p => OraclePredictor.Predict(truth, p)).ToArray();
         double Excess(double[] predictions) => Metrics.ExcessMse(predictions, oracle, labels);
-        double[] Each(Func<Prompt, double> f) { var r = new double[prompts.Length]; Parallel.For(0, prompts.Length, i => r[i] = f(prompts[i])); return r; }
+        double[] Each(Func<Prompt, double> f) { var r = new double[prompts.Length]; Parallel.For(0, prompts.Length, Numerics.Parallelism.Options(), i => r[i] = f(prompts[i])); return r; }
 
         double trained = Excess(model.Predict(prompts.Select(p => (p.Examples, p.Query)).ToArray()));
         var start = ExactEmPredictor.RandomStart(task.K, task.D, task.Sigma, job.Seed);

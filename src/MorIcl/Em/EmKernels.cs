@@ -1,3 +1,4 @@
+using MorIcl.Numerics.Simd;
 using System.Numerics.Tensors;
 using MorIcl.Mixture;
 using MorIcl.Numerics;
@@ -111,23 +112,23 @@ internal sealed class EmKernels
             {
                 var l = _logit.Slice(k * Block, count);
                 TensorPrimitives.Subtract(l, max, l);
-                TensorPrimitives.Exp(l, l);
+                SimdSpan.Exp(l, l);
                 TensorPrimitives.Add(sum, l, sum);
             }
-            logLik += TensorPrimitives.Sum(max);
+            logLik += SimdSpan.Sum(max);
             for (int k = 0; k < K; k++)
             {
                 var gk = Gamma.AsSpan(k * n + start, count);
                 TensorPrimitives.Divide(_logit.Slice(k * Block, count), sum, gk);
             }
-            TensorPrimitives.Log(sum, sum);
-            logLik += TensorPrimitives.Sum(sum);
+            SimdSpan.Log(sum, sum);
+            logLik += SimdSpan.Sum(sum);
 
             var x = BlockColumns(start, count);
             for (int k = 0; k < K; k++)
             {
                 ReadOnlySpan<double> gk = Gamma.AsSpan(k * n + start, count);
-                if (nk is not null) nk[k] += TensorPrimitives.Sum(gk);
+                if (nk is not null) nk[k] += SimdSpan.Sum(gk);
                 // G_k += Σ γ_ik x_i x_iᵀ, h_k += Σ γ_ik y_i x_i over the block (docs/math.md §2, exact M-step).
                 if (gram is not null) GramKernel.Accumulate(_gram![k], gk, x, n, _data.Y.AsSpan(start, count), _weighted.Span);
                 // γ_k ⊙ r_k into the (consumed) logit rows, for all components' gradients at once below.
@@ -176,7 +177,7 @@ internal sealed class EmKernels
             var w = _weighted.Slice(0, count);
             Residual(b, start, count, r);
             TensorPrimitives.Multiply(r, Gamma.AsSpan(k * n + start, count), w);
-            s += TensorPrimitives.Dot(w, r);
+            s += SimdSpan.Dot(w, r);
         }
         return s;
     }

@@ -52,7 +52,7 @@ public static class SymmetricGradientEm
         {
             var xa = data.Column(a);
             for (int i = 0; i < n; i++) h[a] += xa[i] * w[i] * data.Y[i];
-            for (int b = 0; b <= a; b++) gram[a * d + b] = System.Numerics.Tensors.TensorPrimitives.Dot(xa, data.Column(b));
+            for (int b = 0; b <= a; b++) gram[a * d + b] = MorIcl.Numerics.Simd.SimdSpan.Dot(xa, data.Column(b));
         }
         return WeightedLeastSquares.Solve(gram, h, d, "symmetric M-step");
     }

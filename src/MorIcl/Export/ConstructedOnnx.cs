@@ -25,7 +25,8 @@ namespace MorIcl.Export;
 /// <item>outputs <c>prediction</c> (scalar), <c>beta</c> (K × d; the symmetric program: β̂ and −β̂),
 /// <c>responsibilities</c> (n × K, after the last E-step) or, for the symmetric program, <c>weights</c>
 /// (n, w_i), <c>mixing</c> (K) when π is estimated, and <c>positions_in_range</c> (n ≤ the model's
-/// maximum prompt length; beyond it position digits wrap around, as in the runtime).</item>
+/// maximum prompt length, <see cref="TransformerModel.MaxPromptLength"/>; past the positional scheme
+/// digits wrap around, as in the runtime).</item>
 /// </list>
 /// </summary>
 internal static class ConstructedOnnx
@@ -53,8 +54,8 @@ internal static class ConstructedOnnx
                 weights = g.Sub(g.Node("Gather", "w_plus_one", new[] { ExampleRows(g, h, n), g.IntScalar("row", model.ReadOut.SymmetricWeightPlusOne) }, OnnxGraph.Int("axis", 1)), g.RealScalar("one", 1), "w");
         }
         ReadOut(g, model, h, n, responsibilities, weights);
-        var doc = $"MorIcl transformer: {model.Layers.Count} layers, D = {model.Dimension}, d = {d}; inputs x (n × d), y (n), query (d) for n ≤ {e.MaxPromptLength} "
-            + "(beyond it position digits wrap around and positions_in_range is false). Computes what mor-icl run computes; see docs/export.md.";
+        var doc = $"MorIcl transformer: {model.Layers.Count} layers, D = {model.Dimension}, d = {d}; inputs x (n × d), y (n), query (d) for n ≤ {model.MaxPromptLength} "
+            + "(beyond it the model is not certified and positions_in_range is false; past the positional scheme, digits wrap around as in the runtime). Computes what mor-icl run computes; see docs/export.md.";
         return g.Build(doc, metadata);
     }
 
@@ -226,6 +227,6 @@ internal static class ConstructedOnnx
         if (weights is not null) g.Output(weights, "weights", g.RealType, "n");
         if (r.Mixing is { } mix)
             g.Output(g.Node("Gather", "mixing_rows", new[] { queryToken, g.Ints("mixing_index", Enumerable.Range(0, mix.Width).Select(k => (long)mix[k]).ToArray()) }, OnnxGraph.Int("axis", 0)), "mixing", g.RealType, mix.Width);
-        g.Output(g.Node("LessOrEqual", "in_range", new[] { n, g.IntScalar("max_prompt_length", model.Embedding.MaxPromptLength) }), "positions_in_range", (int)TensorProto.Types.DataType.Bool);
+        g.Output(g.Node("LessOrEqual", "in_range", new[] { n, g.IntScalar("max_prompt_length", model.MaxPromptLength) }), "positions_in_range", (int)TensorProto.Types.DataType.Bool);
     }
 }

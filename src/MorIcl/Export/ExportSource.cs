@@ -60,12 +60,12 @@ public sealed class ExportSource
         if (Gpt is not null) o["config"] = GptTensors.ConfigJson(Gpt.Config);
         if (Transformer is { } m)
         {
-            o["maxPromptLength"] = m.Embedding.MaxPromptLength;
+            o["maxPromptLength"] = m.MaxPromptLength;
             o["certificate"] = Run is not null
                 ? new JsonObject { ["certified"] = false, ["reason"] = "trained weights: the construction's certificate does not apply" }
                 : new JsonObject
                 {
-                    ["certified"] = true, ["margin"] = m.Margin, ["maxPromptLength"] = m.Embedding.MaxPromptLength, ["leakageTolerance"] = Certificate.LeakageTolerance,
+                    ["certified"] = true, ["margin"] = m.Margin, ["maxPromptLength"] = m.MaxPromptLength, ["leakageTolerance"] = Certificate.LeakageTolerance,
                     ["declaredApproximationError"] = m.DeclaredApproximationError,
                     ["rule"] = "per layer: ReLU heads exact while every non-admitted score is ≤ 0; softmax heads leak ≤ N·exp(−margin), in domain while leakage ≤ leakageTolerance; approximate MLPs inside their input ranges; n ≤ maxPromptLength (docs/math.md §3)",
                 };

@@ -38,7 +38,10 @@ internal static class GptOnnx
 
         string shapeHeads = g.Ints("shape_heads", -1, H, dk), shapeFlat = g.Ints("shape_flat", -1, D);
         double scaleValue = precision == ExportPrecision.Double ? 1.0 / Math.Sqrt(dk) : 1f / MathF.Sqrt(dk);
-        string scale = g.RealScalar("score_scale", scaleValue);
+        // The scale times an in-graph 1 (n = n): ONNX Runtime would otherwise fuse a constant scale into its
+        // FusedMatMul, whose scale attribute is a float, and change double results by ~1e-11.
+        string unit = g.Node("Cast", "unit", new[] { g.Node("Equal", "n_eq_n", new[] { n, n }) }, OnnxGraph.Int("to", g.RealType));
+        string scale = g.Mul(g.RealScalar("score_scale_value", scaleValue), unit, "score_scale");
         for (int l = 0; l < c.Layers; l++)
         {
             string p = $"block{l}.";

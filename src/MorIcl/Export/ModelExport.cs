@@ -25,7 +25,7 @@ public static class ModelExport
             ["moricl.source_sha256"] = source.Sha256,
             ["moricl.metadata"] = meta.ToJsonString(),
         };
-        if (source.Transformer is { } m) props["moricl.max_prompt_length"] = m.Embedding.MaxPromptLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (source.Transformer is { } m) props["moricl.max_prompt_length"] = m.MaxPromptLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return source.Gpt is not null ? OnnxExport.Gpt(source.Gpt, precision, props) : OnnxExport.Transformer(source.Transformer!, precision, props);
     }
 

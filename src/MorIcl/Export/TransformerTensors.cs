@@ -54,7 +54,21 @@ public static class TransformerTensors
                 lo["b2"] = Vector(tensors, p + ".mlp.b2", m.B2, dtype);
             }
         }
+        if (precision == ExportPrecision.Float) RoundToFloat(tensors, json);
         return (tensors, json);
+    }
+
+    /// <summary>
+    /// A float export holds the weights rounded to float: the tensors say so exactly, and the model's
+    /// weightsSha256 becomes the digest of the rounded weights (those of the model a reader gets back).
+    /// </summary>
+    private static void RoundToFloat(List<SafeTensor> tensors, JsonObject json)
+    {
+        foreach (var t in tensors.Where(t => t.DType == "F32"))
+            for (int i = 0; i < t.Data.Length; i++) t.Data[i] = (float)t.Data[i];
+        json.Remove("weightsSha256");
+        var rounded = FromTensors(json, tensors.ToDictionary(t => t.Name, StringComparer.Ordinal), "the float export");
+        json["weightsSha256"] = WeightsDigest.Of(rounded);
     }
 
     private static JsonObject Dense(List<SafeTensor> tensors, string name, SparseMatrix m, string dtype)
@@ -125,7 +139,8 @@ public static class TransformerTensors
         }
         var extra = tensors.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).FirstOrDefault();
         if (extra is not null) throw new InputException($"{source}: tensor '{extra}' is not part of the model");
-        return ModelJson.FromJson(json, source);
+        // Through text, so that numbers read as ModelJson expects from a file.
+        return ModelJson.FromJson(JsonNode.Parse(json.ToJsonString()), source);
     }
 
     private static int IntOf(JsonNode? n, string at, string source) =>

@@ -11,6 +11,13 @@ namespace MorIcl.IO;
 /// <c>{"rows": r, "cols": c, "entries": [[i, j, v], …]}</c> with provenance and domain, and the read-out.
 /// Reading rebuilds the model from the file's weights (not by recompiling), checking every shape,
 /// index and number, so an edited or damaged file is reported with the JSON path that is wrong.
+/// <para>
+/// Integrity: <c>"weightsSha256"</c> is the SHA-256 of the weights (<see cref="WeightsDigest"/>); a file
+/// whose weights do not hash to it is damaged (an input error). Files written before the hash existed
+/// have none: they are read, with a warning that their integrity is not checked. <c>"origin"</c> is
+/// "construction" (the default, also for files without it), "trained" or "hand-built"
+/// (<see cref="ModelOrigin"/>).
+/// </para>
 /// </summary>
 public static class ModelJson
 {
@@ -24,6 +31,8 @@ public static class ModelJson
         {
             ["format"] = Format,
             ["version"] = Version,
+            ["origin"] = OriginName(m.Origin),
+            ["weightsSha256"] = WeightsDigest.Of(m),
             ["spec"] = new JsonObject
             {
                 ["dimension"] = s.Dimension, ["components"] = s.Components, ["sigma"] = s.Sigma,
@@ -94,7 +103,16 @@ public static class ModelJson
             ToJson(model).WriteTo(w);
         });
 
-    public static TransformerModel Read(string path)
+    /// <summary>"construction", "trained" or "hand-built".</summary>
+    public static string OriginName(ModelOrigin o) => o switch
+    {
+        ModelOrigin.Trained => "trained",
+        ModelOrigin.HandBuilt => "hand-built",
+        _ => "construction",
+    };
+
+    /// <summary>Reads a model file; <paramref name="warn"/> hears about a file without a weights hash.</summary>
+    public static TransformerModel Read(string path, Action<string>? warn = null)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: file not found");
         JsonNode? root;
@@ -105,10 +123,10 @@ public static class ModelJson
         }
         catch (JsonException e) { throw new InputException($"{path}:{(e.LineNumber ?? 0) + 1}: not valid JSON ({e.Message.Split(". ")[0]})", e); }
         catch (IOException e) { throw new InputException($"{path}: cannot read ({e.Message})", e); }
-        return FromJson(root, path);
+        return FromJson(root, path, warn);
     }
 
-    public static TransformerModel FromJson(JsonNode? root, string source)
+    public static TransformerModel FromJson(JsonNode? root, string source, Action<string>? warn = null)
     {
         var r = new Reader(source);
         var o = r.Obj(root, "$");
@@ -217,7 +235,22 @@ public static class ModelJson
                     throw r.Error(at + ".kind", "must be attention or mlp");
             }
         }
-        return new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp, mixingBlock), spec.Margin);
+        var origin = o["origin"] is null ? ModelOrigin.Construction : r.Str(o, "origin", "$") switch
+        {
+            "construction" => ModelOrigin.Construction,
+            "trained" => ModelOrigin.Trained,
+            "hand-built" => ModelOrigin.HandBuilt,
+            var other => throw r.Error("$.origin", $"is '{other}'; expected construction, trained or hand-built"),
+        };
+        var model = new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp, mixingBlock), spec.Margin, origin);
+        if (o["weightsSha256"] is null) warn?.Invoke($"{source}: no weightsSha256 (written before model files carried one): the weights' integrity is not checked");
+        else
+        {
+            string stated = r.Str(o, "weightsSha256", "$"), actual = WeightsDigest.Of(model);
+            if (!string.Equals(stated, actual, StringComparison.OrdinalIgnoreCase))
+                throw r.Error("$.weightsSha256", $"is {stated} but the weights hash to {actual}: the file is damaged, or its weights were edited without recomputing the hash");
+        }
+        return model;
     }
 
     /// <summary>Typed access to JSON with errors that name the file and the JSON path.</summary>

@@ -56,7 +56,7 @@ public static class PromptSampler
     public static Prompt[] SampleBatch(MixtureSpec spec, int n, int count, int seed)
     {
         var prompts = new Prompt[count];
-        Parallel.For(0, count, b => prompts[b] = Sample(spec, n, seed, b));
+        Parallel.For(0, count, Numerics.Parallelism.Options(), b => prompts[b] = Sample(spec, n, seed, b));
         return prompts;
     }
 }

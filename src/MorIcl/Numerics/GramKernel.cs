@@ -1,8 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using static MorIcl.Numerics.KernelSimd;
+using MorIcl.Numerics.Simd;
 
 namespace MorIcl.Numerics;
 
@@ -112,23 +111,27 @@ internal readonly struct AlignedBuffer
 /// only in <see cref="Sum"/>, so a block costs no horizontal sums.
 /// </para>
 /// <para>
-/// Deterministic: the summation order depends only on the shapes, the block boundaries and the SIMD
-/// width of the machine (Vector512, else Vector256, else Vector128, then a scalar tail for the last
-/// rows of a block, which goes to lane 0), never on timing. No threading; no allocation after
-/// construction.
+/// Width-independent: each entry's accumulator is a 64-byte virtual vector (<see cref="IWideLanes{TSelf, T}"/>,
+/// 8 doubles: one Vector512, two Vector256 or four Vector128 registers), row i of a block goes to lane
+/// i mod 8 (the last rows of a block as one zero-padded chunk), each product is rounded and then added,
+/// and <see cref="Sum"/> adds the 8 lanes in order. The order depends only on the shapes and
+/// the block boundaries, never on the SIMD width or timing. On the narrower widths a tile is swept in
+/// blocks of 2 × 2 or 1 × 2 entries, so its accumulators fit in the 16 registers. No threading;
+/// no allocation after construction.
 /// </para>
 /// </summary>
 internal sealed class TiledCrossProducts
 {
     /// <summary>Rows and columns of one register tile.</summary>
     public const int TileSize = 4;
-    /// <summary>Accumulator lanes kept per entry: the widest vector (Vector512&lt;double&gt;); narrower paths use the first lanes.</summary>
+    /// <summary>Accumulator lanes kept per entry: one 64-byte virtual vector of doubles.</summary>
     private const int Lanes = 8;
     /// <summary>Doubles of accumulator storage per tile (entry r·4 + c at (r·4 + c)·Lanes).</summary>
     private const int TileAccumulators = TileSize * TileSize * Lanes;
 
     private readonly Strip[] _strips;
     private readonly double[] _accumulators;
+    private readonly double[] _tailA, _tailB;   // a block's last rows, zero-padded to one chunk of Lanes
 
     public int Rows { get; }
     public int Columns { get; }
@@ -157,6 +160,8 @@ internal sealed class TiledCrossProducts
             tiles += columnTiles;
         }
         _accumulators = new double[tiles * TileAccumulators];
+        _tailA = new double[TileSize * Lanes];
+        _tailB = new double[columns * Lanes];
     }
 
     /// <summary>Restarts all sums at zero.</summary>
@@ -186,15 +191,15 @@ internal sealed class TiledCrossProducts
         var strip = _strips[r0 / TileSize];
         CheckColumns(a.Length, aStride, strip.Rows, count, nameof(a));
         CheckColumns(b.Length, bStride, Columns, count, nameof(b));
-        ref double ar = ref MemoryMarshal.GetReference(a);
-        ref double br = ref MemoryMarshal.GetReference(b);
         ref double acc = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_accumulators), (nint)strip.FirstTile * TileAccumulators);
-        if (strip.FullTiles > 0)
-            RunFull(strip.Rows, strip.FullTiles, ref ar, aStride, ref br, bStride, count, ref acc);
-        if (strip.LastColumns > 0)
-            Run(strip.Rows, strip.LastColumns, strip.LastDiagonal, ref ar, aStride,
-                ref Unsafe.Add(ref br, (nint)strip.FullTiles * TileSize * bStride), bStride, count,
-                ref Unsafe.Add(ref acc, (nint)strip.FullTiles * TileAccumulators));
+        int full = count / Lanes * Lanes;
+        if (full > 0) Sweep(strip, ref MemoryMarshal.GetReference(a), aStride, ref MemoryMarshal.GetReference(b), bStride, full, ref acc);
+        if (full == count) return;
+        // The last rows as one chunk, padded with zeros (a zero product adds +0 to a lane on every width).
+        Array.Clear(_tailA); Array.Clear(_tailB);
+        for (int r = 0; r < strip.Rows; r++) a.Slice(r * aStride + full, count - full).CopyTo(_tailA.AsSpan(r * Lanes));
+        for (int c = 0; c < Columns; c++) b.Slice(c * bStride + full, count - full).CopyTo(_tailB.AsSpan(c * Lanes));
+        Sweep(strip, ref _tailA[0], Lanes, ref _tailB[0], Lanes, Lanes, ref acc);
     }
 
     /// <summary>S[r, c] so far (lanes summed in order). For a lower triangle, c ≤ r.</summary>
@@ -214,7 +219,7 @@ internal sealed class TiledCrossProducts
     /// column tiles from column 0, then, when <see cref="LastColumns"/> &gt; 0, one narrower or diagonal
     /// tile. Its tiles' accumulators follow each other from tile index <see cref="FirstTile"/>.
     /// </summary>
-    private readonly record struct Strip(int Rows, int FullTiles, int LastColumns, bool LastDiagonal, int FirstTile);
+    internal readonly record struct Strip(int Rows, int FullTiles, int LastColumns, bool LastDiagonal, int FirstTile);
 
     /// <summary>Column j of a span with <paramref name="stride"/> must hold count values.</summary>
     private static void CheckColumns(int length, int stride, int columns, int count, string name)
@@ -224,88 +229,83 @@ internal sealed class TiledCrossProducts
     }
 
     // ---- Dispatch: the tile shape and the diagonal flag become type arguments, so the JIT compiles
-    // ---- one straight-line kernel per shape with exactly the accumulators and loads it needs. The
-    // ---- widest accelerated SIMD width takes the whole chunks of a block, a scalar pass the tail.
+    // ---- one straight-line kernel per shape with exactly the accumulators and loads it needs.
 
-    /// <summary>The full 4-wide tiles of a strip, one after another over the block.</summary>
-    private static void RunFull(int rows, int tiles, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
+    /// <summary>Rows [0, count) of a block (count a multiple of <see cref="Lanes"/>) for every tile of the strip.</summary>
+    private static void Sweep(Strip strip, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
     {
-        switch (rows)
+        switch (SimdSpan.Width)
         {
-            case 1: RunFull<N1>(tiles, ref a, aStride, ref b, bStride, count, ref acc); break;
-            case 2: RunFull<N2>(tiles, ref a, aStride, ref b, bStride, count, ref acc); break;
-            case 3: RunFull<N3>(tiles, ref a, aStride, ref b, bStride, count, ref acc); break;
-            default: RunFull<N4>(tiles, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case SimdWidth.Vector512: Sweep<Lanes512<double>>(strip, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case SimdWidth.Vector256: Sweep<Lanes256x2<double>>(strip, ref a, aStride, ref b, bStride, count, ref acc); break;
+            default: Sweep<Lanes128x4<double>>(strip, ref a, aStride, ref b, bStride, count, ref acc); break;
         }
     }
 
-    private static void RunFull<TR>(int tiles, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
-        where TR : struct, IConstant
+    internal static void Sweep<TW>(Strip strip, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
+        where TW : struct, IWideLanes<TW, double>
     {
-        nint done = 0;
-        if (Vector512.IsHardwareAccelerated)
-            done = FullTiles<Lanes512, TR>(tiles, ref a, aStride, ref b, bStride, 0, count, ref acc);
-        else if (Vector256.IsHardwareAccelerated)
-            done = FullTiles<Lanes256, TR>(tiles, ref a, aStride, ref b, bStride, 0, count, ref acc);
-        else if (Vector128.IsHardwareAccelerated)
-            done = FullTiles<Lanes128, TR>(tiles, ref a, aStride, ref b, bStride, 0, count, ref acc);
-        if (done < count)
-            FullTiles<Lanes1, TR>(tiles, ref a, aStride, ref b, bStride, done, count, ref acc);
+        for (int t = 0; t < strip.FullTiles; t++)
+            Tile<TW>(strip.Rows, TileSize, false, ref a, aStride, ref Unsafe.Add(ref b, (nint)t * TileSize * bStride), bStride, count,
+                ref Unsafe.Add(ref acc, (nint)t * TileAccumulators));
+        if (strip.LastColumns > 0)
+            Tile<TW>(strip.Rows, strip.LastColumns, strip.LastDiagonal, ref a, aStride, ref Unsafe.Add(ref b, (nint)strip.FullTiles * TileSize * bStride), bStride,
+                count, ref Unsafe.Add(ref acc, (nint)strip.FullTiles * TileAccumulators));
     }
 
-    private static nint FullTiles<TV, TR>(int tiles, ref double a, nint aStride, ref double b, nint bStride, nint from, nint to, ref double acc)
-        where TV : struct, ILanes<TV> where TR : struct, IConstant
+    /// <summary>
+    /// One tile: whole with one register per accumulator (Vector512); otherwise in blocks of 2 × 2
+    /// entries (two Vector256 each) or 1 × 2 (four Vector128 each), so the accumulators fit in the 16
+    /// registers. A block on the diagonal keeps only its c ≤ r entries. Each entry sees the same sums.
+    /// </summary>
+    private static void Tile<TW>(int rows, int cols, bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
+        where TW : struct, IWideLanes<TW, double>
     {
-        nint end = from;
-        for (int t = 0; t < tiles; t++)
-            end = Kernel<TV, TR, N4, N0>(ref a, aStride, ref Unsafe.Add(ref b, (nint)t * TileSize * bStride), bStride,
-                from, to, ref Unsafe.Add(ref acc, (nint)t * TileAccumulators));
-        return end;
-    }
-
-    /// <summary>One tile of any shape (the last of a strip).</summary>
-    private static void Run(int rows, int cols, bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
-    {
-        switch (rows)
+        if (typeof(TW) == typeof(Lanes512<double>))
         {
-            case 1: Run<N1>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
-            case 2: Run<N2>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
-            case 3: Run<N3>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
-            default: Run<N4>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            Run<TW>(rows, cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc);
+            return;
+        }
+        int rowStep = typeof(TW) == typeof(Lanes256x2<double>) ? 2 : 1;
+        for (int r0 = 0; r0 < rows; r0 += rowStep)
+        {
+            int blockRows = Math.Min(rowStep, rows - r0);
+            int end = diagonal ? Math.Min(cols, r0 + blockRows) : cols;
+            for (int c0 = 0; c0 < end; c0 += 2)
+                Run<TW>(blockRows, Math.Min(2, end - c0), diagonal && c0 == r0, ref Unsafe.Add(ref a, r0 * aStride), aStride,
+                    ref Unsafe.Add(ref b, c0 * bStride), bStride, count, ref Unsafe.Add(ref acc, (nint)(r0 * TileSize + c0) * Lanes));
         }
     }
 
-    private static void Run<TR>(int cols, bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
-        where TR : struct, IConstant
+    private static void Run<TW>(int rows, int cols, bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
+        where TW : struct, IWideLanes<TW, double>
+    {
+        switch (rows)
+        {
+            case 1: Run<TW, N1>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case 2: Run<TW, N2>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case 3: Run<TW, N3>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            default: Run<TW, N4>(cols, diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+        }
+    }
+
+    private static void Run<TW, TR>(int cols, bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
+        where TW : struct, IWideLanes<TW, double> where TR : struct, IConstant
     {
         switch (cols)
         {
-            case 1: Run<TR, N1>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
-            case 2: Run<TR, N2>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
-            case 3: Run<TR, N3>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
-            default: Run<TR, N4>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case 1: Run<TW, TR, N1>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case 2: Run<TW, TR, N2>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            case 3: Run<TW, TR, N3>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
+            default: Run<TW, TR, N4>(diagonal, ref a, aStride, ref b, bStride, count, ref acc); break;
         }
     }
 
-    private static void Run<TR, TC>(bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
-        where TR : struct, IConstant where TC : struct, IConstant
+    private static void Run<TW, TR, TC>(bool diagonal, ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
+        where TW : struct, IWideLanes<TW, double> where TR : struct, IConstant where TC : struct, IConstant
     {
-        if (diagonal) Run<TR, TC, N1>(ref a, aStride, ref b, bStride, count, ref acc);
-        else Run<TR, TC, N0>(ref a, aStride, ref b, bStride, count, ref acc);
-    }
-
-    private static void Run<TR, TC, TD>(ref double a, nint aStride, ref double b, nint bStride, int count, ref double acc)
-        where TR : struct, IConstant where TC : struct, IConstant where TD : struct, IConstant
-    {
-        nint done = 0;
-        if (Vector512.IsHardwareAccelerated)
-            done = Kernel<Lanes512, TR, TC, TD>(ref a, aStride, ref b, bStride, 0, count, ref acc);
-        else if (Vector256.IsHardwareAccelerated)
-            done = Kernel<Lanes256, TR, TC, TD>(ref a, aStride, ref b, bStride, 0, count, ref acc);
-        else if (Vector128.IsHardwareAccelerated)
-            done = Kernel<Lanes128, TR, TC, TD>(ref a, aStride, ref b, bStride, 0, count, ref acc);
-        if (done < count)
-            Kernel<Lanes1, TR, TC, TD>(ref a, aStride, ref b, bStride, done, count, ref acc);
+        if (diagonal) Kernel<TW, TR, TC, N1>(ref a, aStride, ref b, bStride, 0, count, ref acc);
+        else Kernel<TW, TR, TC, N0>(ref a, aStride, ref b, bStride, 0, count, ref acc);
     }
 
     /// <summary>
@@ -316,7 +316,7 @@ internal sealed class TiledCrossProducts
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nint Kernel<TV, TR, TC, TD>(ref double a, nint aStride, ref double b, nint bStride, nint from, nint to, ref double acc)
-        where TV : struct, ILanes<TV> where TR : struct, IConstant where TC : struct, IConstant where TD : struct, IConstant
+        where TV : struct, IWideLanes<TV, double> where TR : struct, IConstant where TC : struct, IConstant where TD : struct, IConstant
     {
         // Which columns are used by some row: all of them off the diagonal; on it, column c by rows ≥ c.
         bool diag = TD.Value != 0;
@@ -363,33 +363,33 @@ internal sealed class TiledCrossProducts
             TV x3 = c3 ? TV.Load(ref b3, i) : TV.Zero;
 
             TV w = TV.Load(ref a, i);
-            s00 = TV.MultiplyAdd(w, x0, s00);
-            if (e01) s01 = TV.MultiplyAdd(w, x1, s01);
-            if (e02) s02 = TV.MultiplyAdd(w, x2, s02);
-            if (e03) s03 = TV.MultiplyAdd(w, x3, s03);
+            s00 = s00 + w * x0;
+            if (e01) s01 = s01 + w * x1;
+            if (e02) s02 = s02 + w * x2;
+            if (e03) s03 = s03 + w * x3;
             if (r1)
             {
                 w = TV.Load(ref a1, i);
-                s10 = TV.MultiplyAdd(w, x0, s10);
-                if (e11) s11 = TV.MultiplyAdd(w, x1, s11);
-                if (e12) s12 = TV.MultiplyAdd(w, x2, s12);
-                if (e13) s13 = TV.MultiplyAdd(w, x3, s13);
+                s10 = s10 + w * x0;
+                if (e11) s11 = s11 + w * x1;
+                if (e12) s12 = s12 + w * x2;
+                if (e13) s13 = s13 + w * x3;
             }
             if (r2)
             {
                 w = TV.Load(ref a2, i);
-                s20 = TV.MultiplyAdd(w, x0, s20);
-                if (e21) s21 = TV.MultiplyAdd(w, x1, s21);
-                if (e22) s22 = TV.MultiplyAdd(w, x2, s22);
-                if (e23) s23 = TV.MultiplyAdd(w, x3, s23);
+                s20 = s20 + w * x0;
+                if (e21) s21 = s21 + w * x1;
+                if (e22) s22 = s22 + w * x2;
+                if (e23) s23 = s23 + w * x3;
             }
             if (r3)
             {
                 w = TV.Load(ref a3, i);
-                s30 = TV.MultiplyAdd(w, x0, s30);
-                if (e31) s31 = TV.MultiplyAdd(w, x1, s31);
-                if (e32) s32 = TV.MultiplyAdd(w, x2, s32);
-                if (e33) s33 = TV.MultiplyAdd(w, x3, s33);
+                s30 = s30 + w * x0;
+                if (e31) s31 = s31 + w * x1;
+                if (e32) s32 = s32 + w * x2;
+                if (e33) s33 = s33 + w * x3;
             }
         }
 
@@ -417,8 +417,8 @@ internal sealed class TiledCrossProducts
 /// Residuals r = y − X b of a linear model on one block of feature-major rows (the r_ik of docs/math.md §2 for
 /// one component). Rows are processed in chunks of eight vectors held in registers while all d
 /// columns stream past, so r is written once instead of being read and written once per feature.
-/// Deterministic: r_i = y_i − b_0 x_i0 − b_1 x_i1 − … in that order, one rounding per term (fused
-/// multiply-add), whatever the SIMD width.
+/// Width-independent: r_i = y_i − b_0 x_i0 − b_1 x_i1 − … in that order, each product rounded and then
+/// subtracted, on every SIMD width and in the scalar tail.
 /// </summary>
 internal static class LinearResidual
 {
@@ -434,11 +434,13 @@ internal static class LinearResidual
         ref double br = ref MemoryMarshal.GetReference(b);
         ref double yr = ref MemoryMarshal.GetReference(y);
         ref double rr = ref MemoryMarshal.GetReference(r);
-        nint done = 0;
-        if (Vector512.IsHardwareAccelerated) done = Kernel<Lanes512>(ref xr, xStride, ref br, d, ref yr, ref rr, 0, count);
-        else if (Vector256.IsHardwareAccelerated) done = Kernel<Lanes256>(ref xr, xStride, ref br, d, ref yr, ref rr, 0, count);
-        else if (Vector128.IsHardwareAccelerated) done = Kernel<Lanes128>(ref xr, xStride, ref br, d, ref yr, ref rr, 0, count);
-        if (done < count) Kernel<Lanes1>(ref xr, xStride, ref br, d, ref yr, ref rr, done, count);
+        nint done = SimdSpan.Width switch
+        {
+            SimdWidth.Vector512 => Kernel<Lanes512<double>>(ref xr, xStride, ref br, d, ref yr, ref rr, 0, count),
+            SimdWidth.Vector256 => Kernel<Lanes256<double>>(ref xr, xStride, ref br, d, ref yr, ref rr, 0, count),
+            _ => Kernel<Lanes128<double>>(ref xr, xStride, ref br, d, ref yr, ref rr, 0, count),
+        };
+        if (done < count) Kernel<Lanes1<double>>(ref xr, xStride, ref br, d, ref yr, ref rr, done, count);
     }
 
     /// <summary>
@@ -447,7 +449,7 @@ internal static class LinearResidual
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nint Kernel<TV>(ref double x, nint xStride, ref double b, int d, ref double y, ref double r, nint from, nint to)
-        where TV : struct, ILanes<TV>
+        where TV : struct, ILanes<TV, double>
     {
         nint w = TV.Count, i = from;
         for (; i <= to - 8 * w; i += 8 * w)
@@ -458,14 +460,14 @@ internal static class LinearResidual
             for (int a = 0; a < d; a++, column = ref Unsafe.Add(ref column, xStride))
             {
                 TV minusB = TV.Broadcast(-Unsafe.Add(ref b, a));
-                r0 = TV.MultiplyAdd(TV.Load(ref column, i), minusB, r0);
-                r1 = TV.MultiplyAdd(TV.Load(ref column, i + w), minusB, r1);
-                r2 = TV.MultiplyAdd(TV.Load(ref column, i + 2 * w), minusB, r2);
-                r3 = TV.MultiplyAdd(TV.Load(ref column, i + 3 * w), minusB, r3);
-                r4 = TV.MultiplyAdd(TV.Load(ref column, i + 4 * w), minusB, r4);
-                r5 = TV.MultiplyAdd(TV.Load(ref column, i + 5 * w), minusB, r5);
-                r6 = TV.MultiplyAdd(TV.Load(ref column, i + 6 * w), minusB, r6);
-                r7 = TV.MultiplyAdd(TV.Load(ref column, i + 7 * w), minusB, r7);
+                r0 = r0 + TV.Load(ref column, i) * minusB;
+                r1 = r1 + TV.Load(ref column, i + w) * minusB;
+                r2 = r2 + TV.Load(ref column, i + 2 * w) * minusB;
+                r3 = r3 + TV.Load(ref column, i + 3 * w) * minusB;
+                r4 = r4 + TV.Load(ref column, i + 4 * w) * minusB;
+                r5 = r5 + TV.Load(ref column, i + 5 * w) * minusB;
+                r6 = r6 + TV.Load(ref column, i + 6 * w) * minusB;
+                r7 = r7 + TV.Load(ref column, i + 7 * w) * minusB;
             }
             TV.Store(r0, ref r, i); TV.Store(r1, ref r, i + w); TV.Store(r2, ref r, i + 2 * w); TV.Store(r3, ref r, i + 3 * w);
             TV.Store(r4, ref r, i + 4 * w); TV.Store(r5, ref r, i + 5 * w); TV.Store(r6, ref r, i + 6 * w); TV.Store(r7, ref r, i + 7 * w);
@@ -475,101 +477,9 @@ internal static class LinearResidual
             TV r0 = TV.Load(ref y, i);
             ref double column = ref x;
             for (int a = 0; a < d; a++, column = ref Unsafe.Add(ref column, xStride))
-                r0 = TV.MultiplyAdd(TV.Load(ref column, i), TV.Broadcast(-Unsafe.Add(ref b, a)), r0);
+                r0 = r0 + TV.Load(ref column, i) * TV.Broadcast(-Unsafe.Add(ref b, a));
             TV.Store(r0, ref r, i);
         }
         return i;
-    }
-}
-
-/// <summary>
-/// The SIMD building blocks of the kernels in this file: vector widths behind one interface and
-/// small integer constants as types, so that a kernel written once as a generic method is compiled
-/// by the JIT into straight-line code per width and shape (static abstract members on struct type
-/// arguments are resolved and inlined at JIT time; dead branches on the constants disappear).
-/// </summary>
-internal static class KernelSimd
-{
-    // ---- Compile-time constants as types (the JIT folds TR.Value etc. per instantiation).
-
-    internal interface IConstant { static abstract int Value { get; } }
-    internal struct N0 : IConstant { public static int Value => 0; }
-    internal struct N1 : IConstant { public static int Value => 1; }
-    internal struct N2 : IConstant { public static int Value => 2; }
-    internal struct N3 : IConstant { public static int Value => 3; }
-    internal struct N4 : IConstant { public static int Value => 4; }
-
-    // ---- SIMD widths behind one interface, so the kernel is written once.
-
-    internal interface ILanes<TSelf> where TSelf : struct, ILanes<TSelf>
-    {
-        static abstract int Count { get; }
-        static abstract TSelf Zero { get; }
-        static abstract TSelf Broadcast(double value);
-        static abstract TSelf Load(ref double source, nint offset);
-        static abstract void Store(TSelf value, ref double destination, nint offset);
-        /// <summary>a·b + c with one rounding.</summary>
-        static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
-    }
-
-    internal readonly struct Lanes512(Vector512<double> v) : ILanes<Lanes512>
-    {
-        private readonly Vector512<double> _v = v;
-        public static int Count => Vector512<double>.Count;
-        public static Lanes512 Zero => default;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Broadcast(double value) => new(Vector512.Create(value));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Load(ref double source, nint offset) => new(Vector512.LoadUnsafe(ref source, (nuint)offset));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes512 value, ref double destination, nint offset) => value._v.StoreUnsafe(ref destination, (nuint)offset);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
-    }
-
-    internal readonly struct Lanes256(Vector256<double> v) : ILanes<Lanes256>
-    {
-        private readonly Vector256<double> _v = v;
-        public static int Count => Vector256<double>.Count;
-        public static Lanes256 Zero => default;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Broadcast(double value) => new(Vector256.Create(value));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Load(ref double source, nint offset) => new(Vector256.LoadUnsafe(ref source, (nuint)offset));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes256 value, ref double destination, nint offset) => value._v.StoreUnsafe(ref destination, (nuint)offset);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
-    }
-
-    internal readonly struct Lanes128(Vector128<double> v) : ILanes<Lanes128>
-    {
-        private readonly Vector128<double> _v = v;
-        public static int Count => Vector128<double>.Count;
-        public static Lanes128 Zero => default;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Broadcast(double value) => new(Vector128.Create(value));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 Load(ref double source, nint offset) => new(Vector128.LoadUnsafe(ref source, (nuint)offset));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes128 value, ref double destination, nint offset) => value._v.StoreUnsafe(ref destination, (nuint)offset);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes128 MultiplyAdd(Lanes128 a, Lanes128 b, Lanes128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
-    }
-
-    /// <summary>One lane: the scalar tail of a block (fewer rows than one vector).</summary>
-    internal readonly struct Lanes1(double v) : ILanes<Lanes1>
-    {
-        private readonly double _v = v;
-        public static int Count => 1;
-        public static Lanes1 Zero => default;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Broadcast(double value) => new(value);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 Load(ref double source, nint offset) => new(Unsafe.Add(ref source, offset));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes1 value, ref double destination, nint offset) => Unsafe.Add(ref destination, offset) = value._v;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes1 MultiplyAdd(Lanes1 a, Lanes1 b, Lanes1 c) => new(Math.FusedMultiplyAdd(a._v, b._v, c._v));
     }
 }

@@ -42,7 +42,7 @@ public static class ProbeExperiment
         int m = options.TrainPrompts, total = m + options.TestPrompts;
         var prompts = PromptSampler.SampleBatch(targets.Truth, options.PromptLength, total, SeedSequence.Derive(options.Seed, 0, 0x9B0B));
         var values = new Dictionary<string, double[]?>[total];
-        Parallel.For(0, total, i => values[i] = targets.Of(prompts[i]));
+        Parallel.For(0, total, Numerics.Parallelism.Options(), i => values[i] = targets.Of(prompts[i]));
         int failures = values.Count(v => v.TryGetValue("beta_em_exact", out var e) && e is null);
         log?.Invoke($"targets computed for {total} prompts ({failures} without an exact EM fixed point)");
 
@@ -71,7 +71,7 @@ public static class ProbeExperiment
             for (int i = m - 1; i > 0; i--) { int j = rng.Next(i + 1); (perm[i], perm[j]) = (perm[j], perm[i]); }
         }
         var result = new ProbeLayer[points.Count];
-        Parallel.For(0, points.Count, l =>
+        Parallel.For(0, points.Count, Numerics.Parallelism.Options(), l =>
         {
             var r2 = new Dictionary<ProbePosition, Dictionary<string, double>>();
             var lambda = new Dictionary<ProbePosition, Dictionary<string, double>>();

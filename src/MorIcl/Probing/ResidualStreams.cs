@@ -64,7 +64,7 @@ public sealed class ExecutorStreams(TransformerModel model) : IResidualStreams
     public StreamReadout[] Read(IReadOnlyList<Prompt> prompts)
     {
         var r = new StreamReadout[prompts.Count];
-        Parallel.For(0, prompts.Count, i =>
+        Parallel.For(0, prompts.Count, Numerics.Parallelism.Options(), i =>
         {
             var p = prompts[i];
             var trace = _executor.Forward(p.Examples, p.Query, trace: true).Trace!;
@@ -83,7 +83,7 @@ public sealed class ConstructedArchitectureStreams(ConstructedArchitectureModel 
     public StreamReadout[] Read(IReadOnlyList<Prompt> prompts)
     {
         var r = new StreamReadout[prompts.Count];
-        Parallel.For(0, prompts.Count, i => r[i] = StreamReduction.Reduce(model.ResidualStreams(prompts[i].Examples, prompts[i].Query), prompts[i].N, Width));
+        Parallel.For(0, prompts.Count, Numerics.Parallelism.Options(), i => r[i] = StreamReduction.Reduce(model.ResidualStreams(prompts[i].Examples, prompts[i].Query), prompts[i].N, Width));
         return r;
     }
 }

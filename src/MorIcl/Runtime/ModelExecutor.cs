@@ -1,10 +1,10 @@
 using System.Numerics;
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using MorIcl.Construction.Model;
 using MorIcl.Mixture;
 using MorIcl.Runtime.Kernels;
+using MorIcl.Runtime.Structured;
 
 namespace MorIcl.Runtime;
 
@@ -20,20 +20,52 @@ namespace MorIcl.Runtime;
 /// is a register-tiled weights × values product, or a sparse sum when a ReLU row has few positive
 /// scores (linear heads, whose scores can be negative, always take the dense product). Softmax
 /// subtracts the maximum. Results do not depend on the thread count.
+/// <para>
+/// With <see cref="ExecutorKind.Structured"/> (the default) each head first goes to the kernel of its
+/// pattern in the compiled <see cref="Plan"/> (docs/math.md §9; <see cref="StructuredExecutor{T}"/>), which
+/// runs it in O(N·(d_k + d_v)) without forming the N × N scores; a head without a pattern, or whose
+/// pattern's condition fails on a prompt, runs densely as described above.
+/// </para>
 /// </summary>
 public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly CompiledModel<T> _model;
     private readonly ConcurrentBag<Workspace> _pool = new();
+    private readonly StructuredExecutor<T>? _structured;
+    private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
     public TransformerModel Model => _model.Source;
+    /// <summary>The per-head plan (every head Dense when <see cref="Kind"/> is Dense).</summary>
+    public ExecutionPlan Plan { get; }
+    public ExecutorKind Kind { get; }
 
-    public ModelExecutor(TransformerModel model) { _model = new CompiledModel<T>(model); }
+    /// <summary>
+    /// An executor for <paramref name="model"/>: <paramref name="kind"/> picks the structured plan (heads of a
+    /// proved pattern run in O(N)) or dense execution of every head. With <paramref name="boundRounding"/>
+    /// every pass also runs the rounding analysis (<see cref="Bounds.RoundingErrorAnalysis{T}"/>, kept
+    /// apart from the arithmetic: it sees each layer's input and nothing else), and its certificate
+    /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
+    /// </summary>
+    public ModelExecutor(TransformerModel model, ExecutorKind kind = ExecutorKind.Structured, bool boundRounding = false)
+        : this(model, kind, boundRounding ? new Bounds.RoundingErrorAnalysis<T>(model) : null) { }
+
+    /// <summary>An executor whose passes run <paramref name="analysis"/> (tests give it a deliberately wrong one).</summary>
+    internal ModelExecutor(TransformerModel model, ExecutorKind kind, Bounds.RoundingErrorAnalysis<T>? analysis)
+    {
+        _model = new CompiledModel<T>(model);
+        Kind = kind;
+        Plan = ExecutionPlan.Compile(model);
+        if (kind == ExecutorKind.Structured) _structured = new StructuredExecutor<T>(Plan, _model);
+        _analysis = analysis;
+    }
+
+    /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>
+    public bool RunsStructured(int layer, int head) => _structured?.Takes(layer, head) ?? false;
 
     /// <summary>Runs every prompt (in parallel; results do not depend on the thread count).</summary>
     public ForwardResult[] Forward(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, bool trace = false, int? maxDegreeOfParallelism = null)
     {
         var results = new ForwardResult[prompts.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism ?? Environment.ProcessorCount };
+        var options = Numerics.Parallelism.Options(maxDegreeOfParallelism);
         Parallel.For(0, prompts.Count, options, b => results[b] = Forward(prompts[b].Examples, prompts[b].Query, trace));
         return results;
     }
@@ -48,38 +80,107 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         try
         {
             var H = ws.H;
-            Array.Clear(H, 0, D * ld);
-            Array.Clear(ws.Delta, 0, D * ld);
-            Array.Clear(ws.MasksFilled);
-            for (int i = 0; i < N; i++)
-                for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h0[i * D + c]);
-            ws.NonFiniteRows = 0;
-            for (int c = 0; c < D; c++)
-            {
-                ws.RowFinite[c] = true;
-                for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
-            }
+            Load(ws, h0, N, ld, D);
             var traces = trace ? new List<double[]> { h0 } : null;
+            var bounds = _analysis?.Begin(h0, n);
+            var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
-            int[] roles = new int[N];
-            for (int i = 0; i < N; i++) roles[i] = model.Embedding.RoleOf(i, n);
+            int[] roles = Roles(n, N);
             for (int l = 0; l < _model.Layers.Length; l++)
             {
-                layers[l] = _model.Layers[l] switch
-                {
-                    CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-                    CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)model.Layers[l], ws, N, ld, D, l),
-                    _ => throw new InvalidOperationException(),
-                };
+                var layerBounds = bounds?.Layer(l, H, ld);    // on the layer's input, before it runs
+                layers[l] = RunLayer(l, ws, N, ld, D, n, roles);
+                if (layerBounds is not null) layers[l] = layers[l].WithBounds(layerBounds);
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
+                boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
-            var cert = new Certificate(layers, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
-            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0));
+            var output = bounds?.Finish();
+            var cert = new Certificate(layers, n <= model.MaxPromptLength, n, model.MaxPromptLength)
+            {
+                Precision = typeof(T) == typeof(float) ? "float" : "double",
+                PredictionErrorBound = output?.Prediction ?? double.NaN,
+                BetaErrorBound = output?.Beta ?? double.NaN,
+                ResponsibilityErrorBound = output?.Responsibilities ?? double.NaN,
+            };
+            return new ForwardResult(queryToken[model.ReadOut.Prediction], PromptTokens.ReadBeta(model, queryToken, 0), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, queryToken, 0))
+            {
+                ErrorBoundTrace = boundTraces?.ToArray(),
+            };
         }
         finally { _pool.Add(ws); }
+    }
+
+    /// <summary>
+    /// Layer <paramref name="layer"/> alone, on a residual stream <paramref name="before"/> (N × D, token-major)
+    /// of a prompt with n examples: the stream after it and the layer's certificate, by the same kernels as
+    /// <see cref="Forward(RegressionData, double[], bool)"/>.
+    /// </summary>
+    public (double[] After, LayerCertificate Certificate) ForwardLayer(int layer, double[] before, int n)
+    {
+        int N = _model.Source.Embedding.TokenCount(n), D = _model.Source.Dimension;
+        if (layer < 0 || layer >= _model.Layers.Length) throw new ArgumentOutOfRangeException(nameof(layer));
+        if (before.Length != (long)N * D) throw new ArgumentException($"the stream has {before.Length} numbers, expected N·D = {N}·{D}");
+        int ld = AttentionKernels.Padded<T>(N);
+        var ws = Rent(ld, D);
+        try
+        {
+            Load(ws, before, N, ld, D);
+            var cert = RunLayer(layer, ws, N, ld, D, n, Roles(n, N));
+            return (TokenMajor(ws.H, N, ld, D), cert);
+        }
+        finally { _pool.Add(ws); }
+    }
+
+    private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles)
+    {
+        var layer = _model.Layers[l];
+        var scratch = ws.Structured;
+        scratch?.BeginLayer(layer.WrittenRows);
+        if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
+        var cert = layer switch
+        {
+            CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
+            CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l)),
+            _ => throw new InvalidOperationException(),
+        };
+        scratch?.EndLayer(layer.WrittenRows);
+        return cert;
+    }
+
+    private int[] Roles(int n, int N)
+    {
+        var roles = new int[N];
+        for (int i = 0; i < N; i++) roles[i] = _model.Source.Embedding.RoleOf(i, n);
+        return roles;
+    }
+
+    /// <summary>H ← the token-major stream h (feature-major, padding 0), Delta ← 0, and the per-row finiteness flags.</summary>
+    private void Load(Workspace ws, double[] h, int N, int ld, int D)
+    {
+        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
+        var H = ws.H;
+        Array.Clear(H, 0, D * ld);
+        Array.Clear(ws.Delta, 0, D * ld);
+        Array.Clear(ws.MasksFilled);
+        for (int i = 0; i < N; i++)
+            for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h[i * D + c]);
+        ws.NonFiniteRows = 0;
+        for (int c = 0; c < D; c++)
+        {
+            ws.RowFinite[c] = true;
+            for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
+        }
+    }
+
+    private static double[] TokenMajor(double[] h, int N, int ld, int D)
+    {
+        var r = new double[N * D];
+        for (int c = 0; c < D; c++)
+            for (int i = 0; i < N; i++) r[i * D + c] = h[c * ld + i];
+        return r;
     }
 
     private static double[] TokenMajor(T[] h, int N, int ld, int D)
@@ -98,6 +199,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         public readonly int[] Positive, Counts, Dense, Chunks;
         public readonly bool[] MasksFilled, Divide, RowFinite;
         public int NonFiniteRows;     // per admission table, for the current prompt
+        public StructuredScratch<T>? Structured;   // created at the first structured head
         public Workspace(CompiledModel<T> m, int ld, int d)
         {
             Capacity = ld;
@@ -122,7 +224,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>dst row a (length ld) = Σ over row a's non-zeros w · H[col], in column order.</summary>
-    private static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst)
+    internal static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst)
     {
         for (int a = 0; a < m.Rows; a++)
         {
@@ -137,26 +239,32 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     private LayerCertificate RunAttention(CompiledModel<T>.Attention layer, Workspace ws, int N, int ld, int D, int n, int[] roles, int index)
     {
         const int tile = AttentionKernels.RowTile;
-        bool fused = Rows512<T>.Supported;
         double minMargin = double.PositiveInfinity, maxLeak = 0;
         T invN = T.One / T.CreateChecked(N);
         var delta = ws.Delta;
         int limit = N / 16;
         bool hasSoftmax = false;
-        foreach (var head in layer.Heads)
+        for (int headIndex = 0; headIndex < layer.Heads.Length; headIndex++)
         {
+            var head = layer.Heads[headIndex];
             int dk = head.Dk, dv = head.OutRows.Length;
             bool relu = head.Activation == Activation.Relu;
             bool softmax = head.Activation == Activation.Softmax;
             bool linear = head.Activation == Activation.Linear;   // admits every pair (AttentionHead checks)
             hasSoftmax |= softmax;
+            if (_structured is not null
+                && _structured.TryRun(index, headIndex, head, new HeadStream<T>(ws.H, delta, ws.QT, ws.KT, ws.VT, N, n, ld, ws.Structured!), out double m, out double lk))
+            {
+                minMargin = Math.Min(minMargin, m);
+                maxLeak = Math.Max(maxLeak, lk);
+                continue;
+            }
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);
-            bool packed = AttentionKernels.PackedSupported<T>();
-            if (packed) AttentionKernels.PackKeys<T>(ws.KT, ld, dk, ld, ws.KPacked);
+            AttentionKernels.PackKeys<T>(ws.KT, ld, dk, ld, ws.KPacked);
             Project(head.VRows, ws.H, ld, ws.VT);
             int maskBase = 0;
-            if (fused && !((relu || linear) && head.AdmitsAll))
+            if (!((relu || linear) && head.AdmitsAll))
             {
                 maskBase = head.AdmissionId * 2 * _model.Roles * ld;
                 if (!ws.MasksFilled[head.AdmissionId])
@@ -166,22 +274,20 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 }
             }
             // Largest score over the pairs a ReLU head does not admit, over all its query rows.
-            var worstOut = Rows512<T>.NegativeInfinity;
+            T worstOut = T.NegativeInfinity;
             for (int i0 = 0; i0 < N; i0 += tile)
             {
                 // s[r, j] = Σ_a q_(i0+r),a k_j,a for the tile's rows, accumulated in dimension order.
-                if (packed) AttentionKernels.ScoresPacked<T>(ws.QT, ld, i0, ws.KPacked, dk, ld, ws.S, ld);
-                else AttentionKernels.Scores<T>(ws.QT, ld, i0, ws.KT, ld, dk, ld, ws.S, ld);
+                AttentionKernels.ScoresPacked<T>(ws.QT, ld, i0, ws.KPacked, dk, ld, ws.S, ld);
                 int dense = 0;
                 // Full tiles of ReLU rows of one query role: one fused pass for positives and margin.
-                bool tileFused = fused && relu && i0 + tile <= N && (head.AdmitsAll || (roles[i0] == roles[i0 + tile - 1]));
+                bool tileFused = relu && i0 + tile <= N && (head.AdmitsAll || (roles[i0] == roles[i0 + tile - 1]));
                 if (tileFused)
                 {
                     int qr = roles[i0];
                     var mask = head.AdmitsAll ? default : ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld);
-                    int lanes = Vector512<T>.Count;
-                    int selfChunk = !head.AdmitsAll && head.Admission[qr * _model.Roles + qr] == Admit.Self ? i0 / lanes : -1;
-                    Rows512<T>.ReluTile(ws.S, ld, N, mask, selfChunk, i0 % lanes, ref worstOut, limit, ws.Counts, ws.Positive, ws.Chunks);
+                    bool self = !head.AdmitsAll && head.Admission[qr * _model.Roles + qr] == Admit.Self;
+                    RowPasses<T>.ReluTile(ws.S, ld, N, mask, self, i0, ref worstOut, limit, ws.Counts, ws.Positive, ws.Chunks);
                 }
                 for (int r = 0; r < tile && i0 + r < N; r++)
                 {
@@ -212,16 +318,12 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                         var s = ws.S.AsSpan(r * ld, N);
                         if (!head.AdmitsAll)
                         {
-                            if (fused)
-                            {
-                                int qr = roles[i];
-                                var na = ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld);
-                                bool self = head.Admission[qr * _model.Roles + qr] == Admit.Self;
-                                if (self) na[i] = T.Zero;
-                                worstOut = Rows512<T>.MaxMasked(ws.S.AsSpan(r * ld, ld), na, worstOut);
-                                if (self) na[i] = Rows512<T>.AllBits;
-                            }
-                            else minMargin = Math.Min(minMargin, ReluMargin(head, s, i, n, roles));
+                            int qr = roles[i];
+                            var na = ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld);
+                            bool self = head.Admission[qr * _model.Roles + qr] == Admit.Self;
+                            if (self) na[i] = T.Zero;
+                            worstOut = RowPasses<T>.MaxMasked(ws.S.AsSpan(r * ld, ld), na, worstOut);
+                            if (self) na[i] = RowPasses<T>.AllBits;
                         }
                         // Positive scores (NaN counts: it stays NaN and is caught by the finiteness check).
                         int count = RowKernels<T>.ScanPositive(s, limit, ws.Positive);
@@ -235,32 +337,18 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                         ws.S.AsSpan(r * ld + N, ld - N).Clear();   // padding carries no weight
                         scale = invN;
                     }
-                    else if (fused)
+                    else
                     {
                         var (margin, leak, sum) = SoftmaxRow(head, ws, maskBase, r, i, ld, roles);
                         minMargin = Math.Min(minMargin, margin);
                         maxLeak = Math.Max(maxLeak, leak);
                         scale = sum;                                 // divided by below
                     }
-                    else
-                    {
-                        var s = ws.S.AsSpan(r * ld, N);
-                        var (margin, admittedAny) = SoftmaxMargin(head, s, i, n, roles);
-                        minMargin = Math.Min(minMargin, margin);
-                        T max = TensorPrimitives.Max(s);
-                        TensorPrimitives.Subtract(s, max, s);
-                        TensorPrimitives.Exp(s, s);
-                        T sum = TensorPrimitives.Sum(s);
-                        TensorPrimitives.Divide(s, sum, s);
-                        maxLeak = Math.Max(maxLeak, admittedAny ? Leakage(head, s, i, n, roles) : 1.0);
-                        ws.S.AsSpan(r * ld + N, ld - N).Clear();
-                        scale = T.One;
-                    }
                     ws.Scale[dense] = scale;
-                    ws.Divide[dense] = fused && softmax;
+                    ws.Divide[dense] = softmax;
                     ws.Dense[dense++] = r;
                 }
-                if (dense == 0) continue;
+                if (dense == 0 || dv == 0) continue;   // a head whose V is all zero still has its margins
                 // out[r, v] = Σ_j w[r, j] v[v, j] for the tile's dense rows.
                 AttentionKernels.WeightedSums<T>(ws.S, ld, ws.Dense.AsSpan(0, dense), ws.VT, ld, dv, ld, ws.Out, dv);
                 for (int t = 0; t < dense; t++)
@@ -271,10 +359,10 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                     else for (int v = 0; v < dv; v++) delta[head.OutRows[v] * ld + i] += ws.Out[t * dv + v] * scale;
                 }
             }
-            if (fused && relu && !head.AdmitsAll)
+            if (relu && !head.AdmitsAll)
             {
                 // The smallest margin over the rows, −max over every row's non-admitted scores (max is exact).
-                double worst = double.CreateChecked(Rows512<T>.HorizontalMax(worstOut));
+                double worst = double.CreateChecked(worstOut);
                 if (worst != double.NegativeInfinity) minMargin = Math.Min(minMargin, -worst);
             }
         }
@@ -290,7 +378,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     private void FillMasks(Admit[] admission, Span<T> masks, int N, int ld, int[] roles)
     {
         int R = _model.Roles;
-        T all = Rows512<T>.AllBits;
+        T all = RowPasses<T>.AllBits;
         for (int qr = 0; qr < R; qr++)
         {
             var na = masks.Slice(2 * qr * ld, ld); var yes = masks.Slice((2 * qr + 1) * ld, ld);
@@ -314,15 +402,15 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         int qr = roles[i];
         var na = ws.Masks.AsSpan(maskBase + 2 * qr * ld, ld); var yes = ws.Masks.AsSpan(maskBase + (2 * qr + 1) * ld, ld);
         bool self = head.Admission[qr * _model.Roles + qr] == Admit.Self;
-        if (self) { na[i] = T.Zero; yes[i] = Rows512<T>.AllBits; }
+        if (self) { na[i] = T.Zero; yes[i] = RowPasses<T>.AllBits; }
         var s = ws.S.AsSpan(r * ld, ld);
-        var (bestInT, bestOutT) = Rows512<T>.MaxInOut(s, yes, na);
+        var (bestInT, bestOutT) = RowPasses<T>.MaxInOut(s, yes, na);
         double bestIn = double.CreateChecked(bestInT), bestOut = double.CreateChecked(bestOutT);
         bool any = bestIn > double.NegativeInfinity;
         double margin = !any ? double.NegativeInfinity : bestOut == double.NegativeInfinity ? double.PositiveInfinity : bestIn - bestOut;
         T max = T.Max(bestInT, bestOutT);
-        var (sum, leakSum) = Rows512<T>.ExpRow(s, max, yes, na, ws.Positive);
-        if (self) { na[i] = Rows512<T>.AllBits; yes[i] = T.Zero; }
+        var (sum, leakSum) = RowPasses<T>.ExpRow(s, max, yes, na);
+        if (self) { na[i] = RowPasses<T>.AllBits; yes[i] = T.Zero; }
         double leak = any ? Math.Max(double.CreateChecked(leakSum / sum), 0) : 1.0;
         return (margin, leak, sum);
     }
@@ -343,62 +431,6 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         return ws.NonFiniteRows == 0;
     }
 
-    /// <summary>Key ranges of each role for a prompt of n examples: examples [0, n), query n, auxiliary n+1+a.</summary>
-    private static (int Start, int End) Range(int role, int n) =>
-        role == TokenRoles.Example ? (0, n) : role == TokenRoles.Query ? (n, n + 1) : (n + 1 + role - 2, n + 2 + role - 2);
-
-    private double ReluMargin(CompiledModel<T>.Head head, ReadOnlySpan<T> s, int i, int n, int[] roles)
-    {
-        double worst = double.NegativeInfinity;
-        int qr = roles[i];
-        for (int kr = 0; kr < _model.Roles; kr++)
-        {
-            var admit = head.Admission[qr * _model.Roles + kr];
-            if (admit == Admit.Yes) continue;
-            var (start, end) = Range(kr, n);
-            worst = Math.Max(worst, MaxExcluding(s, start, end, admit == Admit.Self ? i : -1));
-        }
-        return worst == double.NegativeInfinity ? double.PositiveInfinity : -worst;
-    }
-
-    private (double Margin, bool AdmittedAny) SoftmaxMargin(CompiledModel<T>.Head head, ReadOnlySpan<T> s, int i, int n, int[] roles)
-    {
-        double bestIn = double.NegativeInfinity, bestOut = double.NegativeInfinity;
-        int qr = roles[i];
-        for (int kr = 0; kr < _model.Roles; kr++)
-        {
-            var admit = head.Admission[qr * _model.Roles + kr];
-            var (start, end) = Range(kr, n);
-            if (start >= end) continue;
-            if (admit == Admit.Yes) bestIn = Math.Max(bestIn, double.CreateChecked(TensorPrimitives.Max(s[start..end])));
-            else if (admit == Admit.No) bestOut = Math.Max(bestOut, double.CreateChecked(TensorPrimitives.Max(s[start..end])));
-            else
-            {
-                if (i >= start && i < end) bestIn = Math.Max(bestIn, double.CreateChecked(s[i]));
-                bestOut = Math.Max(bestOut, MaxExcluding(s, start, end, i));
-            }
-        }
-        bool any = bestIn > double.NegativeInfinity;
-        return (!any ? double.NegativeInfinity : bestOut == double.NegativeInfinity ? double.PositiveInfinity : bestIn - bestOut, any);
-    }
-
-    private double Leakage(CompiledModel<T>.Head head, ReadOnlySpan<T> w, int i, int n, int[] roles)
-    {
-        double leak = 0;
-        int qr = roles[i];
-        for (int kr = 0; kr < _model.Roles; kr++)
-        {
-            var admit = head.Admission[qr * _model.Roles + kr];
-            if (admit == Admit.Yes) continue;
-            var (start, end) = Range(kr, n);
-            if (start >= end) continue;
-            double part = double.CreateChecked(TensorPrimitives.Sum(w[start..end]));
-            if (admit == Admit.Self && i >= start && i < end) part -= double.CreateChecked(w[i]);
-            leak += part;
-        }
-        return Math.Max(leak, 0);
-    }
-
     /// <summary>
     /// A ReLU row with few positive scores: for each value dimension v,
     /// delta[out_v, i] += (1/N)·Σ_{j ∈ positive} s_j·V[v, j], in ascending j.
@@ -414,19 +446,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         }
     }
 
-    private static double MaxExcluding(ReadOnlySpan<T> s, int start, int end, int skip)
-    {
-        double m = double.NegativeInfinity;
-        if (skip >= start && skip < end)
-        {
-            if (skip > start) m = Math.Max(m, double.CreateChecked(TensorPrimitives.Max(s[start..skip])));
-            if (skip + 1 < end) m = Math.Max(m, double.CreateChecked(TensorPrimitives.Max(s[(skip + 1)..end])));
-        }
-        else if (start < end) m = double.CreateChecked(TensorPrimitives.Max(s[start..end]));
-        return m;
-    }
-
-    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index)
+    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index, LoweredMlp<T>? lowered = null)
     {
         // The declared input ranges are checked on the layer's input (before it writes).
         var h = ws.H;
@@ -436,8 +456,9 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
         // order, then Delta[out_r] = Σ_u W2[r,u] z_u in unit order, then the constant rows. The MLP
-        // reads h before it writes: outputs go through Delta.
-        for (int j0 = 0; j0 < ld; j0 += MlpBlock)
+        // reads h before it writes: outputs go through Delta. A lowered MLP (the structured path) computes the same.
+        if (lowered is not null) lowered.Run(ws.H, ws.Delta, ld, ws.Z, ws.Acc);
+        else for (int j0 = 0; j0 < ld; j0 += MlpBlock)
         {
             int w = Math.Min(MlpBlock, ld - j0);
             for (int u = 0; u < hidden; u++)

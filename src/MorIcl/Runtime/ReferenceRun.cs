@@ -49,7 +49,7 @@ public sealed record ReferenceRun(double[][] Beta, double[] Mixing, double Predi
         return new ReferenceRun(fit.Parameters.Beta, mixing, p, estep, inner);
     }
 
-    private static double Dot(double[] a, double[] b) => System.Numerics.Tensors.TensorPrimitives.Dot<double>(a, b);
+    private static double Dot(double[] a, double[] b) => MorIcl.Numerics.Simd.SimdSpan.Dot<double>(a, b);
 }
 
 /// <summary>Reads what a trace holds after the layers whose provenance says how to decode them.</summary>

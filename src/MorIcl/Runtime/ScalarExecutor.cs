@@ -98,7 +98,7 @@ public static class ScalarExecutor
             certs.Add(new LayerCertificate(l, minMargin, maxLeak, finite && minMargin >= 0 && slack >= 0 && (!hasSoftmax || maxLeak <= Certificate.LeakageTolerance), finite, slack, declared));
             traces?.Add((double[])h.Clone());
         }
-        var cert = new Certificate(certs, n <= model.Embedding.MaxPromptLength, n, model.Embedding.MaxPromptLength);
+        var cert = new Certificate(certs, n <= model.MaxPromptLength, n, model.MaxPromptLength);
         return new ForwardResult(h[n * D + model.ReadOut.Prediction], PromptTokens.ReadBeta(model, h, n), cert, traces?.ToArray(), PromptTokens.ReadMixing(model, h, n));
     }
 

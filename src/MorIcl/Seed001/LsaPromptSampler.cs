@@ -34,7 +34,7 @@ public static class LsaPromptSampler
     {
         if (count < 0) throw new SpecificationException($"the number of prompts must be ≥ 0, got {count}");
         var prompts = new LsaPrompt[count];
-        Parallel.For(0, count, b => prompts[b] = Sample(distribution, seed, b));
+        Parallel.For(0, count, Numerics.Parallelism.Options(), b => prompts[b] = Sample(distribution, seed, b));
         return prompts;
     }
 }

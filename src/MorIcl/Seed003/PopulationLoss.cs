@@ -122,7 +122,7 @@ public sealed class PopulationLoss
         {
             for (int k = 0; k < K; k++)
             {
-                double r = System.Numerics.Tensors.TensorPrimitives.Dot<double>(a[k], p.Labels) - p.AllLabels[k];
+                double r = MorIcl.Numerics.Simd.SimdSpan.Dot<double>(a[k], p.Labels) - p.AllLabels[k];
                 sum += r * r;
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p.Labels, r / ((double)B * K), gradient[k], gradient[k]);
             }

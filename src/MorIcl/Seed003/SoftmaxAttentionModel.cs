@@ -1,3 +1,4 @@
+using MorIcl.Numerics.Simd;
 using System.Numerics.Tensors;
 using MathNet.Numerics.Distributions;
 using MorIcl.Numerics;
@@ -52,19 +53,19 @@ public sealed class SoftmaxAttentionModel
         var t = Task;
         int d = t.D, K = t.K, N = t.N;
         var s = new double[H * K * N];
-        Parallel.For(0, H, h =>
+        Parallel.For(0, H, Numerics.Parallelism.Options(), h =>
         {
             var q = Parameters.AsSpan(QOffset(h), d * d);
             var p = new double[d];
             for (int k = 0; k < K; k++)
             {
-                for (int a = 0; a < d; a++) p[a] = TensorPrimitives.Dot(q.Slice(a * d, d), t.Tokens[k]);
+                for (int a = 0; a < d; a++) p[a] = SimdSpan.Dot(q.Slice(a * d, d), t.Tokens[k]);
                 var row = s.AsSpan((h * K + k) * N, N);
-                for (int i = 0; i < N; i++) row[i] = TensorPrimitives.Dot<double>(t.Tokens[i], p);
-                double max = TensorPrimitives.Max<double>(row);
+                for (int i = 0; i < N; i++) row[i] = SimdSpan.Dot<double>(t.Tokens[i], p);
+                double max = SimdSpan.Max<double>(row);
                 TensorPrimitives.Subtract(row, max, row);
-                TensorPrimitives.Exp(row, row);
-                TensorPrimitives.Divide(row, TensorPrimitives.Sum<double>(row), row);
+                SimdSpan.Exp(row, row);
+                TensorPrimitives.Divide(row, SimdSpan.Sum<double>(row), row);
             }
         });
         return s;
@@ -86,7 +87,7 @@ public sealed class SoftmaxAttentionModel
     public double[][] EffectiveWeights() => EffectiveWeights(AttentionWeights());
 
     /// <summary>ŷ_k = ⟨y, Â_{:,k}⟩ for every k (eq. (8)).</summary>
-    public static double[] Predict(double[][] a, double[] labels) => a.Select(col => TensorPrimitives.Dot<double>(col, labels)).ToArray();
+    public static double[] Predict(double[][] a, double[] labels) => a.Select(col => SimdSpan.Dot<double>(col, labels)).ToArray();
 
     public double[] Predict(double[] labels) => Predict(EffectiveWeights(), labels);
 
@@ -100,7 +101,7 @@ public sealed class SoftmaxAttentionModel
         var t = Task;
         int d = t.D, K = t.K, N = t.N;
         var grad = new double[Parameters.Length];
-        Parallel.For(0, H, h =>
+        Parallel.For(0, H, Numerics.Parallelism.Options(), h =>
         {
             var dq = grad.AsSpan(QOffset(h), d * d);
             var u = new double[d];
@@ -108,7 +109,7 @@ public sealed class SoftmaxAttentionModel
             for (int k = 0; k < K; k++)
             {
                 var sk = s.AsSpan((h * K + k) * N, N);
-                double dw = TensorPrimitives.Dot<double>(sk, g[k]);
+                double dw = SimdSpan.Dot<double>(sk, g[k]);
                 grad[WOffset(h) + k] = dw;
                 double w = W(h, k);
                 if (w == 0) continue;

@@ -8,14 +8,14 @@ namespace MorIcl.Training;
 /// that <c>run</c>, <c>compare</c>, <c>probe</c>, <c>export</c> and <c>train --resume</c> take it:
 /// <c>run.json</c> (task, training options, model request), <c>checkpoint.bin</c> at step 0 with the
 /// imported parameters and zero Adam moments, an empty <c>loss.csv</c>, and <c>import.json</c> saying
-/// where the weights came from. The folder is staged beside its destination and moved into place, so
-/// it appears whole or not at all.
+/// where the weights came from. The folder is staged (<see cref="StagedOutputs"/>) and moved into place,
+/// so it appears whole or not at all.
 /// </summary>
 public static class ImportedRun
 {
     public const string ProvenanceFile = "import.json";
 
-    public static void Write(string folder, RunFile run, double[] parameters, JsonObject provenance)
+    public static void Write(string folder, RunFile run, double[] parameters, JsonObject provenance, CancellationToken cancel = default)
     {
         run.Task.Validate(); run.Options.Validate();
         var model = run.Model.Create(run.Task);
@@ -25,28 +25,14 @@ public static class ImportedRun
         if (File.Exists(full)) throw new InputException($"{folder}: is a file, not a run folder");
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new InputException($"{folder} already holds files; import into a new folder");
-        var parent = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(parent)) throw new InputException($"{folder}: folder '{parent}' does not exist");
-        var stage = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.import");
-        try
-        {
-            Directory.CreateDirectory(stage);
-            File.WriteAllText(Path.Combine(stage, RunFile.FileName), ParametersJson.Serialize(run.ToJson()));
-            var zeros = new double[parameters.Length];
-            var checkpoint = new Checkpoint(Trainer.DescriptorJson(model.Descriptor), 0, (double[])parameters.Clone(), zeros, zeros, 0, Array.Empty<double>());
-            File.WriteAllBytes(Path.Combine(stage, Trainer.CheckpointFile), checkpoint.Serialise());
-            File.WriteAllText(Path.Combine(stage, Trainer.LossFile), "step,loss\n");
-            File.WriteAllText(Path.Combine(stage, ProvenanceFile), ParametersJson.Serialize(provenance));
-            if (Directory.Exists(full)) Directory.Delete(full);   // empty (checked above)
-            Directory.Move(stage, full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException($"{folder}: cannot write the run ({e.Message})", e);
-        }
-        finally
-        {
-            try { if (Directory.Exists(stage)) Directory.Delete(stage, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        using var outputs = new StagedOutputs();
+        var stage = outputs.Folder(folder);
+        AtomicFile.WriteAllText(Path.Combine(stage, RunFile.FileName), ParametersJson.Serialize(run.ToJson()));
+        var zeros = new double[parameters.Length];
+        var checkpoint = new Checkpoint(Trainer.DescriptorJson(model.Descriptor), 0, (double[])parameters.Clone(), zeros, zeros, 0, Array.Empty<double>());
+        AtomicFile.WriteAllBytes(Path.Combine(stage, Trainer.CheckpointFile), checkpoint.Serialise());
+        AtomicFile.WriteAllText(Path.Combine(stage, Trainer.LossFile), "step,loss\n");
+        AtomicFile.WriteAllText(Path.Combine(stage, ProvenanceFile), ParametersJson.Serialize(provenance));
+        outputs.Commit(cancel);
     }
 }

@@ -12,8 +12,9 @@ public sealed record TrainingProgress(long Step, long TotalSteps, double Loss, d
 /// prompts, or indices into a fixed pool of B prompts drawn from (seed, pool) — so a run resumed from
 /// a checkpoint continues exactly as the uninterrupted run would. With a folder, the run writes
 /// <c>checkpoint.bin</c> (atomically) every <see cref="TrainingOptions.CheckpointEvery"/> steps and at
-/// the end, and <c>loss.csv</c> beside it. A non-finite loss or gradient stops the run with a
-/// <see cref="NumericalException"/>; the last good checkpoint is kept.
+/// the end, and <c>loss.csv</c> beside it. A diverging run (<see cref="Divergence"/>: a non-finite loss
+/// or gradient, or a loss far above its start) stops with a <see cref="DivergenceException"/>; the last
+/// good checkpoint is kept. A cancelled run (Ctrl-C) saves a checkpoint of the steps done and returns.
 /// </summary>
 public sealed class Trainer
 {
@@ -26,6 +27,7 @@ public sealed class Trainer
     private readonly MixtureSpec _spec;
     private readonly Prompt[]? _pool;
     private readonly Adam _adam;
+    private readonly double _labelSecondMoment;
     private readonly List<double> _losses = new();
     public long Step { get; private set; }
     public IReadOnlyList<double> Losses => _losses;
@@ -36,6 +38,7 @@ public sealed class Trainer
         task.Validate(); options.Validate();
         _model = model; _task = task; _options = options;
         _spec = task.Spec();
+        _labelSecondMoment = Divergence.LabelSecondMoment(_spec);
         _adam = new Adam(model.Parameters.Length, options.LearningRate, weightDecay: options.WeightDecay);
         if (options.Pool > 0)
             _pool = Enumerable.Range(0, options.Pool).Select(i => PromptSampler.Sample(_spec, task.PromptLength, SeedSequence.Derive(options.Seed, i, 0x9001), 0)).ToArray();
@@ -48,6 +51,7 @@ public sealed class Trainer
         _adam.Restore(c.FirstMoment, c.SecondMoment, c.OptimiserStep);
         _losses.Clear(); _losses.AddRange(c.Losses);
         Step = c.Step;
+        SavedStep = c.Step;
     }
 
     /// <summary>Copies a checkpoint's parameters into a model after checking that it is this model's configuration (for evaluation; no optimiser state).</summary>
@@ -88,12 +92,17 @@ public sealed class Trainer
         long start = Step, end = stopAfter is long s ? Math.Min(_options.Steps, Step + s) : _options.Steps;
         while (Step < end && !cancel.IsCancellationRequested)
         {
-            double loss = _model.LossAndGradient(Batch(Step), gradient);
-            if (!double.IsFinite(loss) || !gradient.All(double.IsFinite))
+            double loss;
+            // A cancelled parallel loop (Ctrl-C) leaves the step undone and the parameters as they were.
+            try { loss = _model.LossAndGradient(Batch(Step), gradient); }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { break; }
+            string? diverged = Divergence.Check(loss, _losses.Count > 0 ? _losses[0] : loss, _labelSecondMoment)
+                ?? (gradient.All(double.IsFinite) ? null : "the gradient is not finite");
+            if (diverged is not null)
             {
                 string kept = folder is null ? "" : File.Exists(Path.Combine(folder, CheckpointFile))
-                    ? $"; the last good checkpoint is kept in {Path.Combine(folder, CheckpointFile)}" : "; no checkpoint had been written yet";
-                throw new NumericalException($"training diverged at step {Step + 1}: the loss is {loss}{(double.IsFinite(loss) ? " but the gradient is not finite" : "")} (try a smaller --lr){kept}");
+                    ? $"; the last good checkpoint (step {SavedStep}) is kept in {Path.Combine(folder, CheckpointFile)}" : "; no checkpoint had been written yet";
+                throw new DivergenceException($"training diverged at step {Step + 1}: {diverged} (try a smaller --lr){kept}", Step + 1, SavedStep);
             }
             _adam.Update(_model.Parameters, gradient);
             _losses.Add(loss);
@@ -102,14 +111,18 @@ public sealed class Trainer
             if (folder is not null && (Step % _options.CheckpointEvery == 0 || Step == _options.Steps)) Save(folder);
         }
         // Cancelled (Ctrl-C): keep the work done. Stopped by stopAfter: like a kill, nothing more is saved.
-        if (folder is not null && cancel.IsCancellationRequested && Step % _options.CheckpointEvery != 0) Save(folder);
+        if (folder is not null && cancel.IsCancellationRequested && Step != SavedStep) Save(folder);
     }
 
     public Checkpoint Snapshot() => new(DescriptorJson(_model.Descriptor), Step, (double[])_model.Parameters.Clone(),
         (double[])_adam.FirstMoment.Clone(), (double[])_adam.SecondMoment.Clone(), _adam.Step, _losses.ToArray());
 
+    /// <summary>The step of the checkpoint last written or restored (the last good one).</summary>
+    public long SavedStep { get; private set; }
+
     public void Save(string folder)
     {
+        SavedStep = Step;
         AtomicFile.WriteAllBytes(Path.Combine(folder, CheckpointFile), Snapshot().Serialise());
         var sb = new System.Text.StringBuilder("step,loss\n");
         for (int i = 0; i < _losses.Count; i++) sb.Append(i + 1).Append(',').Append(_losses[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');

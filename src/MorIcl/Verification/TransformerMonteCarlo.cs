@@ -1,14 +1,12 @@
 using MorIcl.Construction;
-using MorIcl.Construction.Model;
 using MorIcl.Mixture;
-using MorIcl.Runtime;
 
 namespace MorIcl.Verification;
 
-/// <summary>Runs the constructed transformer (the object under check) on seeded Monte-Carlo prompts.</summary>
+/// <summary>Runs the system under test (the constructed transformer, by default) on seeded Monte-Carlo prompts.</summary>
 internal static class TransformerMonteCarlo
 {
-    public sealed record Run(Prompt Prompt, ForwardResult Result);
+    public sealed record Run(Prompt Prompt, SubjectRun Result);
 
     /// <summary>Prompt r of configuration <paramref name="config"/>: its own stream of (seed, config, r).</summary>
     public static Prompt[] Prompts(MixtureSpec truth, int n, int count, CheckOptions options, int config)
@@ -18,12 +16,11 @@ internal static class TransformerMonteCarlo
         return Enumerable.Range(0, count).Select(r => PromptSampler.Sample(data, n, Numerics.SeedSequence.Derive(options.Seed, config, 0x5645), r)).ToArray();
     }
 
-    public static Run[] Forward(TransformerModel model, Prompt[] prompts, CheckOptions options, bool trace = false)
+    public static Run[] Forward(ISubjectInstance instance, Prompt[] prompts, CheckOptions options, bool trace = false)
     {
-        var exec = new ModelExecutor<double>(model);
         var results = new Run[prompts.Length];
-        Parallel.For(0, prompts.Length, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism ?? Environment.ProcessorCount },
-            i => results[i] = new Run(prompts[i], exec.Forward(prompts[i].Examples, prompts[i].Query, trace)));
+        Parallel.For(0, prompts.Length, Numerics.Parallelism.Options(options.MaxDegreeOfParallelism),
+            i => results[i] = new Run(prompts[i], instance.Run(prompts[i], trace)));
         return results;
     }
 
@@ -31,8 +28,16 @@ internal static class TransformerMonteCarlo
     public static Measurement Domain(IEnumerable<Run> runs)
     {
         var all = runs.ToArray();
-        int outside = all.Count(r => !r.Result.Certificate.InDomain);
+        int outside = all.Count(r => !r.Result.InDomain);
         return new Measurement("prompts outside the certified domain", outside, "= 0 (every layer exact)", outside == 0);
+    }
+
+    /// <summary>The smallest maximum prompt length 32^k − 1 ≥ max(n, 1023) (the positional digits a prompt of n examples needs).</summary>
+    public static int MaxLengthFor(int n)
+    {
+        long cap = 1024;
+        while (cap - 1 < n) cap *= 32;
+        return (int)(cap - 1);
     }
 
     /// <summary>A symmetric-model specification whose β⁽⁰⁾ is β* plus a fixed perturbation of the given size.</summary>

@@ -71,5 +71,11 @@ public class SampleAndEmCommandTests
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.Contains("oracle", r.Out);
         Assert.Contains("exact EM", r.Out);
+        // Like with like: gradient EM with the transformer's S, not run to convergence, equals the transformer's row.
+        string[] Cells(string label) => r.Out.Split('\n').Single(l => l.StartsWith("│ " + label)).Split('│').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
+        var em = Cells("gradient EM (S = 20, T = 1, α = 1)");
+        var transformer = Cells("constructed transformer (S = 20");
+        Assert.Equal("20", em[1]);
+        Assert.Equal(em[1..], transformer[1..]);
     }
 }

@@ -24,12 +24,12 @@ public sealed class FastChecksFixture
     {
         var options = new CheckOptions
         {
-            ModelFor = spec =>
+            Subject = new TransformerSubject(spec =>
             {
                 var generated = GeneratedModels.FirstOrDefault(m => m.Spec.Equals(spec));
                 if (generated is not null) Interlocked.Increment(ref GeneratedUses);
                 return generated ?? Compiler.Compile(spec);
-            },
+            }),
         };
         Results = CheckCatalogue.All.ToDictionary(c => c.Name, c => c.Run(options));
     }

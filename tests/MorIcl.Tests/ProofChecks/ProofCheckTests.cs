@@ -48,7 +48,7 @@ public class FailingCheckTests
     [Fact]
     public void PerturbingOneWeightOfAGeneratedModelFailsPropositionE1()
     {
-        var options = new CheckOptions { ModelFor = spec => ModelSurgery.ScaleFirstGdStepValue(FastChecksFixture.ModelFor(spec), 1.01) };
+        var options = new CheckOptions { Subject = new TransformerSubject(spec => ModelSurgery.ScaleFirstGdStepValue(FastChecksFixture.ModelFor(spec), 1.01)) };
         var r = new PropositionE1Check().Run(options);
         Assert.False(r.Passed);
         Assert.Contains("PropositionE1 FAILED", r.FailureMessage);

@@ -87,10 +87,10 @@ public sealed class LaneMathTests
     [Fact]
     public void Every_realisation_gives_the_same_bits()
     {
-        Same<double>(Inputs(-800, 800, 4096, 11));
-        Same<float>(Inputs(-120, 120, 4096, 12).Select(v => (float)v).ToArray());
-        Same<double>(Inputs(-1, 1, 4096, 13));
-        Same<float>(Inputs(-1, 1, 4096, 14).Select(v => (float)v).ToArray());
+        Same<double>(Inputs(-800, 800, 1024, 11));
+        Same<float>(Inputs(-120, 120, 1024, 12).Select(v => (float)v).ToArray());
+        Same<double>(Inputs(-1, 1, 1024, 13));
+        Same<float>(Inputs(-1, 1, 1024, 14).Select(v => (float)v).ToArray());
     }
 
     private static void Same<T>(T[] x) where T : unmanaged, IFloatingPointIeee754<T>

@@ -4,8 +4,8 @@ using MorIcl.Numerics.Simd;
 namespace MorIcl.Tests.Simd;
 
 /// <summary>
-/// The span reductions of <see cref="SimdSpan"/>: the documented order (lane i mod L, zero-padded last
-/// chunk, fixed tree), written out independently here, and the same bits from every realisation.
+/// The span reductions of <see cref="SimdSpan"/>: the documented order (lane i mod L, the tail as the
+/// last L elements with only the fresh lanes kept, fixed tree), written out independently here, and the same bits from every realisation.
 /// </summary>
 public sealed class ReductionTests
 {
@@ -16,7 +16,9 @@ public sealed class ReductionTests
         var lanes = new T[L];
         int full = x.Length / L * L;
         for (int i = 0; i < full; i++) lanes[i % L] += x[i];
-        if (full < x.Length) for (int l = 0; l < L; l++) lanes[l] += full + l < x.Length ? x[full + l] : T.Zero;
+        int rest = x.Length - full;
+        if (rest > 0 && x.Length < L) for (int l = 0; l < L; l++) lanes[l] += l < x.Length ? x[l] : T.Zero;
+        else if (rest > 0) for (int l = 0; l < L; l++) lanes[l] += l >= L - rest ? x[x.Length - L + l] : T.Zero;   // the last L elements, fresh lanes only
         for (int w = L / 2; w >= 1; w /= 2)
             for (int l = 0; l < w; l++) lanes[l] += lanes[l + w];
         return lanes[0];

@@ -9,7 +9,7 @@ internal sealed class CliRunner : IDisposable
 {
     public string Dir { get; } = Directory.CreateTempSubdirectory("moricl-test-").FullName;
 
-    public string PathOf(string name) => Path.Combine(Dir, name);
+    public string PathOf(params string[] names) => Path.Combine(new[] { Dir }.Concat(names).ToArray());
 
     public string Write(string name, string contents)
     {
@@ -18,17 +18,24 @@ internal sealed class CliRunner : IDisposable
         return p;
     }
 
-    public CliResult Run(params string[] args)
+    public CliResult Run(params string[] args) => Run(CancellationToken.None, args);
+
+    /// <summary>Runs with <paramref name="interrupt"/> as the Ctrl-C token (already cancelled: a Ctrl-C at the start).</summary>
+    public CliResult Run(CancellationToken interrupt, params string[] args)
     {
         var o = new StringWriter(); var e = new StringWriter();
-        int code = MorIclCli.Run(args, o, e);
+        int code = MorIclCli.Run(args, o, e, interrupt);
         return new CliResult(code, o.ToString(), e.ToString());
     }
+
+    /// <summary>Every file and folder under <see cref="Dir"/> (hidden ones included), relative and sorted: what a command left behind.</summary>
+    public string[] Tree() => Directory.EnumerateFileSystemEntries(Dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+        .Select(p => Path.GetRelativePath(Dir, p)).Order(StringComparer.Ordinal).ToArray();
 
     public static string Fixture(params string[] parts) => Path.Combine(new[] { AppContext.BaseDirectory, "Fixtures" }.Concat(parts).ToArray());
 
     public void Dispose()
     {
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+        try { Directory.Delete(Dir, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

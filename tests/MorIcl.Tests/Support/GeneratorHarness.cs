@@ -9,7 +9,7 @@ namespace MorIcl.Tests.Support;
 /// <summary>Runs the MorIcl source generator in-process on a snippet, as the compiler would.</summary>
 internal static class GeneratorHarness
 {
-    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    internal static readonly Lazy<MetadataReference[]> References = new(() =>
     {
         var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
         return tpa.Where(p => Path.GetFileName(p).StartsWith("System.") || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")

@@ -12,10 +12,12 @@ internal sealed class OnnxRunner : IDisposable
 
     public OnnxRunner(byte[] model)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = Level };
         _session = new InferenceSession(model, options);
         _float = _session.InputMetadata["x"].ElementDataType == TensorElementType.Float;
     }
+
+    public static GraphOptimizationLevel Level = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
     public IReadOnlyCollection<string> OutputNames => _session.OutputNames;
 

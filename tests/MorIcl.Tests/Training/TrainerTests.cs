@@ -100,9 +100,9 @@ public class TrainerTests : IDisposable
     public void NanLossStopsAndKeepsTheLastGoodCheckpoint()
     {
         var t = new Trainer(new TinyModel(3, nanAtCall: 8), Task, Options());
-        var e = Assert.Throws<NumericalException>(() => t.Run(_dir));
+        var e = Assert.Throws<DivergenceException>(() => t.Run(_dir));
         Assert.Contains("diverged at step 8", e.Message);
-        Assert.Contains("last good checkpoint is kept", e.Message);
+        Assert.Contains("last good checkpoint (step 5) is kept", e.Message);
         var kept = Checkpoint.Read(Path.Combine(_dir, Trainer.CheckpointFile));
         Assert.Equal(5, kept.Step);
         Assert.All(kept.Parameters, v => Assert.True(double.IsFinite(v)));

@@ -12,8 +12,10 @@ public enum SimdWidth { Vector128 = 128, Vector256 = 256, Vector512 = 512 }
 /// Span reductions and functions whose results are bit-identical on every SIMD width (the one place
 /// for them; TensorPrimitives' Sum, Dot, Max, Exp, Log and Tanh are not, and are not used elsewhere).
 /// Reductions add element i into lane i mod L of a 64-byte virtual vector (L = 8 doubles or 16 floats,
-/// realised by one 512-bit, two 256-bit or four 128-bit registers; a last partial chunk is padded with
-/// zeros), then reduce the lanes by one fixed tree. exp, log and tanh are <see cref="LaneMath{TL, T}"/>.
+/// realised by one 512-bit, two 256-bit or four 128-bit registers), then reduce the lanes by one fixed
+/// tree. The r = n mod L elements after the last whole chunk are added as one more chunk: the last L
+/// elements read again with the first L − r lanes set to the neutral element (0, or −∞ for Max), or,
+/// when n &lt; L, the elements padded with it. exp, log and tanh are <see cref="LaneMath{TL, T}"/>.
 /// Element-wise TensorPrimitives calls (Add, Multiply, Subtract, Divide, element-wise Max, MultiplyAdd,
 /// which rounds the product and the sum separately) are width-independent and stay as they are.
 /// </summary>
@@ -108,16 +110,19 @@ internal static class Elementwise<TL, T> where TL : struct, ILanes<TL, T> where 
     }
 }
 
-/// <summary>Reductions over a 64-byte virtual vector TW (element i in lane i mod TW.Count; last chunk zero-padded).</summary>
+/// <summary>Reductions over a 64-byte virtual vector TW (element i in lane i mod TW.Count; the tail as described on <see cref="SimdSpan"/>).</summary>
 internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>0, 1, …, L − 1.</summary>
+    private static readonly T[] Indices = Enumerable.Range(0, TW.Count).Select(i => T.CreateTruncating(i)).ToArray();
+
     public static T Sum(ReadOnlySpan<T> x)
     {
         ref T r = ref MemoryMarshal.GetReference(x);
         nint n = x.Length, i = 0;
         var acc = TW.Zero;
         for (; i <= n - TW.Count; i += TW.Count) acc += TW.Load(ref r, i);
-        if (i < n) acc += Padded(x[(int)i..], T.Zero);
+        if (i < n) acc += Tail(x, i, T.Zero);
         return TW.Sum(acc);
     }
 
@@ -127,7 +132,7 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
         nint n = a.Length, i = 0;
         var acc = TW.Zero;
         for (; i <= n - TW.Count; i += TW.Count) acc += TW.Load(ref ar, i) * TW.Load(ref br, i);
-        if (i < n) acc += Padded(a[(int)i..], T.Zero) * Padded(b[(int)i..], T.Zero);
+        if (i < n) acc += Tail(a, i, T.Zero) * Tail(b, i, T.Zero);
         return TW.Sum(acc);
     }
 
@@ -137,13 +142,26 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
         nint n = x.Length, i = 0;
         var acc = TW.Broadcast(T.NegativeInfinity);
         for (; i <= n - TW.Count; i += TW.Count) acc = TW.Max(acc, TW.Load(ref r, i));
-        if (i < n) acc = TW.Max(acc, Padded(x[(int)i..], T.NegativeInfinity));
+        if (i < n) acc = TW.Max(acc, Tail(x, i, T.NegativeInfinity));
         return TW.MaxAcross(acc);
     }
 
-    /// <summary>The last (short) chunk as a whole virtual vector, filled up with <paramref name="fill"/>.</summary>
+    /// <summary>
+    /// The elements [from, n) (fewer than L) as one chunk: the last L elements with the lanes before
+    /// <paramref name="from"/> set to <paramref name="neutral"/>, or the elements padded with it when n &lt; L.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TW Tail(ReadOnlySpan<T> x, nint from, T neutral)
+    {
+        nint n = x.Length, start = n - TW.Count;
+        if (start < 0) return Padded(x[(int)from..], neutral);
+        var fresh = TW.LessThanOrEqual(TW.Broadcast(T.CreateTruncating(from - start)), TW.Load(ref Indices[0], 0));
+        return TW.Select(fresh, TW.Load(ref MemoryMarshal.GetReference(x), start), TW.Broadcast(neutral));
+    }
+
+    /// <summary>A span shorter than L as a whole virtual vector, filled up with <paramref name="fill"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static TW Padded(ReadOnlySpan<T> rest, T fill)
+    private static TW Padded(ReadOnlySpan<T> rest, T fill)
     {
         Span<T> buffer = stackalloc T[TW.Count];
         buffer.Fill(fill);

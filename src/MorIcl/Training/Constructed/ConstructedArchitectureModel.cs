@@ -58,7 +58,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     private readonly ConstructedArchitecture _arch;
     private readonly ConcurrentBag<PassWorkspace> _workspaces = new();
     private readonly ConcurrentBag<double[]> _gradientBuffers = new();
-    private int _maxDegreeOfParallelism = Environment.ProcessorCount;
+    private int? _maxDegreeOfParallelism;
 
     public TransformerModel Template => _arch.Template;
     public ConstructedInitialisation Initialisation { get; }
@@ -71,10 +71,10 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     /// <summary>Longest prompt (examples n) the model accepts: the specification's maximum prompt length.</summary>
     public int MaxPromptLength => _arch.Template.Spec.MaxPromptLength;
 
-    /// <summary>Threads used by <see cref="LossAndGradient"/> and the batch prediction; results do not depend on it.</summary>
+    /// <summary>Threads used by <see cref="LossAndGradient"/> and the batch prediction (default: <see cref="Numerics.Parallelism.MaxDegree"/>, the process setting); results do not depend on it.</summary>
     public int MaxDegreeOfParallelism
     {
-        get => _maxDegreeOfParallelism;
+        get => _maxDegreeOfParallelism ?? Numerics.Parallelism.MaxDegree;
         set => _maxDegreeOfParallelism = value >= 1 ? value : throw new SpecificationException($"the degree of parallelism must be at least 1, got {value}");
     }
 
@@ -104,6 +104,11 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
         if (!(scale >= 0) || double.IsInfinity(scale)) throw new SpecificationException($"the initial scale must be a finite number ≥ 0, got {scale}");
         if (initialisation == ConstructedInitialisation.Random && !(scale > 0)) throw new SpecificationException("random initialisation needs a scale > 0");
         var arch = new ConstructedArchitecture(template);
+        // Dense Q, K, V and MLP weights of every layer: refused up front when they cannot be held (MathNet's
+        // sampler also overflows past 2²⁸ numbers), instead of an overflow or out-of-memory error later.
+        if (arch.ParameterCount > 1 << 28)
+            throw new SpecificationException($"the constructed architecture of this model has {arch.ParameterCount} dense parameters, more than the 2^28 that can be trained or probed; use fewer EM iterations S or steps T");
+        MemoryBudget.Require(8.0 * arch.ParameterCount * 4, $"the constructed architecture's {arch.ParameterCount} dense parameters (with gradient and Adam's moments)");
         var rng = SeedSequence.Create(seed, 0, 0x43415243);
         double[] p;
         if (initialisation == ConstructedInitialisation.Random)
@@ -150,7 +155,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
         var buffers = new double[wave][];
         for (int w = 0; w < wave; w++) buffers[w] = _gradientBuffers.TryTake(out var g) ? g : new double[Parameters.Length];
         var losses = new double[wave];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
+        var options = Numerics.Parallelism.Options(MaxDegreeOfParallelism);
         var p = Parameters;
         double scale = 2.0 / B, loss = 0;
         Array.Clear(gradient);
@@ -197,7 +202,7 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
     {
         for (int b = 0; b < prompts.Count; b++) Validate(prompts[b].Examples, prompts[b].Query, b);
         var result = new double[prompts.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
+        var options = Numerics.Parallelism.Options(MaxDegreeOfParallelism);
         Parallel.For(0, prompts.Count, options, b =>
         {
             var ws = RentWorkspace();

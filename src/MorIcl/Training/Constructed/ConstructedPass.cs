@@ -1,3 +1,4 @@
+using MorIcl.Numerics.Simd;
 using System.Numerics.Tensors;
 using MorIcl.Construction.Model;
 using MorIcl.Mixture;
@@ -106,7 +107,7 @@ internal static class ConstructedPass
                         var yi = output.Slice(i * D, D);
                         for (int c = 0; c < D; c++)
                         {
-                            double o = TensorPrimitives.Dot(new ReadOnlySpan<double>(p, m.W2Offset + c * m.Hidden, m.Hidden), r) + p[m.B2Offset + c];
+                            double o = SimdSpan.Dot(new ReadOnlySpan<double>(p, m.W2Offset + c * m.Hidden, m.Hidden), r) + p[m.B2Offset + c];
                             yi[c] += o;
                         }
                     }
@@ -161,10 +162,10 @@ internal static class ConstructedPass
             var xi = input.Slice(i * D, D);
             for (int a = 0; a < dk; a++)
             {
-                q[i * dk + a] = TensorPrimitives.Dot(new ReadOnlySpan<double>(p, head.QOffset + a * D, D), xi);
-                k[i * dk + a] = TensorPrimitives.Dot(new ReadOnlySpan<double>(p, head.KOffset + a * D, D), xi);
+                q[i * dk + a] = SimdSpan.Dot(new ReadOnlySpan<double>(p, head.QOffset + a * D, D), xi);
+                k[i * dk + a] = SimdSpan.Dot(new ReadOnlySpan<double>(p, head.KOffset + a * D, D), xi);
             }
-            for (int r = 0; r < D; r++) v[i * D + r] = TensorPrimitives.Dot(new ReadOnlySpan<double>(p, head.VOffset + r * D, D), xi);
+            for (int r = 0; r < D; r++) v[i * D + r] = SimdSpan.Dot(new ReadOnlySpan<double>(p, head.VOffset + r * D, D), xi);
         }
         for (int i = 0; i < N; i++)
             for (int j = 0; j < N; j++)
@@ -199,7 +200,7 @@ internal static class ConstructedPass
                 double max = double.NegativeInfinity;
                 for (int j = 0; j < N; j++) max = Math.Max(max, row[j]);
                 double sum = 0;
-                for (int j = 0; j < N; j++) { wr[j] = Math.Exp(row[j] - max); sum += wr[j]; }
+                for (int j = 0; j < N; j++) { wr[j] = SimdSpan.Exp(row[j] - max); sum += wr[j]; }   // the executor's exp (LaneMath)
                 for (int j = 0; j < N; j++) wr[j] /= sum;
             }
         }
@@ -227,7 +228,7 @@ internal static class ConstructedPass
                 // Linear heads are the exception: a_ij = s_ij/N = 0 still has ds_ij = dA_ij/N.
                 double aij = w[i * N + j];
                 if (zero || (aij == 0 && !linear)) { dw[i * N + j] = 0; continue; }
-                dw[i * N + j] = TensorPrimitives.Dot(dyi, new ReadOnlySpan<double>(v, j * D, D));
+                dw[i * N + j] = SimdSpan.Dot(dyi, new ReadOnlySpan<double>(v, j * D, D));
                 var dvj = new Span<double>(dv, j * D, D);
                 TensorPrimitives.MultiplyAdd(dyi, aij, dvj, dvj);
             }
@@ -250,7 +251,7 @@ internal static class ConstructedPass
             {
                 var wr = new ReadOnlySpan<double>(w, i * N, N);
                 var dr = new Span<double>(dw, i * N, N);
-                double dot = TensorPrimitives.Dot(wr, dr);
+                double dot = SimdSpan.Dot(wr, dr);
                 for (int j = 0; j < N; j++) dr[j] = wr[j] * (dr[j] - dot);
             }
         }
@@ -301,7 +302,7 @@ internal static class ConstructedPass
     {
         for (int u = 0; u < m.Hidden; u++)
         {
-            double z = TensorPrimitives.Dot(new ReadOnlySpan<double>(p, m.W1Offset + u * D, D), x) + p[m.B1Offset + u];
+            double z = SimdSpan.Dot(new ReadOnlySpan<double>(p, m.W1Offset + u * D, D), x) + p[m.B1Offset + u];
             r[u] = z > 0 ? z : double.IsNaN(z) ? z : 0;
             if (ws.TrackPattern) ws.Pattern = (ws.Pattern ^ (z > 0 ? 1UL : 0UL)) * 1099511628211UL;
         }

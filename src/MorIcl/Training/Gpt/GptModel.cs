@@ -29,7 +29,7 @@ public sealed class GptModel : ITrainableModel
     public ModelDescriptor Descriptor { get; }
     public double[] Parameters { get; }
     public IReadOnlyList<(string Name, int Offset, int Length)> Blocks => _layout.Blocks;
-    /// <summary>Threads used per call (−1: as many as the runtime likes). Results do not depend on it.</summary>
+    /// <summary>Threads used per call (−1: <see cref="Numerics.Parallelism.MaxDegree"/>, the process setting). Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; set; } = -1;
 
     public GptModel(GptConfig config, int seed, Precision precision = Precision.Float)

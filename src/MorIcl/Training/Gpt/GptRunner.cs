@@ -53,7 +53,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
             var input = new (RegressionData, double[])[b];
             for (int i = 0; i < b; i++) input[i] = (batch[i].Examples, batch[i].Query);
             GptPass<T>.Validate(_config, input);
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, ch =>
+            Parallel.For(0, chunks, Numerics.Parallelism.Options(maxDegreeOfParallelism), ch =>
             {
                 int start = ch * ChunkSize, count = Math.Min(ChunkSize, b - start);
                 var ws = Rent();
@@ -79,7 +79,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
             for (int ch = 0; ch < chunks; ch++) total += losses[ch];
             // Chunk gradients added in chunk order for every element; ranges of elements in parallel.
             const int Range = 1 << 15;
-            Parallel.For(0, (gradient.Length + Range - 1) / Range, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, r =>
+            Parallel.For(0, (gradient.Length + Range - 1) / Range, Numerics.Parallelism.Options(maxDegreeOfParallelism), r =>
             {
                 int lo = r * Range, hi = Math.Min(gradient.Length, lo + Range);
                 for (int i = lo; i < hi; i++) gradient[i] = double.CreateTruncating(_chunkGradients[0][i]);
@@ -141,7 +141,7 @@ internal sealed class GptRunner<T> : IGptRunner where T : unmanaged, IFloatingPo
             _weights.Load(theta, maxDegreeOfParallelism);
             GptPass<T>.Validate(_config, prompts);
             int chunks = (b + ChunkSize - 1) / ChunkSize;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, ch =>
+            Parallel.For(0, chunks, Numerics.Parallelism.Options(maxDegreeOfParallelism), ch =>
             {
                 int start = ch * ChunkSize;
                 var ws = Rent();

@@ -42,7 +42,7 @@ internal sealed class GptWeights<T> where T : unmanaged, IFloatingPointIeee754<T
         int D = _config.Width, F = _config.HiddenWidth;
         var lo = _layout;
         Convert(theta, lo.ReadInW, ReadInW); Convert(theta, lo.ReadInB, ReadInB); Convert(theta, lo.QueryEmbedding, QueryEmbedding);
-        Parallel.For(0, Layers.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, l =>
+        Parallel.For(0, Layers.Length, Numerics.Parallelism.Options(maxDegreeOfParallelism), l =>
         {
             var o = lo.Layers[l]; var w = Layers[l];
             Convert(theta, o.Ln1Gamma, w.Ln1Gamma); Convert(theta, o.Ln1Beta, w.Ln1Beta);

@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using System.Numerics.Tensors;
+using MorIcl.Construction.Model;
+
+namespace MorIcl.Runtime.Bounds;
+
+/// <summary>What the analysis adds to one layer's certificate.</summary>
+/// <param name="ResidualErrorBound">Largest bound on |Ĥ − H| over the whole residual stream after the layer.</param>
+/// <param name="CertifiedMargin">Lower bound on the exact transformer's smallest margin in the layer (+∞ without margins).</param>
+/// <param name="LeakageBound">Upper bound on the exact transformer's largest softmax leakage in the layer.</param>
+/// <param name="ScoreErrorBound">Largest bound on |ŝ − s| over the scores the layer's domain depends on.</param>
+public sealed record LayerErrorBounds(double ResidualErrorBound, double CertifiedMargin, double LeakageBound, double ScoreErrorBound);
+
+/// <summary>Bounds on the read-out: |computed − exact| for ŷ, every β̂ coordinate, and every γ_ik (or w_i) the E-steps wrote.</summary>
+public sealed record OutputErrorBounds(double Prediction, double Beta, double Responsibilities);
+
+/// <summary>
+/// Rigorous running-error analysis of a forward pass in precision T (docs/math.md §8): for every
+/// residual element a bound E ≥ |Ĥ − H| between the pass's value Ĥ and the value H of the same
+/// transformer in exact arithmetic (double weights, exact input). It is kept apart from the
+/// arithmetic: the executor calls <see cref="Pass.Layer"/> with each layer's input (its own computed
+/// stream) before running the layer, and the analysis recomputes the layer's quantities in double with
+/// enclosures (<see cref="Enclosure"/>), bounding the pass's rounding by the number of terms of each
+/// sum (valid for any summation order the kernels use, FMA or not), the weights' rounding to T, and
+/// the propagation of E. Memory O(N·D) per pass; dense heads cost O(N²) per head.
+/// </summary>
+public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly TransformerModel _model;
+    private readonly BoundsModel _bounds;
+    private readonly ReplicationPlan _plan;
+    private readonly ConcurrentBag<Pass> _pool = new();
+
+    private readonly double _unit;
+
+    public RoundingErrorAnalysis(TransformerModel model) : this(model, Rounding.Unit<T>()) { }
+
+    /// <summary>With another unit roundoff for the pass than T's own: only for tests that show a wrong rounding model is caught.</summary>
+    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff)
+    {
+        _model = model;
+        _unit = unitRoundoff;
+        _bounds = BoundsModel.Create<T>(model);
+        _plan = new ReplicationPlan(model, _bounds);
+    }
+
+    /// <summary>Number of symbols of the affine forms (replicated rows that layers write).</summary>
+    public int Symbols => _plan.Symbols;
+
+    /// <summary>
+    /// Starts a pass on the exact embedding <paramref name="h0"/> (N × D, token-major) of a prompt of n
+    /// examples; the pass runs fl_T(h0), so the first bound is |fl_T(h0) − h0|.
+    /// </summary>
+    public Pass Begin(double[] h0, int n)
+    {
+        int D = _model.Dimension, N = _model.Embedding.TokenCount(n);
+        if (!_pool.TryTake(out var pass)) pass = new Pass(this);
+        pass.Start(h0, n, N, D);
+        return pass;
+    }
+
+    /// <summary>One pass's bounds (rented from a pool; <see cref="Finish"/> returns it).</summary>
+    public sealed class Pass
+    {
+        private readonly RoundingErrorAnalysis<T> _owner;
+        private readonly ResidualBounds _residual = new();
+        private readonly HeadBounds<T> _head;
+        private readonly MlpBounds<T> _mlp;
+        private readonly Enclosure _stream = new(1, 1, 0);
+        private int[] _roles = Array.Empty<int>();
+        private int _n, _tokens, _dim, _symbols, _layer;
+        private double _responsibilities;
+        private bool[] _rebased = Array.Empty<bool>();
+
+        internal Pass(RoundingErrorAnalysis<T> owner)
+        {
+            _owner = owner;
+            _head = new HeadBounds<T>(owner._unit);
+            _mlp = new MlpBounds<T>(owner._unit);
+        }
+
+        internal void Start(double[] h0, int n, int N, int D)
+        {
+            _n = n; _tokens = N; _dim = D; _symbols = _owner._plan.Symbols; _layer = 0; _responsibilities = double.NaN;
+            _stream.Reshape(D, N, _symbols);
+            if (_roles.Length != N) _roles = new int[N];
+            if (_rebased.Length < D) _rebased = new bool[D];
+            for (int i = 0; i < N; i++) _roles[i] = _owner._model.Embedding.RoleOf(i, n);
+            for (int i = 0; i < N; i++)
+                for (int c = 0; c < D; c++) _stream.Exact[c * N + i] = BoundsModel.Delta<T>(h0[i * D + c]);
+        }
+
+        /// <summary>The bound on every element of the stream (D × N, feature-major), for tests.</summary>
+        public double[] Bounds
+        {
+            get
+            {
+                var b = new double[_dim * _tokens];
+                for (int k = 0; k < b.Length; k++) b[k] = _stream.Radius(k);
+                return b;
+            }
+        }
+
+        /// <summary>
+        /// Bounds layer l, given its input <paramref name="h"/> as the executor holds it (feature-major,
+        /// row stride <paramref name="ld"/>): updates the stream's bounds to the layer's output.
+        /// </summary>
+        public LayerErrorBounds Layer(int l, ReadOnlySpan<T> h, int ld)
+        {
+            int N = _tokens, D = _dim;
+            if (l != _layer) throw new InvalidOperationException($"layers must be bounded in order: expected layer {_layer}, got {l}");
+            var layer = _owner._bounds.Layers[l];
+            LoadStream(h, ld);
+            if (l > 0) Rebase(_owner._plan.Rebased[l - 1]);
+            _stream.RefreshNorms();
+            _layer = l + 1;
+            _residual.Begin(layer.Written, D, N, _symbols);
+            double margin = double.PositiveInfinity, leak = 0, scoreError = 0;
+            if (layer is BoundsModel.Attention a)
+            {
+                foreach (var head in a.Heads)
+                {
+                    _head.Run(head, _stream, _roles, _owner._bounds.Roles, _residual);
+                    margin = Math.Min(margin, _head.CertifiedMargin);
+                    leak = Math.Max(leak, _head.LeakageBound);
+                    scoreError = Math.Max(scoreError, _head.ScoreErrorBound);
+                }
+            }
+            else _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
+            _residual.Commit<T>(_stream, _stream.G, _stream.Exact, _owner._unit, Rounding.SelfInflation(layer.LongestSum(N)));
+            _stream.RefreshNorms();
+            NoteReadOut(_owner._model.Layers[l].Provenance.Decode);
+            double worst = 0;
+            for (int k = 0; k < D * N; k++) worst = Worst(worst, _stream.Radius(k));
+            return new LayerErrorBounds(worst, margin, leak, scoreError);
+        }
+
+        /// <summary>The read-out bounds after the last layer; returns the pass to the pool.</summary>
+        public OutputErrorBounds Finish()
+        {
+            var model = _owner._model;
+            int N = _tokens, q = _n;
+            double beta = 0;
+            foreach (var block in model.ReadOut.Beta)
+                for (int a = 0; a < block.Width; a++) beta = Worst(beta, _stream.Radius(block[a] * N + q));
+            var result = new OutputErrorBounds(Worst(0, _stream.Radius(model.ReadOut.Prediction * N + q)), beta,
+                double.IsNaN(_responsibilities) ? double.NaN : _responsibilities);
+            _owner._pool.Add(this);
+            return result;
+        }
+
+        private void NoteReadOut(DecodeKind decode)
+        {
+            var readOut = _owner._model.ReadOut;
+            int[]? rows = decode switch
+            {
+                DecodeKind.Responsibilities when readOut.Responsibilities is { } r => r,
+                DecodeKind.SymmetricWeights when readOut.SymmetricWeightPlusOne >= 0 => new[] { readOut.SymmetricWeightPlusOne },
+                _ => null,
+            };
+            if (rows is null) return;
+            double worst = double.IsNaN(_responsibilities) ? 0 : _responsibilities;
+            foreach (int r in rows)
+                for (int i = 0; i < _n; i++) worst = Worst(worst, _stream.Radius(r * _tokens + i));
+            _responsibilities = worst;
+        }
+
+        /// <summary>
+        /// The layer input as an enclosure: center = the pass's own values, pass radius 0, and the exact
+        /// deviation (coefficients and remainder) carried over from the previous layer.
+        /// </summary>
+        private void LoadStream(ReadOnlySpan<T> h, int ld)
+        {
+            int N = _tokens, D = _dim, S = _symbols;
+            for (int c = 0; c < D; c++)
+                for (int i = 0; i < N; i++)
+                {
+                    int k = c * N + i;
+                    double v = double.CreateChecked(h[c * ld + i]);
+                    _stream.Center[k] = v;
+                    _stream.Pass[k] = 0;
+                    _stream.Integral[k] = _stream.Exact[k] == 0 && v == Math.Floor(v)
+                        && _stream.GNorm[k] == 0;
+                }
+        }
+
+        /// <summary>
+        /// Fresh symbols for the replicated rows the previous layer wrote (docs/math.md §8.5). Row r holds
+        /// the same exact value H_r on every token, so its deviation on token i is dev_r,0 + (Ĥ_r,0 − Ĥ_r,i):
+        /// the symbol σ_r = dev_r,0 / B_r with B_r its whole bound on token 0, and the known difference of
+        /// the pass's values as remainder. Every other element's dependence on the old σ_r goes to its
+        /// remainder (|G_s|), since the slot now stands for the new σ_r.
+        /// </summary>
+        private void Rebase(int[] rows)
+        {
+            if (rows.Length == 0 || _symbols == 0) return;
+            int N = _tokens, D = _dim, S = _symbols;
+            var slot = _owner._plan.Slot;
+            var bound = new double[rows.Length];
+            for (int q = 0; q < rows.Length; q++) { bound[q] = _stream.Radius(rows[q] * N); _rebased[rows[q]] = true; }
+            for (int c = 0; c < D; c++)
+            {
+                if (_rebased[c]) continue;
+                for (int i = 0; i < N; i++)
+                {
+                    int k = c * N + i;
+                    var g = _stream.G.AsSpan(k * S, S);
+                    foreach (int r in rows)
+                    {
+                        int s = slot[r];
+                        if (g[s] == 0) continue;
+                        _stream.Exact[k] += Math.Abs(g[s]);
+                        g[s] = 0;
+                    }
+                }
+            }
+            for (int q = 0; q < rows.Length; q++)
+            {
+                int r = rows[q], s = slot[r];
+                double h0 = _stream.Center[r * N];
+                for (int i = 0; i < N; i++)
+                {
+                    int k = r * N + i;
+                    var g = _stream.G.AsSpan(k * S, S);
+                    g.Clear();
+                    g[s] = bound[q];
+                    double d = h0 - _stream.Center[k];
+                    _stream.Exact[k] = Math.Abs(d) * (1 + Rounding.DoubleUnit);
+                    _stream.Integral[k] = false;
+                }
+                _rebased[r] = false;
+            }
+        }
+
+        private static double Worst(double a, double b) => double.IsNaN(b) || double.IsNaN(a) ? double.PositiveInfinity : Math.Max(a, b);
+    }
+}

@@ -1,0 +1,384 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using MorIcl.Numerics.Simd;
+using MorIcl.Construction.Model;
+using MorIcl.Runtime.Kernels;
+
+namespace MorIcl.Runtime.Structured;
+
+/// <summary>
+/// <see cref="HeadPattern.AdmittedKeysOnly"/> (docs/math.md §9). For each query i only its admitted keys are
+/// formed — itself (Self) and the admitted single-token roles — as the dense kernel forms them: the exact
+/// positional part P(i, j) from the block's <see cref="PositionalForm"/>, then the content dimensions in order,
+/// each product rounded and added (as the dense kernel). Every other block is bounded by <see cref="ScoreBound"/> from its
+/// positional maximum and the O(N) maxima of |q_a| over the block's queries and |k_a| over its keys.
+/// ReLU: when every bound is ≤ 0, no unformed score is positive, so (1/N)·Σ over the formed keys of
+/// ReLU(s)·v_j (ascending j, as the dense sparse sum) is the head's output; margin = −max bound.
+/// Softmax: when every bound lies below the row's best formed score m_i, the row maximum is m_i and the
+/// unformed keys carry weight ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed, reported as the leakage; margin =
+/// m_i − max_b U_b. When the bound does not prove the head's domain (margin &lt; 0, leakage above the
+/// tolerance, NaN, or a prompt past the positional scheme) nothing is written and the caller runs the
+/// head densely, so the certificate is then the dense one.
+/// <para>
+/// A query or key that is the same on every token of a role (it reads only such rows, checked per
+/// prompt) is projected once for the role; other rows are read from H when they are ±1 times one
+/// residual row, else projected once (<see cref="RowSources{T}"/>). O(N·(d_k + d_v)) per formed key.
+/// </para>
+/// </summary>
+internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>What the kernel needs besides the plan: the content rows of Q and K, V's rows, and the formed key roles per query role.</summary>
+    internal sealed class Compiled
+    {
+        public required CompiledModel<T>.SparseRows QContent, KContent;
+        public required RowSources<T> Queries, Keys, Values;
+        /// <summary>Per query role, its formed key roles (ascending, so keys come in ascending token order).</summary>
+        public required int[][] Formed;
+        public required int PositionBase, Digits;
+        /// <summary>The head dimension: the stride of the per-role query, key and maxima arrays.</summary>
+        public required int Dk;
+        /// <summary>The first head of a ReLU pair whose second head is taken too: it writes the pair's output.</summary>
+        public bool PairLeader;
+    }
+
+    public static Compiled Compile(HeadPlan plan, CompiledModel<T>.Head head, EmbeddingRows rows)
+    {
+        int R = plan.Roles;
+        var q = Rows(head.QRows, plan.PositionalDims);
+        var k = Rows(head.KRows, plan.PositionalDims);
+        return new Compiled
+        {
+            QContent = q, KContent = k, Queries = new RowSources<T>(q), Keys = new RowSources<T>(k), Values = new RowSources<T>(head.VRows),
+            Formed = Enumerable.Range(0, R).Select(qr => Enumerable.Range(0, R).Where(kr => plan.Blocks![qr * R + kr] != BlockTreatment.Bounded).ToArray()).ToArray(),
+            PositionBase = rows.PositionBase, Digits = rows.Digits, Dk = head.Dk,
+        };
+    }
+
+    /// <summary>Rows [from, Rows) of a sparse matrix.</summary>
+    private static CompiledModel<T>.SparseRows Rows(CompiledModel<T>.SparseRows m, int from)
+    {
+        int e0 = m.Start[from];
+        return new CompiledModel<T>.SparseRows
+        {
+            Start = m.Start.Skip(from).Select(e => e - e0).ToArray(),
+            Cols = m.Cols[e0..], Values = m.Values[e0..],
+        };
+    }
+
+    /// <summary>Per prompt: whether the content queries (keys) are role-constant (one vector per role).</summary>
+    private readonly record struct Operands(bool QueryConstant, bool KeyConstant)
+    {
+        /// <summary>Role r's queries (keys) are one vector: role-constant rows, or a single token.</summary>
+        public bool QueryPerRole(int count) => QueryConstant || count == 1;
+        public bool KeyPerRole(int count) => KeyConstant || count == 1;
+    }
+
+    /// <summary>False (nothing written) when the bound does not prove the head's domain on this prompt.</summary>
+    public static bool Run(CompiledModel<T>.Head head, HeadPlan plan, Compiled c, in HeadStream<T> s, long maxPosition, out double margin, out double leak)
+    {
+        margin = double.PositiveInfinity; leak = 0;
+        if (s.Examples > maxPosition) return false;             // positions wrap: distinct tokens may share one
+        int R = plan.Roles;
+        var o = new Operands(RoleConstantRows(c.QContent, s), RoleConstantRows(c.KContent, s));
+        if (!o.QueryConstant) c.Queries.Project(s.H, s.Ld, s.QT);
+        if (!o.KeyConstant) c.Keys.Project(s.H, s.Ld, s.KT);
+        if (head.OutRows.Length > 0) c.Values.Project(s.H, s.Ld, s.VT);
+        // Maxima known so far: [r] for the queries of role r, [R + r] for its keys.
+        Span<bool> known = stackalloc bool[2 * R];
+        PerRoleOperands(c, s, o, R, known);
+        for (int qr = 0; qr < R; qr++)
+            foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr, known);
+        RemainingMaxima(c, s, R, known);
+        Span<double> bound = stackalloc double[R * R];
+        Span<long> pairs = stackalloc long[R * R];
+        double worst = Bounds(plan, c, s, bound, pairs);
+        bool relu = head.Activation != Activation.Softmax;
+        if (relu && !(worst <= 0)) return false;                  // some unformed score may be positive (or NaN)
+        s.Scratch.Varying(head.OutRows);
+        if (relu)
+        {
+            margin = worst == double.NegativeInfinity ? double.PositiveInfinity : -worst;
+            // The first head of a ReLU pair computes both: ReLU(ŝ)·v + ReLU(−ŝ)·(−v) = ŝ·v.
+            for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, c.PairLeader ? Weights.Score : Weights.Relu);
+            return true;
+        }
+        for (int qr = 0; qr < R; qr++)
+        {
+            var (m, l) = SoftmaxWeights(plan, c, s, qr, bound, pairs);
+            margin = Math.Min(margin, m); leak = Math.Max(leak, l);
+        }
+        if (!(margin >= 0) || !(leak <= Certificate.LeakageTolerance)) return false;
+        for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, Weights.Softmax);
+        return true;
+    }
+
+    private static bool RoleConstantRows(CompiledModel<T>.SparseRows m, in HeadStream<T> s)
+    {
+        foreach (int col in m.Cols) if (!s.RoleConstant(col)) return false;
+        return true;
+    }
+
+    /// <summary>q(r), k(r) and their magnitudes for roles whose queries (keys) are one vector (and for roles without tokens).</summary>
+    private static void PerRoleOperands(Compiled c, in HeadStream<T> s, Operands o, int roles, Span<bool> known)
+    {
+        var sc = s.Scratch;
+        int dc = c.QContent.Rows;
+        for (int r = 0; r < roles; r++)
+        {
+            var (start, count) = s.Range(r);
+            var maxQ = sc.MaxQ.AsSpan(r * c.Dk, dc); var maxK = sc.MaxK.AsSpan(r * c.Dk, dc);
+            if (count == 0) { maxQ.Clear(); maxK.Clear(); known[r] = known[roles + r] = true; continue; }
+            if (known[r] = o.QueryPerRole(count)) PerRole(c.QContent, s, start, sc.QueryOfRole.AsSpan(r * c.Dk, dc), maxQ);
+            if (known[roles + r] = o.KeyPerRole(count)) PerRole(c.KContent, s, start, sc.KeyOfRole.AsSpan(r * c.Dk, dc), maxK);
+        }
+    }
+
+    /// <summary>max |q_a|, |k_a| over the tokens of every role whose maxima the score passes did not track.</summary>
+    private static void RemainingMaxima(Compiled c, in HeadStream<T> s, int roles, ReadOnlySpan<bool> known)
+    {
+        var sc = s.Scratch;
+        int dc = c.QContent.Rows;
+        for (int r = 0; r < roles; r++)
+        {
+            var (start, count) = s.Range(r);
+            if (!known[r]) for (int a = 0; a < dc; a++) sc.MaxQ[r * c.Dk + a] = FixedOrder<T>.MaxAbs(c.Queries.Row(a, s.H, s.QT, s.Ld, start, count));
+            if (!known[roles + r]) for (int a = 0; a < dc; a++) sc.MaxK[r * c.Dk + a] = FixedOrder<T>.MaxAbs(c.Keys.Row(a, s.H, s.KT, s.Ld, start, count));
+        }
+    }
+
+    private static void PerRole(CompiledModel<T>.SparseRows m, in HeadStream<T> s, int token, Span<T> value, Span<double> max)
+    {
+        FixedOrder<T>.ProjectToken(m, s.H, s.Ld, token, value);
+        for (int a = 0; a < value.Length; a++) max[a] = Math.Abs(double.CreateChecked(value[a]));
+    }
+
+    /// <summary>U_b and the number of unformed pairs per query for every block; returns max_b U_b (−∞ when none).</summary>
+    private static double Bounds(HeadPlan plan, Compiled c, in HeadStream<T> s, Span<double> bound, Span<long> pairs)
+    {
+        int R = plan.Roles, dc = c.QContent.Rows;
+        bool single = typeof(T) == typeof(float);
+        double worst = double.NegativeInfinity;
+        for (int qr = 0; qr < R; qr++)
+            for (int kr = 0; kr < R; kr++)
+            {
+                int b = qr * R + kr;
+                long keys = s.Range(kr).Count;
+                pairs[b] = s.Range(qr).Count == 0 ? 0 : plan.Blocks![b] switch
+                {
+                    BlockTreatment.Bounded => keys,
+                    BlockTreatment.SelfFormedRestBounded => keys - 1,
+                    _ => 0,
+                };
+                bound[b] = double.NegativeInfinity;
+                if (pairs[b] <= 0) continue;
+                bound[b] = ScoreBound.Upper(plan.Forms![b].Max(plan.DistinctPositions![b]),
+                    s.Scratch.MaxQ.AsSpan(qr * c.Dk, dc), s.Scratch.MaxK.AsSpan(kr * c.Dk, dc), single);
+                worst = double.IsNaN(bound[b]) ? double.NaN : Math.Max(worst, bound[b]);
+            }
+        return worst;
+    }
+
+    /// <summary>Token of the key of block (qr, kr) for query i: itself within its own role, else the role's single token.</summary>
+    private static int Key(in HeadStream<T> s, int qr, int kr, int i) => kr == qr ? i : s.Range(kr).Start;
+
+    /// <summary>
+    /// Scores of the formed block (qr, kr) for the queries of role qr into its slot row of the scratch: the exact
+    /// positional part, then Σ_a q_a·k_a over the content dimensions in order (each product rounded, then added), each operand
+    /// a per-token row (up to its sign) or one number. Products commute and a sign moves exactly between the
+    /// factors, so every score is the dense kernel's.
+    /// </summary>
+    private static void Scores(HeadPlan plan, Compiled c, in HeadStream<T> s, Operands o, int qr, int kr, Span<bool> known)
+    {
+        var (start, count) = s.Range(qr);
+        if (count == 0) return;
+        int ld = s.Ld, R = plan.Roles, dk = c.Dk, dc = c.QContent.Rows;
+        var sc = s.Scratch;
+        var score = sc.Scores.AsSpan(Array.IndexOf(c.Formed[qr], kr) * ld + start, count);
+        var form = plan.Forms![qr * R + kr];
+        bool self = kr == qr, product = plan.PositionalDims == 0;
+        int key = Key(s, qr, kr, start);
+        bool qVector = !o.QueryPerRole(count), kVector = self && !o.KeyPerRole(count);
+        // A single key (another role's token, or a role whose keys are one vector) is read per role.
+        T[] h = s.H, kt = s.KT;
+        int keyRole = self ? qr : kr;
+        bool keyPerRole = o.KeyPerRole(s.Range(keyRole).Count);
+        T QOne(int a) => sc.QueryOfRole[qr * dk + a];
+        T KOne(int a) => keyPerRole ? sc.KeyOfRole[keyRole * dk + a] : c.Keys.At(a, h, kt, ld, key);
+        if (!qVector && !kVector && (self || form.Kind == PositionalFormKind.Constant))
+        {
+            // Every query of the role has the same score.
+            T acc = product ? (dc == 0 ? T.Zero : QOne(0) * KOne(0)) : T.CreateChecked(form.Constant);
+            for (int a = product ? 1 : 0; a < dc; a++) acc += QOne(a) * KOne(a);
+            score.Fill(acc);
+            return;
+        }
+        if (!product)
+        {
+            if (self || form.Kind == PositionalFormKind.Constant) score.Fill(T.CreateChecked(form.Constant));
+            // Positioned tokens: example i has position i, the query position n — their token indices.
+            else for (int i = 0; i < count; i++) score[i] = T.CreateChecked(form.At(start + i, key, c.PositionBase, c.Digits));
+        }
+        var tmp = sc.Max.AsSpan(start, count);
+        // A per-token operand's maximum over the role is tracked in the same pass (once per role).
+        int roles = plan.Roles;
+        bool trackQ = qVector && !kVector && !product && !known[qr], trackK = kVector && !qVector && !product && !known[roles + qr];
+        for (int a = 0; a < dc; a++)
+        {
+            var q = qVector ? c.Queries.Row(a, s.H, s.QT, ld, start, count) : default;
+            var k = kVector ? c.Keys.Row(a, s.H, s.KT, ld, start, count) : default;
+            T sign = (qVector ? c.Queries.Sign[a] : T.One) * (kVector ? c.Keys.Sign[a] : T.One);
+            bool first = product && a == 0;
+            if (qVector && kVector)
+            {
+                if (sign < T.Zero) { TensorPrimitives.Negate(q, tmp); q = tmp; }
+                if (first) TensorPrimitives.Multiply(q, k, score);
+                else TensorPrimitives.MultiplyAdd(q, k, score, score);
+            }
+            else if (qVector || kVector)
+            {
+                T other = sign * (qVector ? KOne(a) : QOne(a));
+                if (first) TensorPrimitives.Multiply(qVector ? q : k, other, score);
+                else if (trackQ) sc.MaxQ[qr * dk + a] = StructuredRowKernels<T>.AddScaledTrackingMax(score, q, other);
+                else if (trackK) sc.MaxK[qr * dk + a] = StructuredRowKernels<T>.AddScaledTrackingMax(score, k, other);
+                else TensorPrimitives.MultiplyAdd(qVector ? q : k, other, score, score);
+            }
+            else
+            {
+                T x = QOne(a), y = KOne(a);
+                for (int i = 0; i < count; i++) score[i] = first ? x * y : score[i] + x * y;
+            }
+        }
+        if (trackQ) known[qr] = true;
+        if (trackK) known[roles + qr] = true;
+    }
+
+    /// <summary>
+    /// Softmax weights of the formed keys in place (e^{s − m_i}), their sum per token; returns the role's
+    /// (margin, leakage bound). A row with no formed key has margin −∞ and leakage 1 (as the dense kernel says).
+    /// </summary>
+    private static (double Margin, double Leak) SoftmaxWeights(HeadPlan plan, Compiled c, in HeadStream<T> s, int qr, ReadOnlySpan<double> bound, ReadOnlySpan<long> pairs)
+    {
+        var (start, count) = s.Range(qr);
+        if (count == 0) return (double.PositiveInfinity, 0);
+        var formed = c.Formed[qr];
+        if (formed.Length == 0) return (double.NegativeInfinity, 1);
+        int ld = s.Ld, R = plan.Roles;
+        double top = double.NegativeInfinity;
+        for (int kr = 0; kr < R; kr++) top = double.IsNaN(bound[qr * R + kr]) ? double.NaN : Math.Max(top, bound[qr * R + kr]);
+        var scores = s.Scratch.Scores; var sums = s.Scratch.Normaliser;
+        double least = double.PositiveInfinity;                  // min over the role's queries of m_i
+        for (int i = start; i < start + count; i++)
+        {
+            T max = T.NegativeInfinity;
+            for (int t = 0; t < formed.Length; t++) max = T.Max(max, scores[t * ld + i]);
+            T sum = T.Zero;
+            for (int t = 0; t < formed.Length; t++)
+            {
+                T w = SimdSpan.Exp(scores[t * ld + i] - max);
+                scores[t * ld + i] = w;
+                sum += w;
+            }
+            sums[i] = sum;
+            least = Math.Min(least, double.CreateChecked(max));
+        }
+        if (top == double.NegativeInfinity) return (double.PositiveInfinity, 0);
+        double margin = least - top;
+        // Leakage of query i ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed ≤ e^{top − min_i m_i}·Σ_b |b|·e^{U_b − top}, as every
+        // Σ_formed ≥ 1 (it holds e^0 for the maximum); the exponentials and products round: one part in 2^48 covers them.
+        double unformedAtTop = 0;
+        for (int kr = 0; kr < R; kr++)
+            if (pairs[qr * R + kr] > 0) unformedAtTop += pairs[qr * R + kr] * Math.Exp(bound[qr * R + kr] - top);
+        double leak = unformedAtTop * Math.Exp(top - least) * (1 + Math.ScaleB(1, -48));
+        return (margin, leak);
+    }
+
+    /// <summary>
+    /// For each value row v and each query i of role qr: acc = Σ_t w_t·v_(key t) over the formed keys in order
+    /// (w = ReLU(score) for ReLU heads, the softmax weight otherwise; products and sums rounded separately), then
+    /// delta[out_v, i] += acc/N (ReLU) or acc / Σ_t w_t (softmax). For ReLU this is the dense sparse sum over
+    /// the positive scores: a non-positive one adds ±0, NaN stays NaN. A value row's sign is carried in the
+    /// scale of the next step (negation is exact), never applied in a pass of its own.
+    /// </summary>
+    /// <summary>
+    /// Whether value row v of the queries of role qr gets a contribution from their own (per-token) key only: the
+    /// other formed keys are single tokens whose value is 0 (they add ±0 to every sum).
+    /// </summary>
+    private static bool OnlyItself(Compiled c, in HeadStream<T> s, int qr, int v, int start, int count, out int slot)
+    {
+        var formed = c.Formed[qr];
+        slot = -1;
+        if (count <= 1) return false;
+        for (int t = 0; t < formed.Length; t++)
+        {
+            if (formed[t] == qr) { slot = t; continue; }
+            if (c.Values.At(v, s.H, s.VT, s.Ld, s.Range(formed[t]).Start) != T.Zero) return false;
+        }
+        return slot >= 0;
+    }
+
+    /// <summary>What multiplies the values: ReLU of the score, the score itself (a ReLU pair), or the softmax weight.</summary>
+    private enum Weights { Relu, Score, Softmax }
+
+    private static void Outputs(CompiledModel<T>.Head head, Compiled c, in HeadStream<T> s, int qr, Weights weights)
+    {
+        bool relu = weights != Weights.Softmax;
+        var (start, count) = s.Range(qr);
+        var formed = c.Formed[qr];
+        int ld = s.Ld, dv = head.OutRows.Length;
+        if (count == 0 || formed.Length == 0 || dv == 0) return;
+        var sc = s.Scratch;
+        if (weights == Weights.Relu)
+            for (int t = 0; t < formed.Length; t++)
+            {
+                var w = sc.Scores.AsSpan(t * ld + start, count);
+                TensorPrimitives.Max(w, T.Zero, w);
+            }
+        T invN = T.One / T.CreateChecked(s.N);
+        var acc = sc.Sum.AsSpan(start, count);
+        var tmp = sc.Max.AsSpan(start, count);
+        for (int v = 0; v < dv; v++)
+        {
+            if (OnlyItself(c, s, qr, v, start, count, out int slot))
+            {
+                // One formed key carries a value: one pass, the same roundings as below.
+                var w = sc.Scores.AsSpan(slot * ld + start, count);
+                var x = c.Values.Row(v, s.H, s.VT, ld, start, count);
+                var dst = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
+                if (relu) StructuredRowKernels<T>.AddWeightedValue(dst, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
+                else StructuredRowKernels<T>.AddWeightedQuotient(dst, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v]);
+                continue;
+            }
+            T held = T.One;                       // acc holds held·(the true sum)
+            bool any = false;
+            for (int t = 0; t < formed.Length; t++)
+            {
+                var w = sc.Scores.AsSpan(t * ld + start, count);
+                var dst = any ? tmp : acc;
+                T sign = T.One;
+                if (formed[t] == qr && count > 1)
+                {
+                    TensorPrimitives.Multiply(w, c.Values.Row(v, s.H, s.VT, ld, start, count), dst);
+                    sign = c.Values.Sign[v];
+                }
+                else
+                {
+                    // A single key whose value is 0 (an auxiliary token's x, y, t) adds ±0 to every sum: skipped.
+                    T value = c.Values.At(v, s.H, s.VT, ld, Key(s, qr, formed[t], start));
+                    if (value == T.Zero) continue;
+                    TensorPrimitives.Multiply(w, value, dst);
+                }
+                if (!any) held = sign;
+                else RowKernels<T>.AddScaled(acc, tmp, held * sign);
+                any = true;
+            }
+            if (!any) continue;
+            var d = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
+            if (relu) RowKernels<T>.AddScaled(d, acc, held * invN);
+            else
+            {
+                TensorPrimitives.Divide(acc, sc.Normaliser.AsSpan(start, count), acc);
+                RowKernels<T>.AddScaled(d, acc, held);
+            }
+        }
+    }
+}

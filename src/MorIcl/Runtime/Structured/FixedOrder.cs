@@ -1,0 +1,31 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace MorIcl.Runtime.Structured;
+
+/// <summary>
+/// Reductions of the structured kernels in an order fixed by the data's length alone (never by the
+/// vector width or the thread count), so every machine gives the same bits.
+/// </summary>
+internal static class FixedOrder<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>max_j |x_j| as a double (exact; NaN when some x_j is NaN; 0 for an empty span).</summary>
+    public static double MaxAbs(ReadOnlySpan<T> x) =>
+        x.IsEmpty ? 0 : Math.Abs(double.CreateChecked(TensorPrimitives.MaxMagnitude(x)));
+
+    /// <summary>
+    /// One token's projection dst_a = Σ over row a's non-zeros w·h[col] in column order, with the same
+    /// roundings as the executor's feature-major projection (first product, then d + w·x unfused).
+    /// </summary>
+    public static void ProjectToken(CompiledModel<T>.SparseRows m, T[] h, int ld, int token, Span<T> dst)
+    {
+        for (int a = 0; a < m.Rows; a++)
+        {
+            int e0 = m.Start[a], e1 = m.Start[a + 1];
+            if (e0 == e1) { dst[a] = T.Zero; continue; }
+            T acc = h[m.Cols[e0] * ld + token] * m.Values[e0];
+            for (int e = e0 + 1; e < e1; e++) acc += m.Values[e] * h[m.Cols[e] * ld + token];
+            dst[a] = acc;
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using MorIcl.Runtime.Kernels;
+
+namespace MorIcl.Runtime.Structured;
+
+/// <summary>
+/// A token-wise MLP lowered once (docs/math.md §9, "per-token affine maps"). Two hidden units that are
+/// consecutive, have b1 = 0, opposite W1 rows and opposite W2 columns form a linear pair:
+/// w·ReLU(L) + (−w)·ReLU(−L) = w·L, because −L is computed exactly (every product and sum negates) and
+/// one of the two terms is ±0, which leaves every partial sum as it is. Such a pair becomes one linear
+/// unit z = L without ReLU, and a linear unit that is ±1 times one residual row is read from H itself
+/// (its sign moves exactly into W2). The other units and the bias rows run as the dense kernel runs
+/// them; each output row sums its terms in unit order. So the result is the dense one, with half the
+/// hidden units (or none) for the construction's affine layers.
+/// </summary>
+internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Tokens per block: the hidden activations of one block stay in cache.</summary>
+    public const int Block = 256;
+
+    private readonly CompiledModel<T>.Mlp _mlp;
+    /// <summary>The units kept, in order: their W1 row in the model, and whether it is linear (no ReLU).</summary>
+    private readonly int[] _unit;
+    private readonly bool[] _linear;
+    /// <summary>Per kept unit: the residual row it equals up to sign (−1 when it is computed), and the sign.</summary>
+    private readonly int[] _direct;
+    private readonly T[] _directSign;
+    /// <summary>Per output row: its terms (kept unit, weight) in unit order, as [start, end) into the arrays.</summary>
+    private readonly int[] _termStart, _termUnit;
+    private readonly T[] _termWeight;
+
+    private LoweredMlp(CompiledModel<T>.Mlp mlp, List<(int Unit, bool Linear)> kept, Dictionary<int, int> keptIndex, Dictionary<int, int> pairOf)
+    {
+        _mlp = mlp;
+        _unit = kept.Select(k => k.Unit).ToArray();
+        _linear = kept.Select(k => k.Linear).ToArray();
+        _direct = new int[kept.Count]; _directSign = new T[kept.Count];
+        for (int k = 0; k < kept.Count; k++)
+        {
+            int u = _unit[k], e0 = mlp.W1Rows.Start[u], e1 = mlp.W1Rows.Start[u + 1];
+            bool direct = _linear[k] && e1 == e0 + 1 && T.Abs(mlp.W1Rows.Values[e0]) == T.One;
+            _direct[k] = direct ? mlp.W1Rows.Cols[e0] : -1;
+            _directSign[k] = direct ? mlp.W1Rows.Values[e0] : T.One;
+        }
+        var w2 = mlp.W2Rows;
+        _termStart = new int[w2.Rows + 1];
+        var units = new List<int>(); var weights = new List<T>();
+        for (int r = 0; r < w2.Rows; r++)
+        {
+            for (int e = w2.Start[r]; e < w2.Start[r + 1]; e++)
+            {
+                int u = w2.Cols[e];
+                if (pairOf.ContainsKey(u) && !keptIndex.ContainsKey(u)) continue;   // the second unit of a pair
+                int k = keptIndex[u];
+                units.Add(k); weights.Add(w2.Values[e] * _directSign[k]);
+            }
+            _termStart[r + 1] = units.Count;
+        }
+        _termUnit = units.ToArray(); _termWeight = weights.ToArray();
+    }
+
+    /// <summary>The lowered MLP, or null when it has no linear pair (the dense kernel is then as good).</summary>
+    public static LoweredMlp<T>? TryLower(CompiledModel<T>.Mlp mlp)
+    {
+        var pairOf = new Dictionary<int, int>();
+        for (int u = 0; u + 1 < mlp.Hidden; u++)
+            if (!pairOf.ContainsKey(u) && IsPair(mlp, u, u + 1)) { pairOf[u] = u + 1; pairOf[u + 1] = u; }
+        if (pairOf.Count == 0) return null;
+        var kept = new List<(int, bool)>();
+        var keptIndex = new Dictionary<int, int>();
+        for (int u = 0; u < mlp.Hidden; u++)
+        {
+            if (pairOf.TryGetValue(u, out int partner) && partner < u) continue;
+            keptIndex[u] = kept.Count;
+            kept.Add((u, pairOf.ContainsKey(u)));
+        }
+        return new LoweredMlp<T>(mlp, kept, keptIndex, pairOf);
+    }
+
+    /// <summary>Units u and v: b1 = 0, W1 row v = −(W1 row u), W2 column v = −(W2 column u).</summary>
+    private static bool IsPair(CompiledModel<T>.Mlp mlp, int u, int v)
+    {
+        if (mlp.B1[u] != T.Zero || mlp.B1[v] != T.Zero) return false;
+        var w1 = mlp.W1Rows;
+        int a0 = w1.Start[u], a1 = w1.Start[u + 1], b0 = w1.Start[v], b1 = w1.Start[v + 1];
+        if (a1 - a0 != b1 - b0 || a1 == a0) return false;
+        for (int e = 0; e < a1 - a0; e++)
+            if (w1.Cols[a0 + e] != w1.Cols[b0 + e] || w1.Values[b0 + e] != -w1.Values[a0 + e]) return false;
+        var w2 = mlp.W2Rows;
+        for (int r = 0; r < w2.Rows; r++)
+        {
+            T wu = T.Zero, wv = T.Zero;
+            for (int e = w2.Start[r]; e < w2.Start[r + 1]; e++)
+            {
+                if (w2.Cols[e] == u) wu = w2.Values[e];
+                else if (w2.Cols[e] == v) wv = w2.Values[e];
+            }
+            if (wv != -wu) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Delta += the MLP's output on every token (H read, Delta written; <paramref name="z"/> holds Block × hidden).</summary>
+    public void Run(T[] h, T[] delta, int ld, T[] z, T[] acc)
+    {
+        var w1 = _mlp.W1Rows;
+        for (int j0 = 0; j0 < ld; j0 += Block)
+        {
+            int w = Math.Min(Block, ld - j0);
+            for (int k = 0; k < _unit.Length; k++)
+            {
+                if (_direct[k] >= 0) continue;
+                int u = _unit[k];
+                var zk = z.AsSpan(k * Block, w);
+                zk.Fill(_mlp.B1[u]);
+                for (int e = w1.Start[u]; e < w1.Start[u + 1]; e++) RowKernels<T>.AddScaled(zk, h.AsSpan(w1.Cols[e] * ld + j0, w), w1.Values[e]);
+                if (!_linear[k]) TensorPrimitives.Max(zk, T.Zero, zk);   // ReLU; NaN stays NaN
+            }
+            var sum = acc.AsSpan(0, w);
+            for (int r = 0; r < _mlp.OutRows.Length; r++)
+            {
+                int e0 = _termStart[r], e1 = _termStart[r + 1];
+                if (e0 == e1) continue;
+                TensorPrimitives.Multiply(Unit(_termUnit[e0], h, z, ld, j0, w), _termWeight[e0], sum);
+                for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(sum, Unit(_termUnit[e], h, z, ld, j0, w), _termWeight[e]);
+                var d = delta.AsSpan(_mlp.OutRows[r] * ld + j0, w);
+                TensorPrimitives.Add(d, sum, d);
+            }
+            for (int b = 0; b < _mlp.BiasRows.Length; b++)
+            {
+                var d = delta.AsSpan(_mlp.BiasRows[b] * ld + j0, w);
+                TensorPrimitives.Add(d, _mlp.Bias[b], d);
+            }
+        }
+    }
+
+    /// <summary>Kept unit k's activations on the block: a row of H for a direct unit (its sign is in the weights), else its row of z.</summary>
+    private ReadOnlySpan<T> Unit(int k, T[] h, T[] z, int ld, int j0, int w) =>
+        _direct[k] >= 0 ? h.AsSpan(_direct[k] * ld + j0, w) : z.AsSpan(k * Block, w);
+}

@@ -1,0 +1,265 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using MorIcl.Numerics.Simd;
+using MorIcl.Construction.Model;
+using MorIcl.Runtime.Kernels;
+
+namespace MorIcl.Runtime.Structured;
+
+/// <summary>
+/// <see cref="HeadPattern.RoleConstantKeys"/> (docs/math.md §9): when every token of a role has the same key
+/// k(r), s_ij = ⟨q_i, k(role j)⟩ for all j of a role — the same number the dense kernel forms, accumulated
+/// over the dimensions in order (first a product, then each product rounded and added). Roles with bitwise-equal
+/// keys form one group g; the head needs one score per token and group, the value sums V_g = Σ_{j ∈ g} v_j,
+/// and gives, per token i, ReLU: (1/N) Σ_g ReLU(s_ig) V_g; linear: (1/N) Σ_g s_ig V_g; softmax:
+/// Σ_g e^{s_ig − m_i} V_g / Σ_g |g| e^{s_ig − m_i}. Margin and leakage are the dense ones, from the same
+/// scores with multiplicities. When the queries are role-constant too (the example means, copy_over),
+/// each role's output is computed once and added to its tokens. O(N·(groups·d_k + d_v)).
+/// </summary>
+internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>False (nothing written) when some key row differs between tokens of a role on this prompt.</summary>
+    public static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, out double margin, out double leak)
+    {
+        margin = double.PositiveInfinity; leak = 0;
+        if (!plan.KeysAreEmbeddingConstants)
+            foreach (int c in head.KCols)
+                if (!s.RoleConstant(c)) return false;
+        var sc = s.Scratch;
+        int dk = head.Dk, dv = head.OutRows.Length;
+        Span<int> group = stackalloc int[roles];
+        Span<int> leader = stackalloc int[roles];
+        Span<long> size = stackalloc long[roles];
+        int groups = GroupRoles(head, s, roles, group, leader, size);
+        bool queriesConstant = true;
+        foreach (int c in head.QCols) queriesConstant &= s.RoleConstant(c);
+        if (!queriesConstant) ScoresPerToken(head, s, groups, leader);
+        if (dv > 0) ValueSums(head, s, roles, group, groups);
+        Span<long> admitted = stackalloc long[groups];
+        Span<long> other = stackalloc long[groups];
+        Span<T> scores = stackalloc T[groups];
+        Span<T> q = stackalloc T[dk];
+        for (int qr = 0; qr < roles; qr++)
+        {
+            var (start, count) = s.Range(qr);
+            if (count == 0) continue;
+            PairCounts(head, s, qr, roles, group, admitted, other);
+            double m, l = 0;
+            if (queriesConstant)
+            {
+                FixedOrder<T>.ProjectToken(head.QRows, s.H, s.Ld, start, q);
+                for (int g = 0; g < groups; g++) scores[g] = Score(q, sc.KeyOfRole.AsSpan(leader[g] * dk, dk));
+                (m, l) = OneQuery(head, s, scores, size, admitted, other, start, count);
+            }
+            else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted, other);
+            else m = WeightedPerToken(head, s, start, count, groups, other);
+            if (!queriesConstant) sc.Varying(head.OutRows);
+            margin = Math.Min(margin, m); leak = Math.Max(leak, l);
+        }
+        return true;
+    }
+
+    /// <summary>⟨q, k⟩ accumulated in dimension order: each product rounded, then added (as the dense kernel).</summary>
+    private static T Score(ReadOnlySpan<T> q, ReadOnlySpan<T> k)
+    {
+        T acc = q[0] * k[0];
+        for (int a = 1; a < q.Length; a++) acc += q[a] * k[a];
+        return acc;
+    }
+
+    /// <summary>Scores of every token against each group's key into the scratch rows, vectorised over tokens.</summary>
+    private static void ScoresPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int groups, ReadOnlySpan<int> leader)
+    {
+        int ld = s.Ld, dk = head.Dk;
+        ModelExecutor<T>.Project(head.QRows, s.H, ld, s.QT);
+        for (int g = 0; g < groups; g++)
+        {
+            var score = s.Scratch.Scores.AsSpan(g * ld, ld);
+            var key = s.Scratch.KeyOfRole.AsSpan(leader[g] * dk, dk);
+            TensorPrimitives.Multiply(HeadStream<T>.Row(s.QT, 0, ld), key[0], score);
+            for (int a = 1; a < dk; a++) TensorPrimitives.MultiplyAdd(HeadStream<T>.Row(s.QT, a, ld), key[a], score, score);
+        }
+    }
+
+    /// <summary>k(r) for each role with tokens (from its first token), and groups of roles with bitwise-equal keys.</summary>
+    private static int GroupRoles(CompiledModel<T>.Head head, in HeadStream<T> s, int roles, Span<int> group, Span<int> leader, Span<long> size)
+    {
+        int dk = head.Dk, groups = 0;
+        var keys = s.Scratch.KeyOfRole;
+        for (int r = 0; r < roles; r++)
+        {
+            var (start, count) = s.Range(r);
+            group[r] = -1;
+            if (count == 0) continue;
+            var key = keys.AsSpan(r * dk, dk);
+            FixedOrder<T>.ProjectToken(head.KRows, s.H, s.Ld, start, key);
+            for (int g = 0; g < groups && group[r] < 0; g++)
+                if (BitwiseEqual(key, keys.AsSpan(leader[g] * dk, dk))) group[r] = g;
+            if (group[r] < 0) { leader[groups] = r; size[groups] = 0; group[r] = groups++; }
+            size[group[r]] += count;
+        }
+        return groups;
+    }
+
+    private static bool BitwiseEqual(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+    {
+        for (int i = 0; i < a.Length; i++)
+            if (!a[i].Equals(b[i]) || T.IsNegative(a[i]) != T.IsNegative(b[i])) return false;
+        return true;
+    }
+
+    /// <summary>V_g[v] = Σ over the group's roles (in role order) of Σ_{j ∈ role} v_j[v] (fixed order).</summary>
+    private static void ValueSums(CompiledModel<T>.Head head, in HeadStream<T> s, int roles, ReadOnlySpan<int> group, int groups)
+    {
+        var sc = s.Scratch;
+        int dv = head.OutRows.Length, ld = s.Ld;
+        ModelExecutor<T>.Project(head.VRows, s.H, ld, s.VT);
+        sc.ValueSumOfGroup.AsSpan(0, groups * dv).Clear();
+        for (int r = 0; r < roles; r++)
+        {
+            if (group[r] < 0) continue;
+            var (start, count) = s.Range(r);
+            for (int v = 0; v < dv; v++)
+                sc.ValueSumOfGroup[group[r] * dv + v] += SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
+        }
+    }
+
+    /// <summary>Per group, how many pairs of a query of role qr are admitted and how many are not.</summary>
+    private static void PairCounts(CompiledModel<T>.Head head, in HeadStream<T> s, int qr, int roles, ReadOnlySpan<int> group, Span<long> admitted, Span<long> other)
+    {
+        admitted.Clear(); other.Clear();
+        for (int kr = 0; kr < roles; kr++)
+        {
+            if (group[kr] < 0) continue;
+            long count = s.Range(kr).Count;
+            switch (head.Admission[qr * roles + kr])
+            {
+                case Admit.Yes: admitted[group[kr]] += count; break;
+                case Admit.Self when kr == qr: admitted[group[kr]] += 1; other[group[kr]] += count - 1; break;
+                default: other[group[kr]] += count; break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One query's scores against the groups (every token of a role when the queries are role-constant):
+    /// its output added to the tokens [start, start + count); returns its (margin, leakage).
+    /// </summary>
+    private static (double Margin, double Leak) OneQuery(CompiledModel<T>.Head head, in HeadStream<T> s, Span<T> scores,
+        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, int start, int count)
+    {
+        int dv = head.OutRows.Length, groups = scores.Length;
+        var values = s.Scratch.ValueSumOfGroup;
+        Span<T> outputs = stackalloc T[dv];
+        double margin = double.PositiveInfinity, leak = 0;
+        if (head.Activation == Activation.Softmax) (margin, leak) = SoftmaxOne(scores, size, admitted, other, values, outputs);
+        else
+        {
+            bool relu = head.Activation == Activation.Relu;
+            T invN = T.One / T.CreateChecked(s.N);
+            for (int g = 0; g < groups; g++)
+            {
+                if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(scores[g]));
+                if (relu) scores[g] = T.Max(scores[g], T.Zero);
+            }
+            for (int v = 0; v < dv; v++)
+            {
+                T acc = scores[0] * values[v];
+                for (int g = 1; g < groups; g++) acc += values[g * dv + v] * scores[g];
+                outputs[v] = acc * invN;
+            }
+        }
+        for (int v = 0; v < dv; v++)
+        {
+            var d = s.Delta.AsSpan(head.OutRows[v] * s.Ld + start, count);
+            TensorPrimitives.Add(d, outputs[v], d);
+        }
+        return (margin, leak);
+    }
+
+    /// <summary>
+    /// Softmax of one query over the groups: outputs[v] = Σ_g w_g V_g[v] / Σ_g |g| w_g with w_g = e^{s_g − max};
+    /// returns the dense (margin, leakage) for these scores and multiplicities.
+    /// </summary>
+    private static (double Margin, double Leak) SoftmaxOne(ReadOnlySpan<T> scores, ReadOnlySpan<long> size, ReadOnlySpan<long> admitted,
+        ReadOnlySpan<long> other, ReadOnlySpan<T> values, Span<T> outputs)
+    {
+        int groups = scores.Length, dv = outputs.Length;
+        T max = T.NegativeInfinity, bestIn = T.NegativeInfinity, bestOut = T.NegativeInfinity;
+        for (int g = 0; g < groups; g++)
+        {
+            max = T.Max(max, scores[g]);
+            if (admitted[g] > 0) bestIn = T.Max(bestIn, scores[g]);
+            if (other[g] > 0) bestOut = T.Max(bestOut, scores[g]);
+        }
+        Span<T> w = stackalloc T[groups];
+        T sum = T.Zero, outSum = T.Zero;
+        for (int g = 0; g < groups; g++)
+        {
+            w[g] = SimdSpan.Exp(scores[g] - max);
+            sum += T.CreateChecked(size[g]) * w[g];
+            if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
+        }
+        for (int v = 0; v < dv; v++)
+        {
+            T acc = T.Zero;
+            for (int g = 0; g < groups; g++) acc += w[g] * values[g * dv + v];
+            outputs[v] = acc / sum;
+        }
+        double bi = double.CreateChecked(bestIn), bo = double.CreateChecked(bestOut);
+        bool any = bi > double.NegativeInfinity;
+        return (!any ? double.NegativeInfinity : bo == double.NegativeInfinity ? double.PositiveInfinity : bi - bo,
+            any ? Math.Max(double.CreateChecked(outSum / sum), 0) : 1.0);
+    }
+
+    /// <summary>ReLU and linear heads on the tokens [start, start + count) of one role; returns the ReLU margin there.</summary>
+    private static double WeightedPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int start, int count, int groups, ReadOnlySpan<long> other)
+    {
+        var sc = s.Scratch;
+        int ld = s.Ld, dv = head.OutRows.Length;
+        bool relu = head.Activation == Activation.Relu;
+        double margin = double.PositiveInfinity;
+        T invN = T.One / T.CreateChecked(s.N);
+        for (int g = 0; g < groups; g++)
+        {
+            var score = sc.Scores.AsSpan(g * ld + start, count);
+            // Margin: −max over non-admitted scores (the maximum is exact; NaN propagates).
+            if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(SimdSpan.Max<T>(score)));
+            if (relu) TensorPrimitives.Max(score, T.Zero, score);   // ReLU in place (NaN stays NaN)
+        }
+        var acc = sc.Sum.AsSpan(start, count);
+        for (int v = 0; v < dv; v++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                var score = sc.Scores.AsSpan(g * ld + start, count);
+                T value = sc.ValueSumOfGroup[g * dv + v];
+                if (g == 0) TensorPrimitives.Multiply(score, value, acc);
+                else RowKernels<T>.AddScaled(acc, score, value);
+            }
+            var d = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
+            TensorPrimitives.Multiply(acc, invN, acc);
+            TensorPrimitives.Add(d, acc, d);
+        }
+        return margin;
+    }
+
+    /// <summary>A softmax head on the tokens [start, start + count) of one role, token by token; returns (margin, leakage) there.</summary>
+    private static (double Margin, double Leak) SoftmaxPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int start, int count, int groups,
+        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other)
+    {
+        var sc = s.Scratch;
+        int ld = s.Ld, dv = head.OutRows.Length;
+        double margin = double.PositiveInfinity, leak = 0;
+        Span<T> scores = stackalloc T[groups];
+        Span<T> outputs = stackalloc T[dv];
+        for (int i = start; i < start + count; i++)
+        {
+            for (int g = 0; g < groups; g++) scores[g] = sc.Scores[g * ld + i];
+            var (m, l) = SoftmaxOne(scores, size, admitted, other, sc.ValueSumOfGroup, outputs);
+            for (int v = 0; v < dv; v++) s.Delta[head.OutRows[v] * ld + i] += outputs[v];
+            margin = Math.Min(margin, m); leak = Math.Max(leak, l);
+        }
+        return (margin, leak);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Numerics;
+using MorIcl.Construction.Model;
+
+namespace MorIcl.Runtime.Structured;
+
+/// <summary>
+/// The per-head dispatch of the structured path (docs/math.md §9): each head of the plan lowered once, at
+/// model-compile time, to its kernel in precision T. A head whose plan is Dense, or whose exactness
+/// argument does not hold in T (<see cref="HeadPlan.ExactIn"/>), is not taken; <see cref="TryRun"/>
+/// returns false for it, and for a prompt on which the kernel's condition fails, so the caller runs it
+/// densely. Kernels write only when they succeed.
+/// </summary>
+internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ExecutionPlan _plan;
+    private readonly AdmittedKeysOnlyKernel<T>.Compiled?[][] _admittedOnly;
+    private readonly bool[][] _taken;
+    private readonly LoweredMlp<T>?[] _mlps;
+    /// <summary>Per MLP layer: each output row and the residual rows its units read.</summary>
+    private readonly (int Row, int[] Inputs)[][] _mlpInputs;
+    private readonly int _roles;
+
+    public StructuredExecutor(ExecutionPlan plan, CompiledModel<T> model)
+    {
+        _plan = plan;
+        _roles = model.Roles;
+        int bits = typeof(T) == typeof(float) ? 24 : 53;
+        _taken = new bool[plan.Heads.Count][];
+        _admittedOnly = new AdmittedKeysOnlyKernel<T>.Compiled?[plan.Heads.Count][];
+        _mlps = model.Layers.Select(layer => layer is CompiledModel<T>.Mlp m ? LoweredMlp<T>.TryLower(m) : null).ToArray();
+        _mlpInputs = model.Layers.Select(layer => layer is CompiledModel<T>.Mlp m ? MlpInputs(m) : Array.Empty<(int, int[])>()).ToArray();
+        for (int l = 0; l < plan.Heads.Count; l++)
+        {
+            var heads = plan.Heads[l];
+            _taken[l] = heads.Select(h => h.Pattern != HeadPattern.Dense && h.ExactIn(bits)).ToArray();
+            _admittedOnly[l] = new AdmittedKeysOnlyKernel<T>.Compiled?[heads.Length];
+            if (model.Layers[l] is not CompiledModel<T>.Attention a) continue;
+            for (int h = 0; h < heads.Length; h++)
+                if (_taken[l][h] && heads[h].Pattern == HeadPattern.AdmittedKeysOnly)
+                {
+                    _admittedOnly[l][h] = AdmittedKeysOnlyKernel<T>.Compile(heads[h], a.Heads[h], plan.Rows);
+                    _admittedOnly[l][h]!.PairLeader = heads[h].PairedWith > h && _taken[l][heads[h].PairedWith];
+                }
+        }
+    }
+
+    public ExecutionPlan Plan => _plan;
+
+    private static (int Row, int[] Inputs)[] MlpInputs(CompiledModel<T>.Mlp m) =>
+        Enumerable.Range(0, m.OutRows.Length).Select(r =>
+            (m.OutRows[r], Enumerable.Range(m.W2Rows.Start[r], m.W2Rows.Start[r + 1] - m.W2Rows.Start[r])
+                .SelectMany(e => { int u = m.W2Rows.Cols[e]; return m.W1Rows.Cols[m.W1Rows.Start[u]..m.W1Rows.Start[u + 1]]; })
+                .Distinct().ToArray())).ToArray();
+
+    /// <summary>MLP layer l lowered (its linear pairs as linear units), or null when it runs as compiled.</summary>
+    public LoweredMlp<T>? Mlp(int layer) => _mlps[layer];
+
+    /// <summary>Whether head h of layer l has a structured kernel in this precision.</summary>
+    public bool Takes(int layer, int head) => _taken[layer][head];
+
+    /// <summary>Runs head h of layer l structurally; false (nothing written) when it must run densely on this prompt.</summary>
+    public bool TryRun(int layer, int index, CompiledModel<T>.Head head, in HeadStream<T> s, out double margin, out double leak)
+    {
+        margin = double.PositiveInfinity; leak = 0;
+        var sc = s.Scratch;
+        if (!TryRunCore(layer, index, head, s, out margin, out leak)) { sc.Varying(head.OutRows); return false; }
+        return true;
+    }
+
+    private bool TryRunCore(int layer, int index, CompiledModel<T>.Head head, in HeadStream<T> s, out double margin, out double leak)
+    {
+        margin = double.PositiveInfinity; leak = 0;
+        if (!_taken[layer][index]) return false;
+        var plan = _plan.Heads[layer][index];
+        var sc = s.Scratch;
+        if (plan.PairedWith >= 0 && plan.PairedWith < index)
+        {
+            // The second head of a ReLU pair: done by the first, when the first ran structurally on this layer.
+            if (sc.PairEpoch != sc.Epoch || sc.PairHead != plan.PairedWith) return false;
+            margin = sc.PairMargin;
+            return true;
+        }
+        bool ok = plan.Pattern switch
+        {
+            HeadPattern.RoleConstantKeys => RoleConstantKeysKernel<T>.Run(head, plan, s, _roles, out margin, out leak),
+            HeadPattern.AdmittedKeysOnly => AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
+            _ => false,
+        };
+        if (ok && plan.PairedWith > index && _admittedOnly[layer][index] is { PairLeader: true }) { sc.PairEpoch = sc.Epoch; sc.PairHead = index; sc.PairMargin = margin; }
+        return ok;
+    }
+
+    /// <summary>
+    /// The role-constancy of MLP layer l's updates: an output row's update is role-constant when every row its
+    /// units read is known to be role-constant (a token-wise function of role-constant rows); bias rows always are.
+    /// </summary>
+    public void MlpUpdates(int layer, StructuredScratch<T> scratch)
+    {
+        foreach (var (row, inputs) in _mlpInputs[layer])
+            foreach (int c in inputs)
+                if (!scratch.Known[c] || !scratch.Constant[c]) { scratch.DeltaConstant[row] = false; break; }
+    }
+
+    /// <summary>Scratch for prompts of padded length ld.</summary>
+    public StructuredScratch<T> Scratch(int ld, CompiledModel<T> model) => new(ld, _roles, model.MaxDk, model.MaxDv, model.Source.Dimension);
+}

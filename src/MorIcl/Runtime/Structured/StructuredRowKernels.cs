@@ -1,0 +1,105 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using MorIcl.Numerics.Simd;
+
+namespace MorIcl.Runtime.Structured;
+
+/// <summary>
+/// Element-wise passes of the structured kernels that would otherwise take two or three TensorPrimitives
+/// passes over a row, with the same roundings in the same order (each product, quotient and sum rounded
+/// separately, never fused): one loop generic over the register (<see cref="ILanes{TSelf, T}"/>) and a
+/// scalar tail doing the same operations, so the results do not depend on the width. Maxima of
+/// magnitudes are exact.
+/// </summary>
+internal static class StructuredRowKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>
+    /// score_i = score_i + x_i·c (product rounded, then sum) and the largest |x_i| (NaN when some x_i is NaN):
+    /// a content dimension of a formed score and the maximum its bound needs, in one pass.
+    /// </summary>
+    public static double AddScaledTrackingMax(Span<T> score, ReadOnlySpan<T> x, T c)
+    {
+        if (x.Length < score.Length) throw new ArgumentException("row lengths differ");
+        ref T sr = ref MemoryMarshal.GetReference(score); ref T xr = ref MemoryMarshal.GetReference(x);
+        T max = T.Zero;
+        nint j = SimdSpan.Width switch
+        {
+            SimdWidth.Vector512 => AddScaledTrackingMax<Lanes512<T>>(ref sr, ref xr, c, 0, score.Length, ref max),
+            SimdWidth.Vector256 => AddScaledTrackingMax<Lanes256<T>>(ref sr, ref xr, c, 0, score.Length, ref max),
+            _ => AddScaledTrackingMax<Lanes128<T>>(ref sr, ref xr, c, 0, score.Length, ref max),
+        };
+        AddScaledTrackingMax<Lanes1<T>>(ref sr, ref xr, c, j, score.Length, ref max);
+        return double.CreateChecked(max);
+    }
+
+    private static nint AddScaledTrackingMax<TL>(ref T s, ref T x, T c, nint j, nint n, ref T max) where TL : struct, ILanes<TL, T>
+    {
+        var cv = TL.Broadcast(c);
+        var m = TL.Broadcast(max);
+        for (; j <= n - TL.Count; j += TL.Count)
+        {
+            var xv = TL.Load(ref x, j);
+            m = TL.Max(m, TL.Abs(xv));
+            TL.Store(TL.Load(ref s, j) + xv * cv, ref s, j);
+        }
+        Span<T> lanes = stackalloc T[TL.Count];
+        TL.Store(m, ref MemoryMarshal.GetReference(lanes), 0);
+        foreach (var v in lanes) max = T.Max(max, v);
+        return j;
+    }
+
+    /// <summary>
+    /// d_i = d_i + (f(w_i)·x_i)·c, f = ReLU (IEEE maximum with 0, NaN kept) or the identity: a formed key's
+    /// weighted value scaled by ±1/N, in one pass (three otherwise).
+    /// </summary>
+    public static void AddWeightedValue(Span<T> d, ReadOnlySpan<T> w, ReadOnlySpan<T> x, T c, bool relu)
+    {
+        if (w.Length < d.Length || x.Length < d.Length) throw new ArgumentException("row lengths differ");
+        ref T dr = ref MemoryMarshal.GetReference(d); ref T wr = ref MemoryMarshal.GetReference(w); ref T xr = ref MemoryMarshal.GetReference(x);
+        nint j = SimdSpan.Width switch
+        {
+            SimdWidth.Vector512 => AddWeightedValue<Lanes512<T>>(ref dr, ref wr, ref xr, c, relu, 0, d.Length),
+            SimdWidth.Vector256 => AddWeightedValue<Lanes256<T>>(ref dr, ref wr, ref xr, c, relu, 0, d.Length),
+            _ => AddWeightedValue<Lanes128<T>>(ref dr, ref wr, ref xr, c, relu, 0, d.Length),
+        };
+        AddWeightedValue<Lanes1<T>>(ref dr, ref wr, ref xr, c, relu, j, d.Length);
+    }
+
+    private static nint AddWeightedValue<TL>(ref T d, ref T w, ref T x, T c, bool relu, nint j, nint n) where TL : struct, ILanes<TL, T>
+    {
+        var cv = TL.Broadcast(c);
+        for (; j <= n - TL.Count; j += TL.Count)
+        {
+            var wv = TL.Load(ref w, j);
+            if (relu) wv = TL.Max(wv, TL.Zero);
+            TL.Store(TL.Load(ref d, j) + (wv * TL.Load(ref x, j)) * cv, ref d, j);
+        }
+        return j;
+    }
+
+    /// <summary>
+    /// d_i = d_i + c·((w_i·x_i) / s_i): a softmax head's single weighted value over its normaliser, signed by c = ±1,
+    /// in one pass (three otherwise).
+    /// </summary>
+    public static void AddWeightedQuotient(Span<T> d, ReadOnlySpan<T> w, ReadOnlySpan<T> x, ReadOnlySpan<T> s, T c)
+    {
+        if (w.Length < d.Length || x.Length < d.Length || s.Length < d.Length) throw new ArgumentException("row lengths differ");
+        ref T dr = ref MemoryMarshal.GetReference(d); ref T wr = ref MemoryMarshal.GetReference(w);
+        ref T xr = ref MemoryMarshal.GetReference(x); ref T sr = ref MemoryMarshal.GetReference(s);
+        nint j = SimdSpan.Width switch
+        {
+            SimdWidth.Vector512 => AddWeightedQuotient<Lanes512<T>>(ref dr, ref wr, ref xr, ref sr, c, 0, d.Length),
+            SimdWidth.Vector256 => AddWeightedQuotient<Lanes256<T>>(ref dr, ref wr, ref xr, ref sr, c, 0, d.Length),
+            _ => AddWeightedQuotient<Lanes128<T>>(ref dr, ref wr, ref xr, ref sr, c, 0, d.Length),
+        };
+        AddWeightedQuotient<Lanes1<T>>(ref dr, ref wr, ref xr, ref sr, c, j, d.Length);
+    }
+
+    private static nint AddWeightedQuotient<TL>(ref T d, ref T w, ref T x, ref T s, T c, nint j, nint n) where TL : struct, ILanes<TL, T>
+    {
+        var cv = TL.Broadcast(c);
+        for (; j <= n - TL.Count; j += TL.Count)
+            TL.Store(TL.Load(ref d, j) + cv * ((TL.Load(ref w, j) * TL.Load(ref x, j)) / TL.Load(ref s, j)), ref d, j);
+        return j;
+    }
+}

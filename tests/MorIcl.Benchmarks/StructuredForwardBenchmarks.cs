@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using MorIcl.Construction;
+using MorIcl.Construction.Model;
+using MorIcl.Export;
+using MorIcl.IO;
+using MorIcl.Mixture;
+using MorIcl.Numerics;
+using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
+
+namespace MorIcl.Benchmarks;
+
+/// <summary>
+/// One prompt per call, one thread, side by side in one run (docs/math.md §9): the constructed gradient-EM
+/// transformer (d = 10, K = 3, S = 10, T = 5, α = 0.5, σ = 0.3, prompts up to n = 100 000) by the
+/// structured executor and by the dense one, against reference gradient EM on the same prompt (what
+/// <c>mor-icl run</c> times; the baseline) and PyTorch 1.13 eager on the same weights
+/// (tools/moricl_torch.py on the safetensors export, float64, 2 threads, in a Python process that
+/// serves forward passes over stdin, so the time is the forward pass plus one line each way). The
+/// dense paths form N² scores: they are not run above n = 1 023 (reported NA).
+/// <code>dotnet run -c Release --project tests/MorIcl.Benchmarks -- --filter '*StructuredForward*'</code>
+/// </summary>
+[Config(typeof(StructuredForwardConfig))]
+[MemoryDiagnoser]
+public class StructuredForwardBenchmarks
+{
+    /// <summary>Largest n the dense paths run at (their cost is N²).</summary>
+    public const int DenseLimit = 1023;
+
+    [Params(200, 1023, 10000, 100000)] public int N;
+
+    private static TransformerModel? _model;
+    public static ConstructionSpec Spec { get; } = new(10, 3, 0.3, null, 10, 5, 0.5, maxPromptLength: 100000);
+    public static TransformerModel Model => _model ??= Compiler.Compile(Spec);
+
+    private Prompt _prompt = null!;
+    private ModelExecutor<double> _structured = null!, _dense = null!;
+    private Process? _torch;
+    private string _dir = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var truth = new MixtureSpec(RegressionVectors.DrawNormalised(10, 3, SeedSequence.Create(2025)), new[] { 0.3, 0.3, 0.4 }, 0.3);
+        _prompt = PromptSampler.Sample(truth, N, 23, 0);
+        _structured = new ModelExecutor<double>(Model);
+        _dense = new ModelExecutor<double>(Model, ExecutorKind.Dense);
+        if (N <= DenseLimit) _torch = StartTorch();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        if (_torch is not null) { _torch.StandardInput.Close(); _torch.WaitForExit(10000); _torch.Dispose(); }
+        if (_dir is not null) Directory.Delete(_dir, recursive: true);
+    }
+
+    [Benchmark(Baseline = true)]
+    public double ReferenceGradientEm() => ReferenceRun.Of(Spec, _prompt.Examples, _prompt.Query).Prediction;
+
+    [Benchmark]
+    public double Structured() => _structured.Forward(_prompt.Examples, _prompt.Query).Prediction;
+
+    [Benchmark]
+    public double Dense() => N <= DenseLimit ? _dense.Forward(_prompt.Examples, _prompt.Query).Prediction
+        : throw new NotSupportedException($"the dense executor forms N² scores; not run above n = {DenseLimit}");
+
+    [Benchmark]
+    public double PyTorchEager()
+    {
+        if (_torch is null) throw new NotSupportedException($"PyTorch eager forms N² scores; not run above n = {DenseLimit}");
+        return double.Parse(Ask("run p").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The Python server with the model's safetensors export and this prompt loaded.</summary>
+    private Process StartTorch()
+    {
+        _dir = Directory.CreateTempSubdirectory("moricl-bench-").FullName;
+        string modelPath = Path.Combine(_dir, "model.json"), tensors = Path.Combine(_dir, "model.safetensors"), csv = Path.Combine(_dir, "p.csv");
+        ModelJson.Write(modelPath, Model);
+        File.WriteAllBytes(tensors, ModelExport.Safetensors(ExportSource.Load(modelPath), ExportPrecision.Double));
+        var rows = Enumerable.Range(0, N).Select(i => _prompt.Examples.Row(i).Append(_prompt.Examples.Y[i]))
+            .Append(_prompt.Query.Append(0.0));
+        File.WriteAllText(csv, string.Join(",", Enumerable.Range(1, 10).Select(a => $"x{a}").Append("y")) + "\n"
+            + string.Join("\n", rows.Select(r => string.Join(",", r.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))))) + "\n");
+        var script = Path.Combine(RepositoryRoot(), "tests", "MorIcl.Benchmarks", "torch_forward_server.py");
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { script, tensors, "2" }) info.ArgumentList.Add(a);
+        _torch = Process.Start(info)!;
+        Ask($"load p {csv}");
+        return _torch;
+    }
+
+    private string Ask(string command)
+    {
+        _torch!.StandardInput.WriteLine(command);
+        _torch.StandardInput.Flush();
+        var answer = _torch.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the PyTorch server stopped");
+        if (!answer.StartsWith("ok", StringComparison.Ordinal)) throw new InvalidOperationException($"PyTorch server: {answer}");
+        return answer;
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MorIcl.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("MorIcl.sln not found above the benchmark's directory");
+    }
+}
+
+/// <summary>
+/// In process (no generated project to build, which times out on a loaded machine), 2 warm-up and 5 measured
+/// iterations: the slowest cases (PyTorch at n = 1 023, structured at n = 100 000) take seconds per call.
+/// </summary>
+public sealed class StructuredForwardConfig : ManualConfig
+{
+    public StructuredForwardConfig() =>
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MorIcl.Construction;
+using MorIcl.IO;
+using MorIcl.Mixture;
+using MorIcl.Numerics;
+using MorIcl.Runtime;
+using MorIcl.Tests.Support;
+
+namespace MorIcl.Tests.Structured;
+
+/// <summary>
+/// Long prompts (docs/math.md §9): the positional scheme with three or four base-32 digits stays exact while
+/// R·max(G, 2)·31² ≤ 2^24; a prompt of 20 000 examples runs in O(N) per head and equals an independent
+/// gradient EM; the maximum prompt length is the one asked for; <c>run</c> reports its timing and
+/// executor; and the structured path gives the same bits with narrower SIMD.
+/// </summary>
+public class LongPromptTests
+{
+    private static Prompt Sample(int d, int k, int n, int seed) =>
+        PromptSampler.Sample(new MixtureSpec(RegressionVectors.DrawNormalised(d, k, SeedSequence.Create(seed, 0, 3)), Enumerable.Repeat(1.0 / k, k).ToArray(), 0.3), n, seed, 1);
+
+    [Fact]
+    public void TwentyThousandExamplesEqualAnIndependentGradientEm()
+    {
+        const int d = 10, K = 3, n = 20000;
+        var beta0 = ConstructionSpec.DefaultInitialBeta(d, K, false);
+        var pi = new[] { 0.2, 0.3, 0.5 };
+        var spec = new ConstructionSpec(d, K, 0.3, pi, 2, 2, 0.5, beta0, maxPromptLength: n);
+        Assert.Equal(3, spec.PositionDigits);
+        var prompt = Sample(d, K, n, 41);
+        var r = new ModelExecutor<double>(Compiler.Compile(spec)).Forward(prompt.Examples, prompt.Query);
+        Assert.True(r.Certificate.InDomain, r.Certificate.Summary());
+        var (beta, prediction) = NaiveGradientEm.Run(prompt.Examples, prompt.Query, beta0, pi, 0.3, 2, 2, 0.5);
+        double err = ConstructionReference.RelativeError(r.Beta, beta);
+        Assert.True(err <= 1e-10, $"β̂ differs from gradient EM by {err:G3}");
+        Assert.True(Math.Abs(r.Prediction - prediction) <= 1e-10 * Math.Max(1, Math.Abs(prediction)), $"prediction {r.Prediction:R} vs {prediction:R}");
+    }
+
+    [Fact]
+    public void TheMarginRuleFollowsTheDigitCount()
+    {
+        Assert.Equal(8192, ConstructionSpec.MaxExactMargin(2));
+        Assert.Equal(4364, ConstructionSpec.MaxExactMargin(4));
+        // 4364·4·31² ≤ 2^24 < 4365·4·31²: the rule is tight.
+        Assert.True(4364.0 * 4 * 961 <= 16777216 && 4365.0 * 4 * 961 > 16777216);
+        var e = Assert.Throws<ConstructionException>(() => new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, margin: 8192, maxPromptLength: 100000));
+        Assert.Contains("4364", e.Message);
+        Assert.Equal(4, new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, margin: 4096, maxPromptLength: 100000).PositionDigits);
+    }
+
+    [Fact]
+    public void TheMaximumPromptLengthIsTheOneAskedFor()
+    {
+        var model = Compiler.Compile(new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, maxPromptLength: 50));
+        Assert.Equal(50, model.MaxPromptLength);
+        Assert.True(new ModelExecutor<double>(model).Forward(Sample(2, 2, 50, 3).Examples, Sample(2, 2, 50, 3).Query).Certificate.InDomain);
+        var p = Sample(2, 2, 99, 3);
+        var c = new ModelExecutor<double>(model).Forward(p.Examples, p.Query).Certificate;
+        Assert.False(c.PositionsInRange);
+        Assert.False(c.InDomain);
+        Assert.Contains("99", c.Summary());
+
+        using var cli = new CliRunner();
+        var built = cli.Run("construct", "--dim", "2", "--components", "2", "--em-iterations", "1", "--gd-steps", "1", "--step-size", "0.5", "--sigma", "0.5",
+            "--max-prompt-length", "50", "--out", cli.PathOf("m.json"));
+        Assert.True(built.ExitCode == 0, built.Err);
+        Assert.Contains("prompts up to n = 50", built.Out);
+        RegressionCsv.Write(cli.PathOf("p.csv"), Sample(2, 2, 100, 4).Examples);    // 99 examples and the query
+        var run = cli.Run("run", "--model", cli.PathOf("m.json"), "--data", cli.PathOf("p.csv"), "--json");
+        Assert.Equal(3, run.ExitCode);
+        Assert.False(JsonNode.Parse(run.Out)!["certificate"]!["positionsInRange"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void RunReportsItsTimingAndExecutor()
+    {
+        using var cli = new CliRunner();
+        ModelJson.Write(cli.PathOf("m.json"), Compiler.Compile(new ConstructionSpec(3, 2, 0.5, null, 2, 2, 0.5)));
+        RegressionCsv.Write(cli.PathOf("p.csv"), Sample(3, 2, 80, 5).Examples);
+        JsonNode Run(params string[] extra)
+        {
+            var r = cli.Run(new[] { "run", "--model", cli.PathOf("m.json"), "--data", cli.PathOf("p.csv"), "--json" }.Concat(extra).ToArray());
+            Assert.True(r.ExitCode == 0, r.Err);
+            return JsonNode.Parse(r.Out)!;
+        }
+        var structured = Run();
+        Assert.True(structured["timing"]!["forwardSeconds"]!.GetValue<double>() > 0);
+        Assert.True(structured["timing"]!["referenceSeconds"]!.GetValue<double>() > 0);
+        Assert.Equal("structured", structured["executor"]!["kind"]!.GetValue<string>());
+        Assert.Equal(0, structured["executor"]!["denseHeads"]!.GetValue<int>());
+        var dense = Run("--executor", "dense");
+        Assert.Equal("dense", dense["executor"]!["kind"]!.GetValue<string>());
+        Assert.Equal(0, dense["executor"]!["structuredHeads"]!.GetValue<int>());
+        Assert.Equal(dense["prediction"]!.GetValue<double>(), structured["prediction"]!.GetValue<double>(), 12);
+        var bad = cli.Run("run", "--model", cli.PathOf("m.json"), "--data", cli.PathOf("p.csv"), "--executor", "magic");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--executor", bad.Err);
+    }
+
+    /// <summary>
+    /// <c>mor-icl run --json</c> in child processes with AVX-512 off (AVX2) and AVX2 off (128-bit vectors)
+    /// prints the same prediction, β̂ and π̂, to the last bit, as this process (which has AVX-512 here).
+    /// </summary>
+    [Fact]
+    public void StructuredResultsHaveTheSameBitsForAnySimdWidth()
+    {
+        using var cli = new CliRunner();
+        var spec = new ConstructionSpec(4, 3, 0.4, new[] { 0.3, 0.3, 0.4 }, 2, 2, 0.5, estimateMixing: true);
+        ModelJson.Write(cli.PathOf("m.json"), Compiler.Compile(spec));
+        RegressionCsv.Write(cli.PathOf("p.csv"), Sample(4, 3, 301, 6).Examples);
+        string Here() => cli.Run("run", "--model", cli.PathOf("m.json"), "--data", cli.PathOf("p.csv"), "--json").Out;
+        string Child(string variable)
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "mor-icl.dll");
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { dll, "run", "--model", cli.PathOf("m.json"), "--data", cli.PathOf("p.csv"), "--json" }) info.ArgumentList.Add(a);
+            info.Environment[variable] = "0";
+            using var p = Process.Start(info)!;
+            string output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+            return output;
+        }
+        static string Numbers(string json)
+        {
+            var o = JsonNode.Parse(json)!;
+            return string.Join(";", o["prediction"]!.ToJsonString(), o["beta"]!.ToJsonString(), o["mixing"]!.ToJsonString());
+        }
+        string here = Numbers(Here());
+        Assert.Equal(here, Numbers(Child("DOTNET_EnableAVX512F")));
+        Assert.Equal(here, Numbers(Child("DOTNET_EnableAVX2")));
+    }
+}
