@@ -95,7 +95,7 @@ public static class AlgorithmMatch
     }
 
     public static string Iterate(int s) => $"gradient EM, S = {s}";
-    public static string GdIterate(int s) => $"GD on least squares, {s} steps";
+    public static string GdIterate(int s) => $"GD on least squares, steps = {s}";
 
     /// <summary>Whether a candidate is one of the per-iteration families (listed by S, not by name).</summary>
     public static bool IsIterate(string name) => name.StartsWith("gradient EM, S = ", StringComparison.Ordinal) || name.StartsWith("GD on least squares, ", StringComparison.Ordinal);
