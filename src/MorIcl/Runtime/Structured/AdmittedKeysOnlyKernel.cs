@@ -265,22 +265,23 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         int ld = s.Ld, R = plan.Roles;
         double top = double.NegativeInfinity;
         for (int kr = 0; kr < R; kr++) top = double.IsNaN(bound[qr * R + kr]) ? double.NaN : Math.Max(top, bound[qr * R + kr]);
-        var scores = s.Scratch.Scores; var sums = s.Scratch.Normaliser;
-        double least = double.PositiveInfinity;                  // min over the role's queries of m_i
-        for (int i = start; i < start + count; i++)
+        // Row by row over the tokens (element-wise, so as one query at a time): m_i = max_t s_t, w_t = e^{s_t − m_i}
+        // in place, Σ_t w_t in slot order.
+        var sc = s.Scratch;
+        var max = sc.Max.AsSpan(start, count);
+        var sums = sc.Normaliser.AsSpan(start, count);
+        Span<T> Row(int t) => sc.Scores.AsSpan(t * ld + start, count);
+        Row(0).CopyTo(max);
+        for (int t = 1; t < formed.Length; t++) TensorPrimitives.Max(max, Row(t), max);
+        for (int t = 0; t < formed.Length; t++)
         {
-            T max = T.NegativeInfinity;
-            for (int t = 0; t < formed.Length; t++) max = T.Max(max, scores[t * ld + i]);
-            T sum = T.Zero;
-            for (int t = 0; t < formed.Length; t++)
-            {
-                T w = SimdSpan.Exp(scores[t * ld + i] - max);
-                scores[t * ld + i] = w;
-                sum += w;
-            }
-            sums[i] = sum;
-            least = Math.Min(least, double.CreateChecked(max));
+            TensorPrimitives.Subtract(Row(t), max, Row(t));
+            SimdSpan.Exp(Row(t), Row(t));
+            if (t == 0) Row(0).CopyTo(sums);
+            else TensorPrimitives.Add(sums, Row(t), sums);
         }
+        TensorPrimitives.Negate(max, max);
+        double least = -double.CreateChecked(SimdSpan.Max<T>(max));   // min over the role's queries of m_i (NaN propagates)
         if (top == double.NegativeInfinity) return (double.PositiveInfinity, 0);
         double margin = least - top;
         // Leakage of query i ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed ≤ e^{top − min_i m_i}·Σ_b |b|·e^{U_b − top}, as every
