@@ -40,8 +40,9 @@ internal static class Seed000Command
         var setting = new Option<string?>("--setting") { Description = "paper (default), per-prompt, beta-per-prompt, unequal-mixing or small-n." };
         var mode = new Option<string?>("--mode") { Description = "Older spelling: per-sample (= --setting paper) or per-prompt (= --setting per-prompt)." };
         var ks = new Option<string?>("--components") { Description = "Figure 1: the component counts K, comma-separated (default 2,3)." };
+        var sigmas = new Option<string?>("--sigmas") { Description = "The noise levels σ, comma-separated (default 0.2,1)." };
         var shard = new Option<string?>("--shard") { Description = "i/m: run only jobs j with j mod m = i − 1 and write <stem>.shard-i-of-m.csv (join with seed000 merge)." };
-        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, shard };
+        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, sigmas, shard };
         ThreadsOption.AddTo(sub);
         sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
         {
@@ -58,6 +59,8 @@ internal static class Seed000Command
                 var kList = OptionParsing.Numbers(kText, "--components").Select(v => v >= 1 && v == Math.Floor(v) ? (int)v : throw new SpecificationException($"--components: {v} is not a component count ≥ 1")).ToArray();
                 sweep = sweep with { Ks = kList };
             }
+            if (r.GetValue(sigmas) is { } sText)
+                sweep = sweep with { Sigmas = OptionParsing.Numbers(sText, "--sigmas").Select(v => v > 0 && double.IsFinite(v) ? v : throw new SpecificationException($"--sigmas: {v} is not a noise level σ > 0")).ToArray() };
             var (index, count) = r.GetValue(shard) is { } text ? Seed000Shards.Parse(text) : (1, 1);
             var folder = r.GetValue(output)!;
             using var outputs = new StagedOutputs();
