@@ -68,7 +68,22 @@ public class Seed000SweepTests
         }
     }
 
+    [Fact]
+    public void TheGridOptionSetsTheFiguresXValuesAndIsRecordedInTheConfig()
+    {
+        using var cli = new CliRunner();
+        var r = cli.Run("seed000", "figure2a", "--smoke", "--repeats", "2", "--grid", "8,32", "--out", cli.Dir);
+        Assert.True(r.ExitCode == 0, r.Err);
+        var rows = File.ReadAllLines(cli.PathOf("figure2a.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(new[] { "8", "32" }, rows.Select(f => f[2]));   // the series field holds one comma
+        Assert.All(File.ReadAllLines(cli.PathOf("figure2a-repeats.csv")).Skip(1), l => Assert.Contains(";grid=8/32,", l));
+        var odd = cli.Run("seed000", "figure2b", "--smoke", "--grid", "15", "--out", cli.Dir);
+        Assert.Equal(2, odd.ExitCode);
+        Assert.Contains("even width", odd.Err);
+    }
+
     [Theory]
+    [InlineData("--grid", "0")]
     [InlineData("--shard", "3/2")]
     [InlineData("--shard", "two")]
     [InlineData("--setting", "paperish")]
