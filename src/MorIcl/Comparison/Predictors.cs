@@ -58,12 +58,18 @@ public sealed class ExactEmPredictor(int k, double sigma, MixtureMode mode, int 
     }
 
     /// <summary>
-    /// Exact EM (known σ, estimated π; gradient EM when n ≤ d, where the exact M-step is singular) from
-    /// <paramref name="init"/>, and docs/math.md §1's oracle form at its estimate.
+    /// Exact EM (known σ, estimated π) from <paramref name="init"/>, and docs/math.md §1's oracle form at
+    /// its estimate. When n ≤ d the exact M-step is singular: gradient EM instead, with the step size
+    /// that cannot diverge on this prompt (<see cref="StableStepSize"/>; seed 000's α = 0.5 does diverge there).
     /// </summary>
     public static double FromStart(RegressionData examples, double[] query, MixtureParameters init, double sigma, MixtureMode mode, int maxIterations = 200)
     {
-        var options = new EmOptions { Algorithm = examples.N > examples.D ? EmAlgorithm.Exact : EmAlgorithm.Gradient, Variance = VarianceModel.Known, KnownSigma = sigma, MaxIterations = maxIterations, Tolerance = 1e-8 };
+        bool exact = examples.N > examples.D;
+        var options = new EmOptions
+        {
+            Algorithm = exact ? EmAlgorithm.Exact : EmAlgorithm.Gradient, StepSize = exact ? 0.5 : StableStepSize.Of(examples),
+            Variance = VarianceModel.Known, KnownSigma = sigma, MaxIterations = maxIterations, Tolerance = 1e-8,
+        };
         MixtureParameters fit;
         try { fit = ExpectationMaximisation.Fit(examples, init, options).Parameters; }
         catch (MorIclException) { fit = init; }   // a component lost all weight: predict from the start, as a failed run would
