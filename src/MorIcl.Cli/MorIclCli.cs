@@ -90,6 +90,7 @@ public static class MorIclCli
         ImportCommand.Create(ctx),
         ProbeCommand.Create(ctx),
         MatchCommand.Create(ctx),
+        BoundsCommand.Create(ctx),
     };
 
     /// <summary>

@@ -19,6 +19,7 @@ internal static class ConstructCommand
         cmd.SetAction(r => MorIclCli.Guard(ctx, "construct", () =>
         {
             var specification = spec.Build(r);
+            ConstructionMemory.Require(specification);
             var outPath = r.GetValue(output)!;
             using var outputs = new StagedOutputs();
             var modelFile = outputs.File(outPath);

@@ -24,7 +24,7 @@ internal static class DemoCommand
             int d = r.GetValue(dim), k = r.GetValue(comps), len = r.GetValue(n), s = r.GetValue(seed);
             if (d < 1 || k < 1 || len <= d) throw new SpecificationException($"demo needs d ≥ 1, K ≥ 1 and n > d (got d = {d}, K = {k}, n = {len})");
             MixtureSpec.ValidateSigma(r.GetValue(sigma), "--sigma");
-            SampleCommand.RequireMemory(len, d);
+            SampleCommand.RequireMemory(len, d, k);
             var spec = SampleCommand.BuildSpec(d, k, r.GetValue(sigma), Enumerable.Repeat(1.0 / k, k).ToArray(), MixtureMode.PerSample, false, s);
             var prompt = PromptSampler.Sample(spec, len, s, 0);
             var init = Initialisation.RandomGaussian(prompt.Examples, k, s);

@@ -59,6 +59,8 @@ internal static class EmCommand
                 Tolerance = r.GetValue(tol),
                 FixedMixing = r.GetValue(fixedMixing) is { } fm ? OptionParsing.Mixing(fm, k, "--fixed-mixing") : null,
             };
+            if (options.Algorithm == EmAlgorithm.Exact && new Option[] { inner, step }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } unused)
+                throw new SpecificationException($"{unused.Name} applies to --algorithm gradient; exact EM solves the M-step in closed form");
             var known = r.GetValue(sigma);
             var varText = r.GetValue(variance);
             if (known is not null && varText is not null) throw new SpecificationException("--sigma (known σ) and --variance (estimated σ) exclude each other");

@@ -3,6 +3,7 @@ using System.Globalization;
 using MorIcl.Construction;
 using MorIcl.Construction.Model;
 using MorIcl.IO;
+using MorIcl.Runtime;
 using Spectre.Console;
 
 namespace MorIcl.Cli.Commands;
@@ -24,7 +25,9 @@ internal static class InspectCommand
         cmd.Add(layerOpt); cmd.Add(emit); cmd.Add(className); cmd.Add(heatmap);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "inspect", () =>
         {
-            var model = Load(r, spec, modelOpt);
+            var model = Load(r, spec, modelOpt, w => ctx.Err.WriteLine($"warning: {w}"));
+            if (r.GetValue(modelOpt) is not null && !r.GetValue(emit))
+                ctx.Out.WriteLine($"weights (sha256 {WeightsDigest.Of(model)}): {SpecificationMatch.Check(model).Detail}");
             if (r.GetValue(emit))
             {
                 var name = r.GetValue(className)!;
@@ -53,13 +56,15 @@ internal static class InspectCommand
         return cmd;
     }
 
-    internal static TransformerModel Load(ParseResult r, SpecOptions spec, Option<string?> modelOpt)
+    internal static TransformerModel Load(ParseResult r, SpecOptions spec, Option<string?> modelOpt, Action<string>? warn = null)
     {
         var path = r.GetValue(modelOpt);
         if (path is not null && spec.AnyGiven(r)) throw new SpecificationException("give either --model or the specification flags, not both");
-        if (path is not null) return ModelJson.Read(path);
+        if (path is not null) return ModelJson.Read(path, warn);
         if (!spec.AnyGiven(r)) throw new SpecificationException("give --model model.json or a specification (--dim, --components, --em-iterations, --gd-steps, --step-size, --sigma)");
-        return Compiler.Compile(spec.Build(r));
+        var specification = spec.Build(r);
+        ConstructionMemory.Require(specification);
+        return Compiler.Compile(specification);
     }
 
     /// <summary>Declared margin of a layer, in words short enough for a table.</summary>

@@ -66,8 +66,10 @@ internal static class MatchCommand
         {
             ["n"] = m.N, ["layer"] = m.Layer < 0 ? null : m.Layer, ["name"] = m.Name, ["best"] = m.Best, ["bestSpd"] = Num(m.BestSpd), ["bestS"] = m.BestS,
             ["bestSSpd"] = m.BestS > 0 ? Num(m.GradientEmSpd[m.BestS - 1]) : null,
-            ["spd"] = new JsonObject(m.Spd.Where(kv => !kv.Key.StartsWith("gradient EM, S = ", StringComparison.Ordinal)).Select(kv => KeyValuePair.Create(kv.Key, Num(kv.Value)))),
+            ["spd"] = new JsonObject(m.Spd.Where(kv => !AlgorithmMatch.IsIterate(kv.Key)).Select(kv => KeyValuePair.Create(kv.Key, Num(kv.Value)))),
             ["gradientEmSpd"] = new JsonArray(m.GradientEmSpd.Select(v => Num(v)).ToArray()),
+            ["bestGdSteps"] = m.BestGdSteps,
+            ["gradientDescentSpd"] = new JsonArray(m.GradientDescentSpd.Select(v => Num(v)).ToArray()),
         };
         return new JsonObject
         {
@@ -85,20 +87,20 @@ internal static class MatchCommand
     private static void WriteTables(CliContext ctx, List<MatchResult> results)
     {
         var outputs = results.Where(m => m.Layer < 0).ToArray();
-        var names = outputs[0].Spd.Keys.Where(k => !k.StartsWith("gradient EM, S = ", StringComparison.Ordinal)).ToArray();
-        var table = new Table().AddColumn("n").AddColumn("best match (SPD)").AddColumn("best S of gradient EM (SPD)");
+        var names = outputs[0].Spd.Keys.Where(k => !AlgorithmMatch.IsIterate(k)).ToArray();
+        var table = new Table().AddColumn("n").AddColumn("best match (SPD)").AddColumn("best S of gradient EM (SPD)").AddColumn("best GD steps (SPD)");
         foreach (var k in names) table.AddColumn(Markup.Escape(k));
         foreach (var m in outputs)
-            table.AddRow(new[] { m.N.ToString(CultureInfo.InvariantCulture), Markup.Escape($"{m.Best} ({F(m.BestSpd)})"), $"{m.BestS} ({F(m.GradientEmSpd[m.BestS - 1])})" }
+            table.AddRow(new[] { m.N.ToString(CultureInfo.InvariantCulture), Markup.Escape($"{m.Best} ({F(m.BestSpd)})"), $"{m.BestS} ({F(m.GradientEmSpd[m.BestS - 1])})", $"{m.BestGdSteps} ({F(m.GradientDescentSpd[m.BestGdSteps - 1])})" }
                 .Concat(names.Select(k => F(m.Spd[k]))).ToArray());
         table.Caption("SPD (per d) of the model's predictions against each algorithm's");
         ctx.Console.Write(table);
         var layers = results.Where(m => m.Layer >= 0).ToArray();
         if (layers.Length == 0) return;
-        var lt = new Table().AddColumn("n").AddColumn("read point").AddColumn("best match (SPD)").AddColumn("best S (SPD)").AddColumn("SPD vs the model's output");
+        var lt = new Table().AddColumn("n").AddColumn("read point").AddColumn("best match (SPD)").AddColumn("best S (SPD)").AddColumn("best GD steps (SPD)").AddColumn("SPD vs the model's output");
         foreach (var m in layers)
             lt.AddRow(m.N.ToString(CultureInfo.InvariantCulture), Markup.Escape($"{m.Layer}: {m.Name}"), Markup.Escape($"{m.Best} ({F(m.BestSpd)})"),
-                m.BestS > 0 ? $"{m.BestS} ({F(m.GradientEmSpd[m.BestS - 1])})" : "—", F(m.Spd[AlgorithmMatch.Model]));
+                m.BestS > 0 ? $"{m.BestS} ({F(m.GradientEmSpd[m.BestS - 1])})" : "—", m.BestGdSteps > 0 ? $"{m.BestGdSteps} ({F(m.GradientDescentSpd[m.BestGdSteps - 1])})" : "—", F(m.Spd[AlgorithmMatch.Model]));
         lt.Caption(Markup.Escape("layer read-outs (ridge from [h; h ⊗ x_query] of the query token's stream to the model's prediction)"));
         ctx.Console.Write(lt);
     }
@@ -109,22 +111,23 @@ internal static class MatchCommand
         var panels = new List<BandPlot.Panel>();
         foreach (var m in results.Where(m => m.Layer < 0))
         {
-            var bands = new List<BandPlot.Band> { new("gradient EM after S iterations", sAxis, m.GradientEmSpd, null, null, 0, 0) };
-            int c = 1;
-            foreach (var kv in m.Spd.Where(kv => !kv.Key.StartsWith("gradient EM, S = ", StringComparison.Ordinal)))
+            var bands = new List<BandPlot.Band> { new("gradient EM after S iterations", sAxis, m.GradientEmSpd, null, null, 0, 0), new("GD on least squares after S steps", sAxis, m.GradientDescentSpd, null, null, 1, 1) };
+            int c = 2;
+            foreach (var kv in m.Spd.Where(kv => !AlgorithmMatch.IsIterate(kv.Key)))
                 bands.Add(new BandPlot.Band(kv.Key, new[] { 1.0, o.MaxEmIterations }, new[] { kv.Value, kv.Value }, null, null, c, c++));
             panels.Add(new BandPlot.Panel($"n = {m.N}: best {m.Best}", bands));
         }
-        BandPlot.WritePanels(Path.Combine(folder, "match.png"), $"{name}: SPD of the model's predictions against each algorithm (per d)", "gradient EM iterations S", "SPD", panels, logX: true, columns: 3);
+        BandPlot.WritePanels(Path.Combine(folder, "match.png"), $"{name}: SPD of the model's predictions against each algorithm (per d)", "iterations S (gradient EM) or steps (GD)", "SPD", panels, logX: true, columns: 3);
         var layers = results.Where(m => m.Layer >= 0).ToArray();
         if (layers.Length == 0) return;
         var lp = new List<BandPlot.Panel>();
         foreach (var g in layers.GroupBy(m => m.N))
         {
             var x = g.Select(m => (double)m.Layer).ToArray();
-            var keys = g.First().Spd.Keys.Where(k => !k.StartsWith("gradient EM, S = ", StringComparison.Ordinal)).ToArray();
-            var bands = new List<BandPlot.Band> { new("gradient EM, best S per layer", x, g.Select(m => m.BestS > 0 ? m.GradientEmSpd[m.BestS - 1] : double.NaN).ToArray(), null, null, 0, 0) };
-            int c = 1;
+            var keys = g.First().Spd.Keys.Where(k => !AlgorithmMatch.IsIterate(k)).ToArray();
+            var bands = new List<BandPlot.Band> { new("gradient EM, best S per layer", x, g.Select(m => m.BestS > 0 ? m.GradientEmSpd[m.BestS - 1] : double.NaN).ToArray(), null, null, 0, 0),
+                new("GD on least squares, best steps per layer", x, g.Select(m => m.BestGdSteps > 0 ? m.GradientDescentSpd[m.BestGdSteps - 1] : double.NaN).ToArray(), null, null, 1, 1) };
+            int c = 2;
             foreach (var k in keys) bands.Add(new BandPlot.Band(k, x, g.Select(m => m.Spd[k]).ToArray(), null, null, c, c++));
             lp.Add(new BandPlot.Panel($"n = {g.Key}", bands));
         }

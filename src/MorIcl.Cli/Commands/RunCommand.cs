@@ -37,23 +37,33 @@ internal static class RunCommand
             string modelPath = r.GetValue(modelOpt)!, dataPath = r.GetValue(data)!;
             if (Directory.Exists(modelPath)) return RunTrainedCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
             if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return RunOnnxCommand.Run(ctx, modelPath, dataPath, r.GetValue(query), r.GetValue(json), columns.Read(r));
-            var model = ModelJson.Read(modelPath);
+            var model = ModelJson.Read(modelPath, out var digestMatches, w => ctx.Err.WriteLine($"warning: {w}"));
+            var match = SpecificationMatch.Check(model);
             var (examples, q) = PromptInput.Read(dataPath, r.GetValue(query), model.Spec.Dimension, modelPath, columns.Read(r));
             using var outputs = new StagedOutputs();
             var tracePath = r.GetValue(traceOpt) is { } tp ? outputs.File(tp) : null;
             bool wantTrace = tracePath is not null;
+            // The trace holds the residual stream after every layer (D numbers per token), then its CSV text (≈ 20 characters each).
+            if (wantTrace) Numerics.MemoryBudget.Require(8.0 * (model.Layers.Count + 1) * model.Embedding.TokenCount(examples.N) * model.Dimension * (1 + 5 * 20 / 8.0),
+                $"--trace of {model.Layers.Count} layers for n = {examples.N}");
             var kind = r.GetValue(executor) switch
             {
                 "structured" => ExecutorKind.Structured,
                 "dense" => ExecutorKind.Dense,
                 var e => throw new SpecificationException($"--executor: '{e}' is not an executor; use structured or dense"),
             };
-            var (result, plan, forwardSeconds) = r.GetValue(precision) switch
+            string precisionName = r.GetValue(precision)!;
+            var (result, plan, forwardSeconds) = precisionName switch
             {
                 "double" => TimedForward(new ModelExecutor<double>(model, kind), examples, q, wantTrace),
                 "float" => TimedForward(new ModelExecutor<float>(model, kind), examples, q, wantTrace),
                 var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use double or float"),
             };
+            // The certificate's rounding bounds (docs/math.md §8): a second pass with the analysis, outside the timing.
+            var bounded = precisionName == "double" ? new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q)
+                : new ModelExecutor<float>(model, kind, boundRounding: true).Forward(examples, q);
+            var doubleBounds = precisionName == "double" ? bounded.Certificate : new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q).Certificate;
+            result = result with { Certificate = bounded.Certificate };
             ReferenceRun? reference = null;
             string? referenceError = null;
             double referenceSeconds = double.NaN;
@@ -76,7 +86,12 @@ internal static class RunCommand
             if (tracePath is not null) WriteTrace(tracePath, model, result.Trace!, examples.N);
             outputs.Commit(ctx.Interrupt);
 
-            var cert = result.Certificate;
+            var cert = result.Certificate with { MatchesSpecification = match.Matches };
+            // A model that claims to be its spec's construction must land within the certified bound of the
+            // spec's reference (plus an allowance for the reference's own, uncertified, double rounding).
+            var check = model.Origin == MorIcl.Construction.Model.ModelOrigin.Construction && reference is not null
+                ? ReferenceCheck.Of(result with { Certificate = cert }, reference, doubleBounds, model)
+                : null;
             if (r.GetValue(json))
             {
                 var o = new JsonObject
@@ -109,6 +124,23 @@ internal static class RunCommand
                         ["firstViolation"] = cert.FirstViolation,
                         ["declaredError"] = Finite(cert.DeclaredError),
                         ["minRangeSlack"] = Finite(cert.MinRangeSlack),
+                        ["precision"] = cert.Precision,
+                        ["predictionErrorBound"] = Finite(cert.PredictionErrorBound),
+                        ["betaErrorBound"] = Finite(cert.BetaErrorBound),
+                        ["responsibilityErrorBound"] = Finite(cert.ResponsibilityErrorBound),
+                        ["maxResidualErrorBound"] = Finite(cert.MaxResidualErrorBound),
+                        ["layers"] = new JsonArray(cert.Layers.Select(l => (JsonNode)new JsonObject
+                        {
+                            ["layer"] = l.Layer, ["inDomain"] = l.InDomain, ["minMargin"] = Finite(l.MinMargin), ["certifiedMargin"] = Finite(l.CertifiedMargin),
+                            ["scoreErrorBound"] = Finite(l.ScoreErrorBound), ["maxLeakage"] = Finite(l.MaxLeakage), ["leakageBound"] = Finite(l.LeakageBound),
+                            ["residualErrorBound"] = Finite(l.ResidualErrorBound),
+                        }).ToArray()),
+                        ["origin"] = ModelJson.OriginName(model.Origin),
+                        ["weightsDigestMatches"] = digestMatches,
+                        ["matchesSpecification"] = match.Matches,
+                        ["specification"] = match.Detail,
+                        ["withinCertifiedBoundOfReference"] = check?.Within,
+                        ["referenceAllowance"] = check is null ? null : Finite(check.Allowance),
                         ["summary"] = cert.Summary(),
                     },
                 };
@@ -129,8 +161,19 @@ internal static class RunCommand
                 if (result.Mixing is not null)
                     ctx.Out.WriteLine("estimated π: the transformer takes log π̂ by a piecewise-linear interpolant (declared error per layer in the certificate); the reference takes the exact log, so the difference above is that approximation propagated through the run");
                 ctx.Out.WriteLine($"certificate: {cert.Summary()}" + (cert.InDomain ? "" : " [OUT OF DOMAIN: the answer above is not certified]"));
+                if (cert.HasErrorBounds)
+                    ctx.Out.WriteLine($"rounding ({cert.Precision}): |ŷ − exact| ≤ {cert.PredictionErrorBound:G3}, |β̂ − exact| ≤ {cert.BetaErrorBound:G3}"
+                        + (double.IsNaN(cert.ResponsibilityErrorBound) ? "" : $", |γ − exact| ≤ {cert.ResponsibilityErrorBound:G3}")
+                        + " (exact = the same transformer in exact arithmetic on this input)");
+                ctx.Out.WriteLine(match.Matches == false
+                    ? $"WEIGHTS ARE NOT THE CONSTRUCTION OF THE STATED SPECIFICATION: {match.Detail.Replace("the weights are not the construction of the stated specification: ", "")}; the domain certificate covers margins only"
+                    : $"weights: {match.Detail}");
+                if (digestMatches == false)
+                    ctx.Out.WriteLine("WEIGHTS CHANGED SINCE THE FILE WAS WRITTEN: they do not hash to the file's weightsSha256 (edited by hand, or damaged)");
+                if (check is { Within: false })
+                    ctx.Out.WriteLine($"RESULT DIFFERS FROM THE SPECIFICATION'S REFERENCE by {check.Difference:G3}, more than the certified bound {check.Bound:G3} (+ {check.Allowance:G3} for the reference's own rounding)");
             }
-            return cert.InDomain ? ExitCodes.Ok : ExitCodes.OutOfDomain;
+            return cert.InDomain && check is not { Within: false } ? ExitCodes.Ok : ExitCodes.OutOfDomain;
         }));
         return cmd;
     }

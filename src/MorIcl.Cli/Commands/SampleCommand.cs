@@ -34,9 +34,9 @@ internal static class SampleCommand
             if (k < 1) throw new SpecificationException($"--components must be at least 1, got {k}");
             if (len < 1) throw new SpecificationException($"--prompt-length must be at least 1, got {len}");
             MixtureSpec.ValidateSigma(r.GetValue(sigma), "--sigma");
+            RequireMemory(len, d, k);
             var spec = BuildSpec(d, k, r.GetValue(sigma), OptionParsing.Mixing(r.GetValue(mixing), k, "--mixing"),
                 OptionParsing.Mode(r.GetValue(mode)!), r.GetValue(symmetric), s);
-            RequireMemory(len, d);
             using var outputs = new StagedOutputs();
             var csvPath = outputs.File(r.GetValue(output)!);
             var truthPath = r.GetValue(truth) is { } t ? outputs.File(t) : null;
@@ -50,9 +50,10 @@ internal static class SampleCommand
         return cmd;
     }
 
-    /// <summary>A prompt of n examples in d dimensions, and its CSV text (≈ 20 characters per number, built as UTF-16 and encoded), must fit in memory.</summary>
-    internal static void RequireMemory(int n, int d)
+    /// <summary>A prompt of n examples in d dimensions, and its CSV text (≈ 20 characters per number, built as UTF-16 and encoded), and K regression vectors must fit in memory.</summary>
+    internal static void RequireMemory(int n, int d, int k)
     {
+        MemoryBudget.Require(16.0 * k * d, $"--components {k} with --dim {d}");
         MemoryBudget.RequireArray((double)n * d, $"--prompt-length {n} with --dim {d}");
         MemoryBudget.Require((double)n * (d + 1) * (8 + 5 * 20), $"--prompt-length {n} with --dim {d}");
     }

@@ -38,6 +38,8 @@ internal static class Seed003Command
         {
             var folder = r.GetValue(output)!;
             if (r.GetValue(steps) is int s && s < 1) throw new SpecificationException($"--steps must be at least 1, got {s}");
+            // Every experiment keeps a few curves (at most one per head count of Figure 4) of steps + 1 numbers.
+            if (r.GetValue(steps) is int t) MemoryBudget.Require(8.0 * 12 * (t + 1.0) * 3, $"--steps {t}");
             using var outputs = new StagedOutputs();
             string summary = body(new Run(outputs.Folder(folder), folder, r.GetValue(seed), r.GetValue(steps) ?? 0, ctx));
             outputs.Commit(ctx.Interrupt);

@@ -91,6 +91,11 @@ internal static class TrainCommand
                 if (!ModelRequest.Families.Contains(fam)) throw new SpecificationException($"--family: unknown model family '{fam}'; the families are {string.Join(", ", ModelRequest.Families)}");
                 string opt = r.GetValue(optimizer)!;
                 if (opt != "adam" && opt != "adamw") throw new SpecificationException($"--optimizer: '{opt}' is not an optimiser; use adam or adamw");
+                // Options that do not apply are refused, never silently ignored.
+                if (opt != "adamw" && Given(r, decay)) throw new SpecificationException("--weight-decay applies to --optimizer adamw (Adam has none)");
+                var notForFamily = (fam == "gpt2" ? new Option[] { init, emIt, gd, alpha } : new Option[] { size, layers, width, heads }).Where(o => Given(r, o)).Select(o => o.Name).ToArray();
+                if (notForFamily.Length > 0)
+                    throw new SpecificationException($"{string.Join(", ", notForFamily)}: {(notForFamily.Length == 1 ? "applies" : "apply")} to --family {(fam == "gpt2" ? "constructed" : "gpt2")}, not {fam}");
                 var prec = r.GetValue(precision) switch { "float" => Precision.Float, "double" => Precision.Double, var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use float or double") };
                 if (fam == "constructed" && !Given(r, precision)) prec = Precision.Double;
                 int k = r.GetValue(comps);

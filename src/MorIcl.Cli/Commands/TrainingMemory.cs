@@ -17,6 +17,7 @@ internal static class TrainingMemory
     {
         var t = run.Task; var o = run.Options; var m = run.Model;
         double prompt = 8.0 * (t.PromptLength + 1) * (t.D + 2);
+        MemoryBudget.Require(16.0 * t.K * t.D, $"--components {t.K} with --dim {t.D}");
         double bytes = prompt * ((double)o.Batch + o.Pool);
         string what = $"--batch {o.Batch}, --prompt-length {t.PromptLength}" + (o.Pool > 0 ? $", --pool {o.Pool}" : "");
         if (m.Family == "gpt2")

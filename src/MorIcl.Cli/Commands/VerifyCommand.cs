@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MorIcl.Cli.Hosting;
 using MorIcl.IO;
+using MorIcl.Runtime;
 using MorIcl.Verification;
 using Spectre.Console;
 
@@ -43,7 +44,8 @@ internal static class VerifyCommand
             var options = new CheckOptions { Full = r.GetValue(full), Seed = r.GetValue(seed) };
             if (modelPath is not null)
             {
-                var target = ModelJson.Read(modelPath);
+                var target = ModelJson.Read(modelPath, out var digestMatches, w => ctx.Err.WriteLine($"warning: {w}"));
+                if (digestMatches == false) ctx.Out.WriteLine($"{modelPath}: integrity: the weights do not hash to the file's weightsSha256 (changed since it was written); the checks hold them to the stated specification as they are");
                 options = options with { Target = target, Subject = TransformerSubject.Of(target, Path.GetFileName(modelPath)) };
             }
             using var outputs = new StagedOutputs();
@@ -54,7 +56,12 @@ internal static class VerifyCommand
             else if (r.GetValue(mutants)) code = VerifyMutants.Run(ctx, checks, options, folder);
             else
             {
-                if (modelPath is not null) ctx.Out.WriteLine($"checking {modelPath} at its specification: {VerifyModelText.Describe(options.Target!.Spec)}");
+                if (modelPath is not null)
+                {
+                    ctx.Out.WriteLine($"checking {modelPath} at its specification: {VerifyModelText.Describe(options.Target!.Spec)}");
+                    var match = SpecificationMatch.Check(options.Target);
+                    ctx.Out.WriteLine(match.Matches == false ? $"WEIGHTS ARE NOT THE CONSTRUCTION OF THE STATED SPECIFICATION: {match.Detail}" : $"weights: {match.Detail}");
+                }
                 var results = RunChecks(ctx, checks, options);
                 var table = new Table().AddColumn("check").AddColumn("status").AddColumn("result").AddColumn("seconds");
                 foreach (var res in results)

@@ -24,12 +24,29 @@ namespace MorIcl.Construction.Model
     }
 
     /// <summary>
+    /// Where a model's weights come from. Only <see cref="Construction"/> claims to be the compiled
+    /// form of its <see cref="TransformerModel.Spec"/>; trained and hand-built models carry a spec for
+    /// their shapes (d, K, layout) and are never labelled as its construction.
+    /// </summary>
+    public enum ModelOrigin
+    {
+        /// <summary>Compiled from the specification (mor-icl construct, the generator).</summary>
+        Construction,
+        /// <summary>Weights learned by training (the spec gives the architecture's shape only).</summary>
+        Trained,
+        /// <summary>Weights written by hand or edited on purpose (no specification is claimed).</summary>
+        HandBuilt,
+    }
+
+    /// <summary>
     /// A constructed transformer: the specification it was compiled from, the residual layout, the
     /// input embedding, the ordered layers (each with provenance and domain) and the read-out.
     /// </summary>
     public sealed class TransformerModel
     {
         public ConstructionSpec Spec { get; }
+        /// <summary>Whether the weights claim to be the construction of <see cref="Spec"/> (see <see cref="ModelOrigin"/>).</summary>
+        public ModelOrigin Origin { get; }
         public ResidualLayout Layout { get; }
         public Embedding Embedding { get; }
         public IReadOnlyList<Layer> Layers { get; }
@@ -37,9 +54,10 @@ namespace MorIcl.Construction.Model
         /// <summary>The margin R used for every positional and exclusion score.</summary>
         public double Margin { get; }
 
-        public TransformerModel(ConstructionSpec spec, ResidualLayout layout, Embedding embedding, IReadOnlyList<Layer> layers, ReadOut readOut, double margin)
+        public TransformerModel(ConstructionSpec spec, ResidualLayout layout, Embedding embedding, IReadOnlyList<Layer> layers, ReadOut readOut, double margin,
+            ModelOrigin origin = ModelOrigin.Construction)
         {
-            Spec = spec; Layout = layout; Embedding = embedding; Layers = layers; ReadOut = readOut; Margin = margin;
+            Spec = spec; Layout = layout; Embedding = embedding; Layers = layers; ReadOut = readOut; Margin = margin; Origin = origin;
         }
 
         public int Dimension => Layout.Dimension;

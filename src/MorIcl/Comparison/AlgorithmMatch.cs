@@ -22,8 +22,11 @@ public sealed record MatchOptions(int[] Ns, int Prompts, int Queries, int MaxEmI
 }
 
 /// <summary>SPD of one predictor (the model, or a read-out at one layer) against every candidate at one n, and the best match.</summary>
-public sealed record MatchResult(int N, int Layer, string Name, Dictionary<string, double> Spd, double[] GradientEmSpd, string Best, int BestS)
+public sealed record MatchResult(int N, int Layer, string Name, Dictionary<string, double> Spd, double[] GradientEmSpd, double[] GradientDescentSpd, string Best, int BestS)
 {
+    /// <summary>The number of plain gradient-descent steps (on least squares) whose predictions are closest.</summary>
+    public int BestGdSteps => GradientDescentSpd.All(double.IsNaN) ? 0 : Array.IndexOf(GradientDescentSpd, GradientDescentSpd.Where(double.IsFinite).Min()) + 1;
+
     public double BestSpd => Spd.TryGetValue(Best, out var v) ? v : double.NaN;
 }
 
@@ -92,13 +95,18 @@ public static class AlgorithmMatch
     }
 
     public static string Iterate(int s) => $"gradient EM, S = {s}";
+    public static string GdIterate(int s) => $"GD on least squares, steps = {s}";
+
+    /// <summary>Whether a candidate is one of the per-iteration families (listed by S, not by name).</summary>
+    public static bool IsIterate(string name) => name.StartsWith("gradient EM, S = ", StringComparison.Ordinal) || name.StartsWith("GD on least squares, ", StringComparison.Ordinal);
 
     /// <summary>Every candidate's predictions on the pairs: gradient EM for each S, exact EM, least squares, ridge, oracle.</summary>
     private static Dictionary<string, double[]> Candidates(Prompt[] pairs, MixtureSpec truth, ConstructionSpec spec, int n)
     {
         int S = spec.EmIterations, m = pairs.Length;
         var em = new double[S][];
-        for (int s = 0; s < S; s++) em[s] = new double[m];
+        var gd = new double[S][];
+        for (int s = 0; s < S; s++) { em[s] = new double[m]; gd[s] = new double[m]; }
         var exact = new double[m]; var ols = new double[m]; var ridge = new double[m]; var oracle = new double[m];
         var sigma = Enumerable.Repeat(spec.Sigma, spec.Components).ToArray();
         double lambda = spec.Sigma * spec.Sigma * truth.D;
@@ -108,6 +116,8 @@ public static class AlgorithmMatch
             // A prompt's pairs share its examples: the estimates are recomputed per pair (cheap at these sizes) to keep this simple.
             var path = GradientEmPath.Of(spec, p.Examples, p.Query);
             for (int s = 0; s < S; s++) em[s][i] = OraclePredictor.Predict(new MixtureParameters(path[s], spec.Mixing, sigma), truth.Mode, p);
+            var descent = GradientDescentPath(p.Examples, spec.StepSize, S);
+            for (int s = 0; s < S; s++) gd[s][i] = Dot(p.Query, descent[s]);
             exact[i] = n > truth.D ? ExactEmPredictor.FromStart(p.Examples, p.Query, new MixtureParameters(spec.InitialBeta, spec.Mixing, sigma), spec.Sigma, truth.Mode, 500) : double.NaN;
             ols[i] = Dot(p.Query, LeastSquares.MinimumNorm(p.Examples));
             ridge[i] = Dot(p.Query, LeastSquares.Ridge(p.Examples, lambda));
@@ -115,6 +125,7 @@ public static class AlgorithmMatch
         });
         var c = new Dictionary<string, double[]>();
         for (int s = 0; s < S; s++) c[Iterate(s + 1)] = em[s];
+        for (int s = 0; s < S; s++) c[GdIterate(s + 1)] = gd[s];
         if (n > truth.D) c["exact EM"] = exact;
         c["least squares"] = ols;
         c[$"ridge (λ = σ²d = {lambda:G3})"] = ridge;
@@ -126,10 +137,36 @@ public static class AlgorithmMatch
     {
         var spd = candidates.ToDictionary(kv => kv.Key, kv => Spd(a, kv.Value, d));
         var emSpd = Enumerable.Range(1, maxS).Select(s => spd[Iterate(s)]).ToArray();
+        var gdSpd = Enumerable.Range(1, maxS).Select(s => spd[GdIterate(s)]).ToArray();
         var finite = spd.Where(kv => kv.Key != Model && double.IsFinite(kv.Value)).OrderBy(kv => kv.Value).ToArray();
         string best = finite.Length > 0 ? finite[0].Key : "none (not finite)";
         int bestS = emSpd.All(double.IsNaN) ? 0 : Array.IndexOf(emSpd, emSpd.Where(double.IsFinite).Min()) + 1;
-        return new MatchResult(n, layer, name, spd, emSpd, best, bestS);
+        return new MatchResult(n, layer, name, spd, emSpd, gdSpd, best, bestS);
+    }
+
+    /// <summary>
+    /// Plain gradient descent on the prompt's least squares from b = 0, b ← b − α (1/n) Σ_i x_i (⟨x_i, b⟩ − y_i)
+    /// (one component, no E-step; von Oswald et al. 2023's in-context algorithm): b after 1 … S steps.
+    /// </summary>
+    private static double[][] GradientDescentPath(RegressionData data, double alpha, int steps)
+    {
+        int n = data.N, d = data.D;
+        var b = new double[d];
+        var path = new double[steps][];
+        var g = new double[d];
+        for (int s = 0; s < steps; s++)
+        {
+            Array.Clear(g);
+            for (int i = 0; i < n; i++)
+            {
+                double r = -data.Y[i];
+                for (int a = 0; a < d; a++) r += data.X(i, a) * b[a];
+                for (int a = 0; a < d; a++) g[a] += data.X(i, a) * r;
+            }
+            for (int a = 0; a < d; a++) b[a] -= alpha * g[a] / n;
+            path[s] = (double[])b.Clone();
+        }
+        return path;
     }
 
     private static double Spd(double[] a, double[] b, int d)

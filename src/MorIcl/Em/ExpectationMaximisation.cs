@@ -108,6 +108,7 @@ public static class ExpectationMaximisation
             converged = next.MaxAbsDifference(current) <= options.Tolerance;
             current = next;
             options.OnIteration?.Invoke(iterations);
+            Numerics.Parallelism.Cancellation.ThrowIfCancellationRequested(); // Ctrl-C between iterations
         }
         return new EmResult(current, iterations, converged, logLikTrace[^1], logLikTrace, trace);
     }

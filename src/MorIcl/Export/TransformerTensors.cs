@@ -12,7 +12,7 @@ namespace MorIcl.Export;
 /// (D × hidden), <c>.b2</c> (D). The model JSON (<see cref="ModelJson"/>: specification, layout,
 /// embedding, read-out, per layer provenance, domain, activations, positional dimensions, admission
 /// tables, input ranges and declared errors) names the tensor in place of each matrix's entries, so
-/// reading it back goes through <see cref="ModelJson.FromJson"/> and its checks.
+/// reading it back goes through <see cref="ModelJson.FromJson(System.Text.Json.Nodes.JsonNode?, string, System.Action{string}?)"/> and its checks.
 /// </summary>
 public static class TransformerTensors
 {
@@ -54,7 +54,21 @@ public static class TransformerTensors
                 lo["b2"] = Vector(tensors, p + ".mlp.b2", m.B2, dtype);
             }
         }
+        if (precision == ExportPrecision.Float) RoundToFloat(tensors, json);
         return (tensors, json);
+    }
+
+    /// <summary>
+    /// A float export holds the weights rounded to float: the tensors say so exactly, and the model's
+    /// weightsSha256 becomes the digest of the rounded weights (those of the model a reader gets back).
+    /// </summary>
+    private static void RoundToFloat(List<SafeTensor> tensors, JsonObject json)
+    {
+        foreach (var t in tensors.Where(t => t.DType == "F32"))
+            for (int i = 0; i < t.Data.Length; i++) t.Data[i] = (float)t.Data[i];
+        json.Remove("weightsSha256");
+        var rounded = FromTensors(json, tensors.ToDictionary(t => t.Name, StringComparer.Ordinal), "the float export");
+        json["weightsSha256"] = WeightsDigest.Of(rounded);
     }
 
     private static JsonObject Dense(List<SafeTensor> tensors, string name, SparseMatrix m, string dtype)
@@ -71,7 +85,7 @@ public static class TransformerTensors
         return new JsonObject { ["tensor"] = name };
     }
 
-    /// <summary>The model from its JSON (tensor references) and tensors; every matrix is checked against its tensor, then the whole model by <see cref="ModelJson.FromJson"/>.</summary>
+    /// <summary>The model from its JSON (tensor references) and tensors; every matrix is checked against its tensor, then the whole model by <see cref="ModelJson.FromJson(System.Text.Json.Nodes.JsonNode?, string, System.Action{string}?)"/>.</summary>
     public static TransformerModel FromTensors(JsonObject modelJson, IReadOnlyDictionary<string, SafeTensor> tensors, string source)
     {
         var json = modelJson.DeepClone().AsObject();

@@ -11,6 +11,13 @@ namespace MorIcl.IO;
 /// <c>{"rows": r, "cols": c, "entries": [[i, j, v], …]}</c> with provenance and domain, and the read-out.
 /// Reading rebuilds the model from the file's weights (not by recompiling), checking every shape,
 /// index and number, so an edited or damaged file is reported with the JSON path that is wrong.
+/// <para>
+/// Integrity: <c>"weightsSha256"</c> is the SHA-256 of the weights (<see cref="WeightsDigest"/>); a file
+/// whose weights do not hash to it is damaged (an input error). Files written before the hash existed
+/// have none: they are read, with a warning that their integrity is not checked. <c>"origin"</c> is
+/// "construction" (the default, also for files without it), "trained" or "hand-built"
+/// (<see cref="ModelOrigin"/>).
+/// </para>
 /// </summary>
 public static class ModelJson
 {
@@ -24,6 +31,8 @@ public static class ModelJson
         {
             ["format"] = Format,
             ["version"] = Version,
+            ["origin"] = OriginName(m.Origin),
+            ["weightsSha256"] = WeightsDigest.Of(m),
             ["spec"] = new JsonObject
             {
                 ["dimension"] = s.Dimension, ["components"] = s.Components, ["sigma"] = s.Sigma,
@@ -94,7 +103,25 @@ public static class ModelJson
             ToJson(model).WriteTo(w);
         });
 
-    public static TransformerModel Read(string path)
+    /// <summary>"construction", "trained" or "hand-built".</summary>
+    public static string OriginName(ModelOrigin o) => o switch
+    {
+        ModelOrigin.Trained => "trained",
+        ModelOrigin.HandBuilt => "hand-built",
+        _ => "construction",
+    };
+
+    /// <summary>Reads a model file; <paramref name="warn"/> hears about a file without a weights hash, or whose weights no longer match it.</summary>
+    public static TransformerModel Read(string path, Action<string>? warn = null) => Read(path, out _, warn);
+
+    /// <summary>
+    /// Reads a model file. <paramref name="weightsDigestMatches"/> is whether the weights hash to the file's
+    /// <c>weightsSha256</c> (null when the file carries none). A mismatch is not an input error: the file's
+    /// weights were changed after it was written (edited by hand, or damaged), and they are run as they
+    /// are — <see cref="Runtime.SpecificationMatch"/> then tells whether they are still the construction
+    /// of the stated spec, and the proof checks hold them to it.
+    /// </summary>
+    public static TransformerModel Read(string path, out bool? weightsDigestMatches, Action<string>? warn = null)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: file not found");
         JsonNode? root;
@@ -105,10 +132,13 @@ public static class ModelJson
         }
         catch (JsonException e) { throw new InputException($"{path}:{(e.LineNumber ?? 0) + 1}: not valid JSON ({e.Message.Split(". ")[0]})", e); }
         catch (IOException e) { throw new InputException($"{path}: cannot read ({e.Message})", e); }
-        return FromJson(root, path);
+        return FromJson(root, path, out weightsDigestMatches, warn);
     }
 
-    public static TransformerModel FromJson(JsonNode? root, string source)
+    public static TransformerModel FromJson(JsonNode? root, string source, Action<string>? warn = null) => FromJson(root, source, out _, warn);
+
+    /// <summary>The model of a model file's JSON; see <see cref="Read(string, out bool?, Action{string}?)"/> for <paramref name="weightsDigestMatches"/>.</summary>
+    public static TransformerModel FromJson(JsonNode? root, string source, out bool? weightsDigestMatches, Action<string>? warn = null)
     {
         var r = new Reader(source);
         var o = r.Obj(root, "$");
@@ -217,7 +247,25 @@ public static class ModelJson
                     throw r.Error(at + ".kind", "must be attention or mlp");
             }
         }
-        return new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp, mixingBlock), spec.Margin);
+        var origin = o["origin"] is null ? ModelOrigin.Construction : r.Str(o, "origin", "$") switch
+        {
+            "construction" => ModelOrigin.Construction,
+            "trained" => ModelOrigin.Trained,
+            "hand-built" => ModelOrigin.HandBuilt,
+            var other => throw r.Error("$.origin", $"is '{other}'; expected construction, trained or hand-built"),
+        };
+        var model = new TransformerModel(spec, layout, embedding, layers, new ReadOut(pred, betaBlocks, resp, wp, mixingBlock), spec.Margin, origin);
+        weightsDigestMatches = null;
+        if (o["weightsSha256"] is null) warn?.Invoke($"{source}: no weightsSha256 (written before model files carried one): the weights' integrity is not checked");
+        else
+        {
+            string stated = r.Str(o, "weightsSha256", "$"), actual = WeightsDigest.Of(model);
+            weightsDigestMatches = string.Equals(stated, actual, StringComparison.OrdinalIgnoreCase);
+            if (weightsDigestMatches == false)
+                warn?.Invoke($"{source}: $.weightsSha256 is {stated} but the weights hash to {actual}: the weights were changed after the file was written "
+                    + "(edited by hand, or damaged); they are run as they are, and the specification match says whether they are still the construction of the stated spec");
+        }
+        return model;
     }
 
     /// <summary>Typed access to JSON with errors that name the file and the JSON path.</summary>

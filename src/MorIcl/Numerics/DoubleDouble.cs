@@ -69,24 +69,29 @@ public readonly struct DoubleDouble
     public static DoubleDouble Max(DoubleDouble x, DoubleDouble y) => x > y ? x : y;
     public bool IsNaN => double.IsNaN(Hi);
 
+    /// <summary>1/n! for n = 0 … 12, each to 106 bits.</summary>
+    private static readonly DoubleDouble[] InverseFactorial = Enumerable.Range(0, 13).Select(n =>
+    {
+        DoubleDouble f = One;
+        for (int k = 2; k <= n; k++) f *= k;
+        return One / f;
+    }).ToArray();
+
     /// <summary>
-    /// e^x to about 2^-100 relative: x = k·ln 2 + r, |r| ≤ ln 2 / 2, then e^{r/1024} by its Taylor series
-    /// to degree 12 (truncation &lt; 10^-40), squared ten times, scaled by 2^k. 0 below −745.2 (the
-    /// result underflows double's range; its absolute error is below 2^-1074).
+    /// e^x to about 10^-28 relative (measured: e to 1.4·10^-30, e^a·e^b = e^{a+b} to 10^-28): x = k·ln 2 + r, |r| ≤ ln 2 / 2, then e^{r/1024} by its Taylor series
+    /// to degree 12 by Horner's rule (truncation &lt; 10^-40), squared ten times, scaled by 2^k. 0 below
+    /// −745.2 (the result underflows double's range; its absolute error is below 2^-1074).
     /// </summary>
     public static DoubleDouble Exp(DoubleDouble x)
     {
         if (x.IsNaN) return x;
         if (x.Hi < -745.2) return Zero;
         if (x.Hi > 709) return new DoubleDouble(double.PositiveInfinity);
+        if (x.Hi == 0 && x.Lo == 0) return One;
         double k = Math.Round(x.Hi / Ln2.Hi);
         var r = (x - Ln2 * k) * (1.0 / 1024);
-        DoubleDouble term = One, sum = One;
-        for (int n = 1; n <= 12; n++)
-        {
-            term = term * r / n;
-            sum += term;
-        }
+        DoubleDouble sum = InverseFactorial[12];
+        for (int n = 11; n >= 0; n--) sum = sum * r + InverseFactorial[n];
         for (int s = 0; s < 10; s++) sum *= sum;
         // Scale by 2^k in two steps so that 2^k itself never overflows or underflows.
         int k1 = (int)k / 2, k2 = (int)k - k1;

@@ -32,6 +32,7 @@ public static class MemoryBudget
 
     public static string Format(double bytes) => bytes switch
     {
+        >= 1e12 => (bytes / 1e12).ToString("G3", CultureInfo.InvariantCulture) + " TB",
         >= 1e9 => (bytes / 1e9).ToString("G3", CultureInfo.InvariantCulture) + " GB",
         >= 1e6 => (bytes / 1e6).ToString("G3", CultureInfo.InvariantCulture) + " MB",
         _ => (bytes / 1e3).ToString("G3", CultureInfo.InvariantCulture) + " kB",

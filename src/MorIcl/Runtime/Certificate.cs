@@ -113,7 +113,6 @@ public sealed record Certificate(IReadOnlyList<LayerCertificate> Layers, bool Po
                 : $"margin {l.MinMargin:G4}, leakage {l.MaxLeakage:G3}");
         }
         string approx = DeclaredError > 0 ? $"; {ApproximateLayers} approximate layers, each declaring error ≤ {DeclaredError:G3} on its outputs (range slack {MinRangeSlack:G3})" : "";
-        string rounding = HasErrorBounds ? $"; {Precision} rounding: |ŷ − exact| ≤ {PredictionErrorBound:G3}, |β̂ − exact| ≤ {BetaErrorBound:G3}" : "";
-        return $"in domain: min margin {MinMargin:G4}, max leakage {MaxLeakage:G3}{approx}{rounding}";
+        return $"in domain: min margin {MinMargin:G4}, max leakage {MaxLeakage:G3}{approx}" + (HasErrorBounds ? $" (certified in {Precision})" : "");
     }
 }

@@ -41,54 +41,73 @@ public static class HighPrecisionExecutor
 
     private static (double[], double[]) Split(DoubleDouble[] h) => (h.Select(v => v.Hi).ToArray(), h.Select(v => v.Lo).ToArray());
 
-    /// <summary>Rows r of M·h_i for every token (only the rows M has), as DD.</summary>
-    private static DoubleDouble[][] Apply(SparseMatrix m, DoubleDouble[] h, int N, int D, int[] rows)
+    /// <summary>Rows <paramref name="rows"/> of M·h_i for every token, as DD (token-major: [i · rows.Length + r]).</summary>
+    private static DoubleDouble[] Apply(SparseMatrix m, DoubleDouble[] h, int N, int D, int[] rows)
     {
-        var pos = new Dictionary<int, int>();
+        var pos = new int[m.Rows];
         for (int r = 0; r < rows.Length; r++) pos[rows[r]] = r;
-        var result = new DoubleDouble[N][];
+        int R = rows.Length;
+        var result = new DoubleDouble[N * R];
         for (int i = 0; i < N; i++)
-        {
-            var v = new DoubleDouble[rows.Length];
-            for (int e = 0; e < m.NonZeros; e++) v[pos[m.RowIndex[e]]] += (DoubleDouble)m.Values[e] * h[i * D + m.ColIndex[e]];
-            result[i] = v;
-        }
+            for (int e = 0; e < m.NonZeros; e++)
+            {
+                int k = i * R + pos[m.RowIndex[e]];
+                result[k] += (DoubleDouble)m.Values[e] * h[i * D + m.ColIndex[e]];
+            }
         return result;
     }
 
     private static void Head(AttentionHead head, DoubleDouble[] h, DoubleDouble[] delta, int N, int D, int[] roles)
     {
-        var dims = Enumerable.Range(0, head.HeadDimension).ToArray();
+        int dk = head.HeadDimension;
+        var dims = Enumerable.Range(0, dk).ToArray();
         var outRows = head.Value.NonZeroRows();
+        int dv = outRows.Length;
         var q = Apply(head.Query, h, N, D, dims);
         var k = Apply(head.Key, h, N, D, dims);
         var v = Apply(head.Value, h, N, D, outRows);
-        var s = new DoubleDouble[N];
+        var w = new DoubleDouble[N];
+        var approx = new double[N];
+        var skip = new bool[N];
+        DoubleDouble invN = DoubleDouble.One / N;
         for (int i = 0; i < N; i++)
         {
+            // A double pre-pass finds the pairs whose weight is certainly 0 (a ReLU score below −10^-9 of its
+            // magnitude, a softmax score more than 800 below the row's largest: e^{−800} underflows); the
+            // rest are computed in double-double.
+            double maxApprox = double.NegativeInfinity;
             for (int j = 0; j < N; j++)
             {
-                DoubleDouble acc = DoubleDouble.Zero;
-                for (int a = 0; a < dims.Length; a++) acc += q[i][a] * k[j][a];
-                s[j] = acc;
+                double acc = 0, mag = 0;
+                for (int a = 0; a < dk; a++) { double t = q[i * dk + a].ToDouble() * k[j * dk + a].ToDouble(); acc += t; mag += Math.Abs(t); }
+                approx[j] = acc;
+                skip[j] = head.Activation == Activation.Relu && acc + 1e-9 * (1 + mag) < 0;
+                maxApprox = Math.Max(maxApprox, acc);
             }
-            DoubleDouble[] w;
+            for (int j = 0; j < N; j++)
+            {
+                if (head.Activation == Activation.Softmax) skip[j] = approx[j] < maxApprox - 800;
+                if (skip[j]) { w[j] = DoubleDouble.Zero; continue; }
+                DoubleDouble acc = DoubleDouble.Zero;
+                for (int a = 0; a < dk; a++) acc += q[i * dk + a] * k[j * dk + a];
+                w[j] = acc;
+            }
             if (head.Activation == Activation.Softmax)
             {
-                var max = s.Aggregate(DoubleDouble.Max);
-                w = s.Select(x => DoubleDouble.Exp(x - max)).ToArray();
-                var sum = w.Aggregate(DoubleDouble.Zero, (x, y) => x + y);
-                for (int j = 0; j < N; j++) w[j] /= sum;
+                DoubleDouble max = DoubleDouble.Zero;
+                bool first = true;
+                for (int j = 0; j < N; j++) if (!skip[j]) { max = first ? w[j] : DoubleDouble.Max(max, w[j]); first = false; }
+                DoubleDouble sum = DoubleDouble.Zero;
+                for (int j = 0; j < N; j++) { w[j] = skip[j] ? DoubleDouble.Zero : DoubleDouble.Exp(w[j] - max); sum += w[j]; }
+                for (int j = 0; j < N; j++) if (!skip[j]) w[j] /= sum;
             }
             else
-            {
-                DoubleDouble invN = DoubleDouble.One / N;
-                w = s.Select(x => (head.Activation == Activation.Relu ? (x > DoubleDouble.Zero ? x : DoubleDouble.Zero) : x) * invN).ToArray();
-            }
-            for (int o = 0; o < outRows.Length; o++)
+                for (int j = 0; j < N; j++)
+                    w[j] = (head.Activation == Activation.Relu ? (w[j] > DoubleDouble.Zero ? w[j] : DoubleDouble.Zero) : w[j]) * invN;
+            for (int o = 0; o < dv; o++)
             {
                 DoubleDouble acc = DoubleDouble.Zero;
-                for (int j = 0; j < N; j++) acc += w[j] * v[j][o];
+                for (int j = 0; j < N; j++) if (w[j].Hi != 0) acc += w[j] * v[j * dv + o];
                 delta[i * D + outRows[o]] += acc;
             }
         }
@@ -96,12 +115,16 @@ public static class HighPrecisionExecutor
 
     private static void Mlp(MlpLayer mlp, DoubleDouble[] h, DoubleDouble[] delta, int N, int D)
     {
-        var units = Enumerable.Range(0, mlp.Hidden).ToArray();
-        var z = Apply(mlp.W1, h, N, D, units);
+        int H = mlp.Hidden;
+        var z = Apply(mlp.W1, h, N, D, Enumerable.Range(0, H).ToArray());
         for (int i = 0; i < N; i++)
         {
-            var zi = z[i].Select((x, u) => x + mlp.B1[u]).Select(x => x > DoubleDouble.Zero ? x : DoubleDouble.Zero).ToArray();
-            for (int e = 0; e < mlp.W2.NonZeros; e++) delta[i * D + mlp.W2.RowIndex[e]] += (DoubleDouble)mlp.W2.Values[e] * zi[mlp.W2.ColIndex[e]];
+            for (int u = 0; u < H; u++)
+            {
+                var x = z[i * H + u] + mlp.B1[u];
+                z[i * H + u] = x > DoubleDouble.Zero ? x : DoubleDouble.Zero;
+            }
+            for (int e = 0; e < mlp.W2.NonZeros; e++) delta[i * D + mlp.W2.RowIndex[e]] += (DoubleDouble)mlp.W2.Values[e] * z[i * H + mlp.W2.ColIndex[e]];
             for (int c = 0; c < D; c++) if (mlp.B2[c] != 0) delta[i * D + c] += mlp.B2[c];
         }
     }

@@ -46,12 +46,16 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     /// carries the bounds and certifies decisions only when their margins exceed their scores' error.
     /// </summary>
     public ModelExecutor(TransformerModel model, ExecutorKind kind = ExecutorKind.Structured, bool boundRounding = false)
+        : this(model, kind, boundRounding ? new Bounds.RoundingErrorAnalysis<T>(model) : null) { }
+
+    /// <summary>An executor whose passes run <paramref name="analysis"/> (tests give it a deliberately wrong one).</summary>
+    internal ModelExecutor(TransformerModel model, ExecutorKind kind, Bounds.RoundingErrorAnalysis<T>? analysis)
     {
         _model = new CompiledModel<T>(model);
         Kind = kind;
         Plan = ExecutionPlan.Compile(model);
         if (kind == ExecutorKind.Structured) _structured = new StructuredExecutor<T>(Plan, _model);
-        if (boundRounding) _analysis = new Bounds.RoundingErrorAnalysis<T>(model);
+        _analysis = analysis;
     }
 
     /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>

@@ -85,7 +85,7 @@ internal sealed class HighSnrSweep
             OverN = ns.Select(n => { var p = Run(o, instance, truth, n, Prompts, n); progress.Report(++done / (double)ns.Length); return p; }).ToArray();
             return;
         }
-        int[] nGrid = o.Full ? new[] { 100, 200, 400, 800, 1600, 3200 } : new[] { 100, 200, 400, 800 };
+        int[] nGrid = o.Full ? new[] { 100, 200, 400, 800, 1600, 3200, 6400, 12800 } : new[] { 100, 200, 400, 800 };
         int[] dGrid = o.Full ? new[] { 2, 4, 8, 16, 32 } : new[] { 2, 4, 8, 16 };
         double[] sGrid = { 0.05, 0.1, 0.2 };
         Prompts = o.Prompts(o.Full ? 200 : 100);
@@ -100,7 +100,7 @@ internal sealed class HighSnrSweep
         {
             if (points.TryGetValue((d, n, sigma, reps), out var known)) return known;
             var betaStar = RegressionVectors.DrawNormalised(d, 1, Numerics.SeedSequence.Create(o.Seed, d, 0xB2))[0];
-            var spec = TransformerMonteCarlo.SymmetricSpec(betaStar, Pi, sigma, EmIterations, GradientSteps, Alpha, StartDistance, o.Seed + d, n > 1023 ? 4095 : 1023);
+            var spec = TransformerMonteCarlo.SymmetricSpec(betaStar, Pi, sigma, EmIterations, GradientSteps, Alpha, StartDistance, o.Seed + d, TransformerMonteCarlo.MaxLengthFor(n));
             var p = Run(o, o.InstanceFor(spec), MixtureSpec.SymmetricTwoComponent(betaStar, Pi, sigma), n, reps, d * 100000 + n + (int)Math.Round(sigma * 1e4) * 7);
             progress.Report(++count / (double)total);
             return points[(d, n, sigma, reps)] = p;

@@ -32,6 +32,14 @@ internal static class TransformerMonteCarlo
         return new Measurement("prompts outside the certified domain", outside, "= 0 (every layer exact)", outside == 0);
     }
 
+    /// <summary>The smallest maximum prompt length 32^k − 1 ≥ max(n, 1023) (the positional digits a prompt of n examples needs).</summary>
+    public static int MaxLengthFor(int n)
+    {
+        long cap = 1024;
+        while (cap - 1 < n) cap *= 32;
+        return (int)(cap - 1);
+    }
+
     /// <summary>A symmetric-model specification whose β⁽⁰⁾ is β* plus a fixed perturbation of the given size.</summary>
     public static ConstructionSpec SymmetricSpec(double[] betaStar, double pi, double sigma, int s, int t, double alpha, double startDistance, int seed, int maxLength)
     {

@@ -62,7 +62,8 @@ public class InterruptTests
         var r = cli.Run(interrupt.Token, "verify", "--check", "Lemma3_1", "--out", cli.PathOf("report"));
         Assert.True(r.ExitCode == 130, $"exit {r.ExitCode}: {r.Err}");
         Assert.Contains("interrupted; nothing was written", r.Err);
-        r = cli.Run(interrupt.Token, "seed003", "figure3", "--out", cli.PathOf("a", "figures"));
+        r = cli.Run(interrupt.Token, "construct", "--dim", "2", "--components", "2", "--em-iterations", "1", "--gd-steps", "1", "--step-size", "0.5", "--sigma", "0.5",
+            "--out", cli.PathOf("m.json"), "--npz", cli.PathOf("m.npz"));
         Assert.Equal(130, r.ExitCode);
         Assert.Empty(cli.Tree());
     }

@@ -63,6 +63,8 @@ public class OutputsAndExitCodesTests
         AssertRefused(cli, before, cli.Run("demo", "--prompt-length", "2000000000"), "--prompt-length 2000000000");
         AssertRefused(cli, before, cli.Run(TinyWith("--batch", "2000000000").Concat(new[] { "--out", cli.PathOf("r") }).ToArray()), "--batch 2000000000");
         AssertRefused(cli, before, cli.Run(TinyWith("--width", "2000000").Concat(new[] { "--out", cli.PathOf("r") }).ToArray()), "width 2000000");
+        AssertRefused(cli, before, cli.Run("construct", "--dim", "5", "--components", "2", "--em-iterations", "100000000", "--gd-steps", "3", "--step-size", "0.5", "--sigma", "0.5", "--out", cli.PathOf("m.json")), "--em-iterations 100000000");
+        AssertRefused(cli, before, cli.Run("seed003", "theorem1", "--steps", "2000000000", "--out", cli.PathOf("t")), "--steps 2000000000");
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), "refused up front, not after trying");
     }
 
@@ -124,6 +126,20 @@ public class OutputsAndExitCodesTests
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.False(File.Exists(Path.Combine(run, RunFolder.FailedFile)));
         Assert.Equal(2, Checkpoint.Read(Path.Combine(run, Trainer.CheckpointFile)).Step);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--weight-decay", "0.1" }, "--weight-decay applies to --optimizer adamw")]
+    [InlineData(new[] { "--em-iterations", "3" }, "--em-iterations: applies to --family constructed, not gpt2")]
+    public void OptionsThatDoNotApplyAreRefusedNotIgnored(string[] extra, string mention)
+    {
+        using var cli = new CliRunner();
+        var before = cli.Tree();
+        AssertRefused(cli, before, cli.Run(Tiny.Concat(extra).Concat(new[] { "--out", cli.PathOf("r") }).ToArray()), mention);
+        var csv = cli.Write("d.csv", "x1,y\n1,2\n2,3\n3,5\n");
+        var r = cli.Run("em", "--data", csv, "--components", "1", "--inner-steps", "3");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--inner-steps applies to --algorithm gradient", r.Err);
     }
 
     [Theory]

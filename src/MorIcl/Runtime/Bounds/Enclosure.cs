@@ -17,6 +17,8 @@ namespace MorIcl.Runtime.Bounds;
 internal sealed class Enclosure
 {
     public double[] Center = Array.Empty<double>(), Pass = Array.Empty<double>(), Exact = Array.Empty<double>(), G = Array.Empty<double>();
+    /// <summary>‖G‖₁ of every element (kept up to date by whoever writes G: <see cref="RefreshNorms"/>).</summary>
+    public double[] GNorm = Array.Empty<double>();
     public bool[] Integral = Array.Empty<bool>();
     public int Rows { get; private set; }
     public int Tokens { get; private set; }
@@ -30,11 +32,20 @@ internal sealed class Enclosure
         int size = rows * tokens;
         if (Center.Length < size)
         {
-            Center = new double[size]; Pass = new double[size]; Exact = new double[size]; Integral = new bool[size];
+            Center = new double[size]; Pass = new double[size]; Exact = new double[size]; Integral = new bool[size]; GNorm = new double[size];
         }
         if (G.Length < size * symbols) G = new double[size * symbols];
         Rows = rows; Tokens = tokens; Symbols = symbols;
         Array.Clear(G, 0, size * symbols);
+        Array.Clear(GNorm, 0, size);
+    }
+
+    /// <summary>Recomputes ‖G‖₁ of every element.</summary>
+    public void RefreshNorms()
+    {
+        int size = Rows * Tokens;
+        if (Symbols == 0) { Array.Clear(GNorm, 0, size); return; }
+        for (int k = 0; k < size; k++) GNorm[k] = Rounding.SumOfMagnitudes(G.AsSpan(k * Symbols, Symbols));
     }
 
     public Span<double> CenterRow(int r) => Center.AsSpan(r * Tokens, Tokens);
@@ -43,7 +54,7 @@ internal sealed class Enclosure
     public Span<double> Coefficients(int r, int i) => G.AsSpan((r * Tokens + i) * Symbols, Symbols);
 
     /// <summary>The whole bound on |exact − c| of element k: Σ|G| + x.</summary>
-    public double Radius(int k) => Exact[k] + (Symbols == 0 ? 0 : Rounding.SumOfMagnitudes(G.AsSpan(k * Symbols, Symbols)));
+    public double Radius(int k) => Exact[k] + GNorm[k];
 
     /// <summary>
     /// out = M·in (+ a bias) for every token of [first, first + count), with both radii (docs/math.md §8.3).
@@ -86,10 +97,10 @@ internal sealed class Enclosure
                     double v = ic[i], pv = ip[i], av = Math.Abs(v);
                     if (S > 0)
                     {
-                        var gi = input.G.AsSpan((at + i) * S, S);
-                        double norm = Rounding.SumOfMagnitudes(gi);
+                        double norm = input.GNorm[at + i];
                         if (norm > 0)
                         {
+                            var gi = input.G.AsSpan((at + i) * S, S);
                             TensorPrimitives.MultiplyAdd(gi, w, output.Coefficients(r, i), output.Coefficients(r, i));
                             gsum[i] += aw * norm;
                         }
@@ -121,6 +132,7 @@ internal sealed class Enclosure
                 oint[i] = false;
             }
         }
+        output.RefreshNorms();
     }
 
     /// <summary>Per-pass scratch rows of the projection loops.</summary>

@@ -10,7 +10,7 @@ namespace MorIcl.Runtime.Bounds;
 /// zeros for k·c₁ to be exact, and the first difference is exact by Sterbenz's lemma); then a Taylor
 /// polynomial of degree m (13 in double, 7 in float) by Horner's rule with every product and every sum
 /// rounded (no fused multiply-add, so that every width computes the same), and the scaling by 2^k as two
-/// exact powers of two, so a result below the smallest normal is rounded once. With |r| ≤ ρ = ln 2 · (1/2 + 2·10^-6):
+/// exact powers of two, so a result below the smallest normal is rounded once. With |r| ≤ ρ = ln 2 · (1/2 + 1.2·10^-5) (the rounded product x·L adds |x|·u/ln 2 ≤ 9·10^-6 in float):
 /// </para>
 /// <list type="bullet">
 /// <item>reduction: |r̂ − r| ≤ u(|r₁| + |r|) + |k|·|ln 2 − (c₁ + c₂)| ≤ 0.70u (c₁ + c₂ misses ln 2 by
@@ -33,7 +33,10 @@ namespace MorIcl.Runtime.Bounds;
 public static class ExpErrorBound
 {
     /// <summary>|ê − e^x| ≤ RelativeError·e^x + AbsoluteError for the executor's exp at x ≤ 0.</summary>
-    public static double RelativeError<T>() => 7 * Rounding.Unit<T>();
+    public static double RelativeError<T>() => RelativeUnits * Rounding.Unit<T>();
+
+    /// <summary>The relative error bound in units of u (7).</summary>
+    public const double RelativeUnits = 7;
 
     /// <summary>The absolute slack of underflowing results: the smallest normal of T.</summary>
     public static double AbsoluteError<T>() => Rounding.SmallestNormal<T>();
@@ -50,7 +53,7 @@ public static class ExpErrorBound
     /// </summary>
     public static double DerivedRelativeError(int degree, double u, double lnTwoError, int maxExponent)
     {
-        double rho = Math.Log(2) * (0.5 + 2e-6);
+        double rho = Math.Log(2) * (0.5 + 1.2e-5);
         double reduction = 2 * rho * u + maxExponent * lnTwoError;
         double horner = 4 * Math.Sqrt(2) * u * (1 + (2 * degree + 2) * u);
         double coefficients = u * (Math.Exp(rho) - 1 - rho - rho * rho / 2) * Math.Sqrt(2);

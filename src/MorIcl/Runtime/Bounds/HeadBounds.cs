@@ -24,16 +24,17 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private double[] _vR = Array.Empty<double>(), _vG = Array.Empty<double>(), _gs = Array.Empty<double>(), _gOut = Array.Empty<double>();
     private int[] _active = Array.Empty<int>();
     private double[] _maxAbsV = Array.Empty<double>(), _maxVp = Array.Empty<double>(), _maxVR = Array.Empty<double>();
-    private readonly double _u = Rounding.Unit<T>(), _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
+    private readonly double _u, _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
     private int _symbols;
     private readonly Enclosure _kc = new(1, 1, 0), _vc = new(1, 1, 0);
     private Enclosure _values = null!;
     private readonly List<int> _keyRep = new(), _queryRep = new();
     private readonly List<List<int>> _keyMembers = new(), _queryMembers = new();
     private int[] _classOf = Array.Empty<int>(), _keyRole = Array.Empty<int>();
-    private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>();
+    private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>(), _outMag = Array.Empty<double>(), _outGnorm = Array.Empty<double>();
 
-    public static int DebugRow = -1;
+    public HeadBounds(double unitRoundoff) { _u = unitRoundoff; }
+
     public double CertifiedMargin { get; private set; }
     public double LeakageBound { get; private set; }
     public double ScoreErrorBound { get; private set; }
@@ -114,7 +115,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         if (_maxAbsV.Length < dv)
         {
             _maxAbsV = new double[dv]; _maxVp = new double[dv]; _maxVR = new double[dv];
-            _outCenter = new double[dv]; _outPass = new double[dv]; _outExact = new double[dv];
+            _outCenter = new double[dv]; _outPass = new double[dv]; _outExact = new double[dv]; _outMag = new double[dv]; _outGnorm = new double[dv];
         }
         if (_gs.Length < _symbols) _gs = new double[_symbols];
         if (_gOut.Length < dv * _symbols) _gOut = new double[dv * _symbols];
@@ -163,7 +164,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
         }
         var center = _outCenter.AsSpan(0, dv); var pass = _outPass.AsSpan(0, dv); var exact = _outExact.AsSpan(0, dv);
-        var mag = _up.AsSpan(0, dv); var gnorm = _w.AsSpan(0, dv);
+        var mag = _outMag.AsSpan(0, dv); var gnorm = _outGnorm.AsSpan(0, dv);
         center.Clear(); pass.Clear(); exact.Clear(); mag.Clear(); gnorm.Clear();
         var gOut = _gOut.AsSpan(0, dv * S);
         gOut.Clear();
@@ -257,7 +258,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         // |m̂ − M| ≤ deviation: the pass's maximum is its largest score, within p of the centers.
         double deviation = Math.Max(sp[star], hi - M);
         bool maxExact = deviation == 0;
-        double epsExp = ExpErrorBound.RelativeError<T>(), logExp = epsExp / (1 - epsExp), zeroBelow = ExpErrorBound.ZeroBelow<T>();
+        double epsExp = ExpErrorBound.RelativeUnits * _u, logExp = epsExp / (1 - epsExp), zeroBelow = ExpErrorBound.ZeroBelow<T>();
         double sxLo = 0, sxHi = 0, spLo = 0, spHi = 0, wSum = 0, t = 0;
         for (int j = 0; j < C; j++)
         {
@@ -278,7 +279,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         // w̄ = softmax(s̄), computed; κ bounds its relative error (exp within 2 ulps, the sum, the division).
         double kappa = gN + 8 * Rounding.DoubleUnit, wDen = wSum * (1 - kappa);
         double alpha = (N + 1) * ExpErrorBound.AbsoluteError<T>(), up2 = 1 + 2 * Rounding.DoubleUnit, down2 = 1 - 2 * Rounding.DoubleUnit;
-        double leak = 0, inactiveX = 0, inactiveP = 0, inactiveW = 0, inactiveWR = 0, rBar = 0, phiBar = 0, aMinus = 0;
+        double leak = 0, leakP = 0, inactiveX = 0, inactiveP = 0, inactiveW = 0, inactiveWR = 0, rBar = 0, phiBar = 0, aMinus = 0;
         int active = 0;
         for (int j = 0; j < C; j++)
         {
@@ -288,7 +289,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (t <= 1) { upj = lpj = j == star ? 1 : 0; }
             else if (_up[j] == 0) { upj = lpj = 0; }
             else { upj = Math.Min(1, _up[j] / spLo * up2 + alpha); lpj = Math.Max(0, _lp[j] / spHi * down2 - alpha); }
-            if (!Admitted(head, qr, roleCount, i, j, self)) leak += mu * ux;
+            if (!Admitted(head, qr, roleCount, i, j, self)) { leak += mu * ux; leakP += mu * upj; }
             // Upper bound of w̄_j (the exact softmax of the centers).
             double wU = Math.Min(1, ExpErrorBound.Upper(s[j] - M) / wDen * up2);
             double R = sx[j];
@@ -316,13 +317,15 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             // The center output ō = Σ w̄_j v̄_j over the weighty keys (the rest are in the bulk terms).
             double ocenter = 0, omag = 0;
             for (int q = 0; q < active; q++) { int j = _active[q]; ocenter += _mult[j] * _a[q] * vc[j]; omag += _mult[j] * _dp[q] * Math.Abs(vc[j]); }
-            double loP = 0, hiP = 0, spreadP = 0, agg = 0, magP = 0, exact = 0, gnorm = 0;
+            double loP = 0, hiP = 0, spreadP = 0, agg = 0, magP = 0, exact = 0, gnorm = 0, loX = 0, hiX = 0, spreadX = 0;
             var g = gOut.Slice(o * S, S);
             for (int q = 0; q < active; q++)
             {
                 int j = _active[q], k = o * C + j;
                 double mu = _mult[j], d = vc[j] - c;
-                if (d >= 0) { loP += mu * _lp[q] * d; hiP += mu * _up[q] * d; } else { loP += mu * _up[q] * d; hiP += mu * _lp[q] * d; }
+                if (d >= 0) { loP += mu * _lp[q] * d; hiP += mu * _up[q] * d; loX += mu * _lx[q] * d; hiX += mu * _ux[q] * d; }
+                else { loP += mu * _up[q] * d; hiP += mu * _lp[q] * d; loX += mu * _ux[q] * d; hiX += mu * _lx[q] * d; }
+                spreadX += mu * _ux[q] * _vR[k];
                 spreadP += mu * _up[q] * vp[j];
                 agg += mu * _up[q] * (Math.Abs(vc[j]) + vp[j]);
                 magP += mu * _up[q] * Math.Abs(d);
@@ -359,8 +362,18 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             double oRound = gA * omag + kappa * omag;
             double an = gA * (magP + Math.Abs(c) + ao) + oRound;
             _outCenter[o] = ocenter;
-            _outPass[o] = Math.Max(c + hiP - ocenter, ocenter - (c + loP)) + spreadP + rhoAgg * agg + an;
+            // A structured pass normalises over the admitted keys only (docs/math.md §9.3): that moves the
+            // output by at most 2L/(1 − L)·max|v̂|, L the pass's weight on the keys it leaves out — at most
+            // our bound, and at most the 10^-14 the structured kernel proves before it runs at all.
+            double left = Math.Min(leakP, Certificate.LeakageTolerance * (1 + 1e-12));
+            double renormalised = 2 * left / (1 - left) * (_maxAbsV[o] + _maxVp[o]);
+            _outPass[o] = Math.Max(c + hiP - ocenter, ocenter - (c + loP)) + spreadP + rhoAgg * agg + an + renormalised;
             _outExact[o] = exact + an + rBar * oRound + Rounding.Gamma(2 * N + 2, Rounding.DoubleUnit) * gnorm;
+            // The weight intervals alone also bound the exact output (a convex combination): when that is
+            // smaller than the linearisation (large score radii), it replaces it, without coefficients.
+            double interval = Math.Max(c + hiX - ocenter, ocenter - (c + loX)) + spreadX + inactiveX * (bulk + _maxVR[o]) + an;
+            double linearised = _outExact[o] + (S == 0 ? 0 : Rounding.SumOfMagnitudes(g));
+            if (interval < linearised) { _outExact[o] = interval; g.Clear(); }
         }
     }
 

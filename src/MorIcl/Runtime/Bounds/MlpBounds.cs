@@ -18,11 +18,13 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
     private const int Block = 256;
     private readonly Enclosure _z = new(1, 1, 0), _relu = new(1, 1, 0), _out = new(1, 1, 0);
     private readonly Enclosure.Scratch _scratch = new();
-    private readonly double _u = Rounding.Unit<T>(), _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
+    private readonly double _u, _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
     private double[] _j = Array.Empty<double>(), _jAbs = Array.Empty<double>(), _zR = Array.Empty<double>(), _an = Array.Empty<double>();
     private bool[] _touched = Array.Empty<bool>();
     private int[] _cols = Array.Empty<int>();
     private byte[] _state = Array.Empty<byte>();   // per unit: 0 inactive (certain), 1 active (certain), 2 uncertain
+
+    public MlpBounds(double unitRoundoff) { _u = unitRoundoff; }
 
     public void Run(BoundsModel.Mlp mlp, Enclosure stream, ResidualBounds residual)
     {
@@ -76,7 +78,7 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 relu.Center[k] = c; relu.Pass[k] = z.Pass[k];
                 relu.Exact[k] = _state[k] == 1 ? z.Exact[k] : _zR[k];
-                if (_state[k] == 1 && S > 0) z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S));
+                if (_state[k] == 1 && S > 0) { z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S)); relu.GNorm[k] = z.GNorm[k]; }
             }
             else
             {
@@ -100,7 +102,7 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
             int u = mlp.W2.Cols[e], k = u * _z.Tokens + i;
             double w2 = mlp.W2.Values[e], aw2 = Math.Abs(w2);
             centers += aw2 * _relu.Center[k];
-            if (S > 0) norms += aw2 * Rounding.SumOfMagnitudes(_relu.G.AsSpan(k * S, S));
+            norms += aw2 * _relu.GNorm[k];
             if (_state[k] == 0) continue;
             if (_state[k] == 2) { exact += aw2 * _relu.Exact[k]; continue; }
             // Active: w2 · (W1_u · dev(h)) through J, plus w2 · the analysis's own rounding in z̄_u.

@@ -57,7 +57,7 @@ internal static class TokenClasses
             {
                 int from = r * N + representative[c], to = r * C + c;
                 target.Center[to] = source.Center[from]; target.Pass[to] = source.Pass[from];
-                target.Exact[to] = source.Exact[from]; target.Integral[to] = source.Integral[from];
+                target.Exact[to] = source.Exact[from]; target.Integral[to] = source.Integral[from]; target.GNorm[to] = source.GNorm[from];
                 if (S > 0) source.G.AsSpan(from * S, S).CopyTo(target.G.AsSpan(to * S, S));
             }
     }

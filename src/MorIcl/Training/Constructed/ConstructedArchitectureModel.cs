@@ -104,6 +104,11 @@ public sealed class ConstructedArchitectureModel : ITrainableModel
         if (!(scale >= 0) || double.IsInfinity(scale)) throw new SpecificationException($"the initial scale must be a finite number ≥ 0, got {scale}");
         if (initialisation == ConstructedInitialisation.Random && !(scale > 0)) throw new SpecificationException("random initialisation needs a scale > 0");
         var arch = new ConstructedArchitecture(template);
+        // Dense Q, K, V and MLP weights of every layer: refused up front when they cannot be held (MathNet's
+        // sampler also overflows past 2²⁸ numbers), instead of an overflow or out-of-memory error later.
+        if (arch.ParameterCount > 1 << 28)
+            throw new SpecificationException($"the constructed architecture of this model has {arch.ParameterCount} dense parameters, more than the 2^28 that can be trained or probed; use fewer EM iterations S or steps T");
+        MemoryBudget.Require(8.0 * arch.ParameterCount * 4, $"the constructed architecture's {arch.ParameterCount} dense parameters (with gradient and Adam's moments)");
         var rng = SeedSequence.Create(seed, 0, 0x43415243);
         double[] p;
         if (initialisation == ConstructedInitialisation.Random)

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using MorIcl.Tests.Support;
+
+namespace MorIcl.Tests.Cli;
+
+/// <summary><c>mor-icl verify --model</c>, <c>--mutants</c> and <c>--calibrate</c> on small inputs (the full runs are in docs/verify/).</summary>
+public class VerifyModesCommandTests
+{
+    private static string Construct(CliRunner c, string name, params string[] extra)
+    {
+        var r = c.Run(new[] { "construct", "--dim", "2", "--components", "2", "--em-iterations", "3", "--gd-steps", "2", "--step-size", "0.5", "--sigma", "0.1",
+            "--max-prompt-length", "200", "--out", c.PathOf(name) }.Concat(extra).ToArray());
+        Assert.True(r.ExitCode == 0, r.Err);
+        return c.PathOf(name);
+    }
+
+    [Fact]
+    public void ModelAcceptedByTheExactChecksAndAnEditedCopyRejectedByANamedProofCheck()
+    {
+        using var c = new CliRunner();
+        var model = Construct(c, "sym.json", "--symmetric", "--mixing", "0.7,0.3");
+        foreach (var check in new[] { "PropositionE1", "Lemma3_1" })
+        {
+            var ok = c.Run("verify", "--model", model, "--check", check);
+            Assert.True(ok.ExitCode == 0, ok.Out + ok.Err);
+            Assert.Contains("every applicable check passed", ok.Out);
+        }
+        // One value weight of the first gd_step mean head, 1 % off: the file stays well-formed, the model is wrong.
+        var json = JsonNode.Parse(File.ReadAllText(model))!;
+        var layer = json["layers"]!.AsArray().First(l => (string)l!["operator"]! == "gd_step" && (string)l["decode"]! == "Beta")!;
+        var entry = layer["heads"]![0]!["V"]!["entries"]![0]!.AsArray();
+        entry[2] = (double)entry[2]! * 1.01;
+        File.WriteAllText(c.PathOf("edited.json"), json.ToJsonString());
+        var bad = c.Run("verify", "--model", c.PathOf("edited.json"), "--check", "PropositionE1", "--out", c.PathOf("report"));
+        Assert.Equal(4, bad.ExitCode);
+        Assert.Contains("REJECTED by PropositionE1", bad.Out);
+        var report = JsonNode.Parse(File.ReadAllText(c.PathOf("report/report.json")))!;
+        Assert.Equal("FAILED", (string)report["checks"]![0]!["status"]!);
+        Assert.Equal("PropositionE1", (string)report["failed"]![0]!);
+    }
+
+    [Fact]
+    public void ChecksThatDoNotApplyToTheModelSayWhy()
+    {
+        using var c = new CliRunner();
+        var model = Construct(c, "k2.json");
+        var r = c.Run("verify", "--model", model, "--check", "TheoremB2", "--out", c.PathOf("report"));
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        var check = JsonNode.Parse(File.ReadAllText(c.PathOf("report/report.json")))!["checks"]![0]!;
+        Assert.Equal("not applicable", (string)check["status"]!);
+        Assert.Contains("symmetric", (string)check["notApplicable"]!);
+    }
+
+    [Fact]
+    public void MutantsWritesTheKillMatrixAndExitsFourWhenAMutantSurvives()
+    {
+        using var c = new CliRunner();
+        var r = c.Run("verify", "--mutants", "--check", "Lemma3_1", "--out", c.PathOf("m"));
+        Assert.Equal(4, r.ExitCode);   // Lemma 3.1 alone kills only the mutants of the gd_step heads
+        Assert.Contains("NOT killed", r.Out);
+        var mutants = JsonNode.Parse(File.ReadAllText(c.PathOf("m/mutants.json")))!["mutants"]!.AsArray();
+        Assert.Equal(MorIcl.Verification.MutantCatalogue.All.Count, mutants.Count);
+        var nudged = mutants.First(m => (string)m!["name"]! == MorIcl.Verification.Mutants.GdValueNudged)!;
+        Assert.False(string.IsNullOrEmpty((string)nudged["description"]!));
+        Assert.Equal("Lemma3_1", (string)nudged["killedBy"]![0]!);
+        Assert.Empty(mutants.First(m => (string)m!["name"]! == MorIcl.Verification.Mutants.StepSizeSmall)!["killedBy"]!.AsArray());
+    }
+
+    [Fact]
+    public void CalibrateReportsFalseAlarmsPerSeeds()
+    {
+        using var c = new CliRunner();
+        var r = c.Run("verify", "--calibrate", "--seeds", "2", "--check", "PropositionE2", "--out", c.PathOf("cal"));
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        var check = JsonNode.Parse(File.ReadAllText(c.PathOf("cal/calibration.json")))!["checks"]![0]!;
+        Assert.Equal("PropositionE2", (string)check["name"]!);
+        Assert.Equal(2, (int)check["seeds"]!);
+        Assert.Equal(0, (int)check["falseAlarms"]!);
+        Assert.True(File.Exists(c.PathOf("cal/calibration.md")));
+    }
+
+    [Fact]
+    public void ModesCannotBeCombined()
+    {
+        using var c = new CliRunner();
+        var r = c.Run("verify", "--mutants", "--calibrate");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("separate runs", r.Err);
+    }
+}
