@@ -123,6 +123,19 @@ public class VerifyModesCommandTests
     }
 
     [Fact]
+    public void CheckTakesACommaSeparatedListAndNamesAnUnknownEntry()
+    {
+        using var c = new CliRunner();
+        var r = c.Run("verify", "--check", "PropositionE2, Lemma3_1", "--out", c.PathOf("two"));
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        var names = JsonNode.Parse(File.ReadAllText(c.PathOf("two/report.json")))!["checks"]!.AsArray().Select(x => (string)x!["name"]!).ToArray();
+        Assert.Equal(new[] { "PropositionE2", "Lemma3_1" }, names);
+        var bad = c.Run("verify", "--check", "Lemma3_1,TheoremB9");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("no check named 'TheoremB9'", bad.Err);
+    }
+
+    [Fact]
     public void ModesCannotBeCombined()
     {
         using var c = new CliRunner();
