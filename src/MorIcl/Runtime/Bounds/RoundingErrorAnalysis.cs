@@ -23,13 +23,16 @@ public sealed record OutputErrorBounds(double Prediction, double Beta, double Re
 /// stream) before running the layer, and the analysis recomputes the layer's quantities in double with
 /// enclosures (<see cref="Enclosure"/>), bounding the pass's rounding by the number of terms of each
 /// sum (valid for any summation order the kernels use, FMA or not), the weights' rounding to T, and
-/// the propagation of E. Memory O(N·D) per pass; dense heads cost O(N²) per head.
+/// the propagation of E. Memory O(N·D·(1 + m)) per pass (m symbols); the construction's heads cost
+/// O(N·D) each (docs/math.md §8.8), a head whose keys all differ O(N²).
 /// </summary>
 public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly TransformerModel _model;
     private readonly BoundsModel _bounds;
     private readonly ReplicationPlan _plan;
+    /// <summary>The structured executor's plan: its positional forms let AdmittedKeysOnly heads be bounded in O(N).</summary>
+    private readonly Structured.ExecutionPlan _heads;
     private readonly ConcurrentBag<Pass> _pool = new();
 
     private readonly double _unit;
@@ -43,6 +46,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         _unit = unitRoundoff;
         _bounds = BoundsModel.Create<T>(model);
         _plan = new ReplicationPlan(model, _bounds);
+        _heads = Structured.ExecutionPlan.Compile(model);
     }
 
     /// <summary>Number of symbols of the affine forms (replicated rows that layers write).</summary>
@@ -119,9 +123,11 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             double margin = double.PositiveInfinity, leak = 0, scoreError = 0;
             if (layer is BoundsModel.Attention a)
             {
-                foreach (var head in a.Heads)
+                for (int hi = 0; hi < a.Heads.Length; hi++)
                 {
-                    _head.Run(head, _stream, _roles, _owner._bounds.Roles, _residual);
+                    var head = a.Heads[hi];
+                    var plans = _owner._heads.Heads[l];
+                    _head.Run(head, hi < plans.Length ? plans[hi] : null, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual);
                     margin = Math.Min(margin, _head.CertifiedMargin);
                     leak = Math.Max(leak, _head.LeakageBound);
                     scoreError = Math.Max(scoreError, _head.ScoreErrorBound);

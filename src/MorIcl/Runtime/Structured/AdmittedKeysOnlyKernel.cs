@@ -15,8 +15,8 @@ namespace MorIcl.Runtime.Structured;
 /// ReLU: when every bound is ≤ 0, no unformed score is positive, so (1/N)·Σ over the formed keys of
 /// ReLU(s)·v_j (ascending j, as the dense sparse sum) is the head's output; margin = −max bound.
 /// Softmax: when every bound lies below the row's best formed score m_i, the row maximum is m_i and the
-/// unformed keys carry weight ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed, reported as the leakage; margin =
-/// m_i − max_b U_b. When the bound does not prove the head's domain (margin &lt; 0, leakage above the
+/// unformed keys carry weight ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed ≤ e^{max U − min m}·Σ_b |b|·e^{U_b − max U},
+/// reported as the leakage; margin = min_i m_i − max_b U_b. When the bound does not prove the head's domain (margin &lt; 0, leakage above the
 /// tolerance, NaN, or a prompt past the positional scheme) nothing is written and the caller runs the
 /// head densely, so the certificate is then the dense one.
 /// <para>

@@ -83,11 +83,18 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         bool ok = plan.Pattern switch
         {
             HeadPattern.RoleConstantKeys => RoleConstantKeysKernel<T>.Run(head, plan, s, _roles, out margin, out leak),
-            HeadPattern.AdmittedKeysOnly => AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
+            HeadPattern.AdmittedKeysOnly => Flushed(head, s) && AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
             _ => false,
         };
         if (ok && plan.PairedWith > index && _admittedOnly[layer][index] is { PairLeader: true }) { sc.PairEpoch = sc.Epoch; sc.PairHead = index; sc.PairMargin = margin; }
         return ok;
+    }
+
+    /// <summary>Per-role updates of the head's output rows moved into Delta, before a kernel that writes them per token.</summary>
+    private static bool Flushed(CompiledModel<T>.Head head, in HeadStream<T> s)
+    {
+        s.Scratch.Flush(head.OutRows, s.Delta, s.Ld, s.Examples);
+        return true;
     }
 
     /// <summary>
