@@ -1,15 +1,18 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using MorIcl.Construction.Model;
+using MorIcl.Runtime.Structured;
 
 namespace MorIcl.Runtime.Bounds;
 
 /// <summary>
-/// One attention head of one layer, densely (every query against every key: O(N²) per head):
-/// projections, scores (<see cref="ScoreBounds"/>), the activation and the value aggregation, each
+/// One attention head of one layer: projections, scores (<see cref="ScoreBounds"/>), the activation and the value aggregation, each
 /// query's contribution handed to <see cref="ResidualBounds"/> (docs/math.md §8.3–§8.4). Also the
 /// certified margin (a lower bound on the exact transformer's margin: the pass's score minus the bound
-/// on its error) and, for softmax heads, an upper bound on the exact transformer's leakage.
+/// on its error) and, for softmax heads, an upper bound on the exact transformer's leakage. A head
+/// the execution plan proves AdmittedKeysOnly is bounded in O(N·roles·d_k) (docs/math.md §8.8); every
+/// other head over classes of indistinguishable keys and queries (O(N) for the products with a
+/// replicated quantity and the example means, O(N²) for a head whose keys all differ).
 /// </summary>
 internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -30,7 +33,12 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private Enclosure _values = null!;
     private readonly List<int> _keyRep = new(), _queryRep = new();
     private readonly List<List<int>> _keyMembers = new(), _queryMembers = new();
-    private int[] _classOf = Array.Empty<int>(), _keyRole = Array.Empty<int>();
+    private int[] _classOf = Array.Empty<int>(), _keyRole = Array.Empty<int>(), _col = Array.Empty<int>(), _tok = Array.Empty<int>();
+    /// <summary>Keys not formed (structured heads): per bounded block, the count and upper bounds of its exact, center and pass scores and of their exact radius.</summary>
+    private int _bulk;
+    private double[] _bulkCount = new double[8], _bulkExact = new double[8], _bulkPass = new double[8], _bulkRadius = new double[8];
+    private double[] _roleMax = Array.Empty<double>();
+    private int[] _roleCount = Array.Empty<int>();
     private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>(), _outMag = Array.Empty<double>(), _outGnorm = Array.Empty<double>();
 
     public HeadBounds(double unitRoundoff) { _u = unitRoundoff; }
@@ -39,14 +47,20 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     public double LeakageBound { get; private set; }
     public double ScoreErrorBound { get; private set; }
 
-    /// <summary>Bounds head <paramref name="head"/> on the layer input <paramref name="stream"/>, adding its contributions to <paramref name="residual"/>.</summary>
-    public void Run(BoundsModel.Head head, Enclosure stream, int[] roles, int roleCount, ResidualBounds residual)
+    /// <summary>
+    /// Bounds head <paramref name="head"/> on the layer input <paramref name="stream"/> (a prompt of n
+    /// examples), adding its contributions to <paramref name="residual"/>. A head the execution plan proves
+    /// AdmittedKeysOnly (docs/math.md §9.2) is bounded in O(N) (<see cref="TryAdmittedKeysOnly"/>); every
+    /// other head densely, over classes of indistinguishable keys and queries.
+    /// </summary>
+    public void Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual)
     {
         int N = stream.Tokens;
         _symbols = stream.Symbols;
         Enclosure.Project(head.Q, stream, 0, N, null, null, _u, _eta, _limit, _q, _scratch);
         Enclosure.Project(head.K, stream, 0, N, null, null, _u, _eta, _limit, _k, _scratch);
         Enclosure.Project(head.V, stream, 0, N, null, null, _u, _eta, _limit, _v, _scratch);
+        if (plan is { Pattern: HeadPattern.AdmittedKeysOnly } && n <= maxPosition && TryAdmittedKeysOnly(head, plan, roles, roleCount, n, residual)) return;
         bool self = TokenClasses.AdmitsSelf(head.Admission);
         if (_classOf.Length < N) _classOf = new int[N];
         Enclosure keys = _k, values = _v;
@@ -60,16 +74,39 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 keys = _kc; values = _vc;
             }
         }
-        if (_keyRole.Length < N) { _keyRole = new int[N]; _mult = new double[N]; }
+        if (_keyRole.Length < N) { _keyRole = new int[N]; _mult = new double[N]; _col = new int[N]; _tok = new int[N]; }
         for (int c = 0; c < C; c++)
         {
             _keyRole[c] = C < N ? roles[_keyRep[c]] : roles[c];
             _mult[c] = C < N ? _keyMembers[c].Count : 1;
+            _col[c] = c; _tok[c] = C < N ? -1 : c;
         }
+        _bulk = 0;
         _values = values;
         _scores.Begin(_q, keys, head.Dk, head.PositionalDims, _u, _eta, _limit);
         Ensure(C, head.V.Count);
-        for (int o = 0; o < head.V.Count; o++)
+        ValueRadii(head.V.Count);
+        CertifiedMargin = double.PositiveInfinity; LeakageBound = 0; ScoreErrorBound = 0;
+        int Q = self ? N : TokenClasses.Classify(new[] { _q }, roles, N, _queryRep, _queryMembers, _classOf);
+        for (int qc = 0; qc < Q; qc++)
+        {
+            int i = self ? qc : _queryRep[qc];
+            _scores.Row(i);
+            int qr = roles[i];
+            if (head.Activation == Activation.Softmax) SoftmaxRow(head, i, qr, C, N, roleCount, self);
+            else ReluRow(head, i, qr, C, N, roleCount, self);
+            if (self) Emit(head, i, residual);
+            else foreach (int member in _queryMembers[qc]) Emit(head, member, residual);
+        }
+    }
+
+    /// <summary>Whole radii and coefficient norms of the values, and their largest magnitudes over the keys.</summary>
+    private void ValueRadii(int dv)
+    {
+        var values = _values;
+        int C = values.Tokens;
+        if (_vR.Length < dv * C) { _vR = new double[dv * C]; _vG = new double[dv * C]; }
+        for (int o = 0; o < dv; o++)
         {
             double mv = 0, mp = 0, mx = 0;
             var c = values.CenterRow(o); var p = values.PassRow(o);
@@ -82,17 +119,117 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             }
             _maxAbsV[o] = mv; _maxVp[o] = mp; _maxVR[o] = mx;
         }
-        CertifiedMargin = double.PositiveInfinity; LeakageBound = 0; ScoreErrorBound = 0;
-        int Q = self ? N : TokenClasses.Classify(new[] { _q }, roles, N, _queryRep, _queryMembers, _classOf);
-        for (int qc = 0; qc < Q; qc++)
+    }
+
+    /// <summary>
+    /// An AdmittedKeysOnly head (docs/math.md §9.2–9.3) in O(N·roles·d_k): per query only its formed keys
+    /// (itself under Self, the single tokens of admitted roles) get scores; every other key of a block b is
+    /// bounded above, for all three values at once — the exact, the center and the pass's score — by the
+    /// block's exact positional maximum Π_b (the plan's positional form, exact in T and in double) plus
+    /// Σ_a (|q̄_ia| + R_q,ia)·max_{j∈b}(|k̄_ja| + R_k,ja) over the content dimensions (the pass's with its
+    /// own radii and its rounding γ_{m+1}(u)·(|P|max + Σ|q̂||k̂|)), each rounded upward. A ReLU head is
+    /// taken only when every such bound is ≤ 0 (the unformed keys are certified to contribute nothing,
+    /// in the pass and exactly); a softmax head always, with the unformed keys as bulk weights. Returns
+    /// false (the head is then bounded densely) when the plan's exactness argument does not hold here.
+    /// </summary>
+    private bool TryAdmittedKeysOnly(BoundsModel.Head head, HeadPlan plan, int[] roles, int roleCount, int n, ResidualBounds residual)
+    {
+        int N = roles.Length, pos = head.PositionalDims, dk = head.Dk;
+        if (!plan.ExactIn(Rounding.Precision<T>()) || plan.Forms is null || plan.Blocks is null || plan.DistinctPositions is null || plan.PositionalDims != pos) return false;
+        for (int a = 0; a < pos; a++)
+            for (int j = 0; j < N; j++)
+                if (!_q.Integral[a * N + j] || !_k.Integral[a * N + j]) return false;
+        // Per key role and content dimension: the largest |k̄| + R_k (exact and center) and |k̄| + p_k (pass).
+        int R = roleCount;
+        if (_roleMax.Length < 2 * R * dk) { _roleMax = new double[2 * R * dk]; _roleCount = new int[R]; }
+        Array.Clear(_roleMax, 0, 2 * R * dk); Array.Clear(_roleCount, 0, R);
+        for (int j = 0; j < N; j++)
         {
-            int i = self ? qc : _queryRep[qc];
-            _scores.Row(i);
-            int qr = roles[i];
-            if (head.Activation == Activation.Softmax) SoftmaxRow(head, i, qr, C, N, roleCount, self);
-            else ReluRow(head, i, qr, C, N, roleCount, self);
-            if (self) Emit(head, i, residual);
-            else foreach (int member in _queryMembers[qc]) Emit(head, member, residual);
+            int r = roles[j];
+            _roleCount[r]++;
+            for (int a = pos; a < dk; a++)
+            {
+                int k = a * N + j;
+                double ak = Math.Abs(_k.Center[k]);
+                _roleMax[(r * dk + a) * 2] = Math.Max(_roleMax[(r * dk + a) * 2], ak + _k.Radius(k));
+                _roleMax[(r * dk + a) * 2 + 1] = Math.Max(_roleMax[(r * dk + a) * 2 + 1], ak + _k.Pass[k]);
+            }
+        }
+        bool relu = head.Activation != Activation.Softmax;
+        if (relu)
+            for (int i = 0; i < N; i++)
+            {
+                Bulk(head, plan, i, roles, roleCount, n);
+                for (int b = 0; b < _bulk; b++) if (!(_bulkExact[b] <= 0 && _bulkPass[b] <= 0)) return false;
+            }
+        _values = _v;
+        _scores.Begin(_q, _k, dk, pos, _u, _eta, _limit);
+        Ensure(N, head.V.Count);
+        ValueRadii(head.V.Count);
+        if (_keyRole.Length < N) { _keyRole = new int[N]; _mult = new double[N]; _col = new int[N]; _tok = new int[N]; }
+        CertifiedMargin = double.PositiveInfinity; LeakageBound = 0; ScoreErrorBound = 0;
+        Span<int> formed = stackalloc int[roleCount];
+        for (int i = 0; i < N; i++)
+        {
+            int qr = roles[i], f = 0;
+            for (int kr = 0; kr < R; kr++)
+                switch (plan.Blocks[qr * R + kr])
+                {
+                    case BlockTreatment.Formed: formed[f++] = SingleToken(kr, n); break;
+                    case BlockTreatment.SelfFormedRestBounded: formed[f++] = i; break;
+                }
+            _scores.Pairs(i, formed[..f]);
+            for (int t = 0; t < f; t++) { _col[t] = formed[t]; _tok[t] = formed[t]; _mult[t] = 1; _keyRole[t] = roles[formed[t]]; }
+            Bulk(head, plan, i, roles, roleCount, n);
+            if (relu) ReluRow(head, i, qr, f, N, roleCount, self: true);
+            else SoftmaxRow(head, i, qr, f, N, roleCount, self: true);
+            Emit(head, i, residual);
+        }
+        return true;
+    }
+
+    /// <summary>The token of a single-token role: the query (n) or auxiliary token a (n + 1 + a).</summary>
+    private static int SingleToken(int role, int n) => role == TokenRoles.Query ? n : n + 1 + (role - TokenRoles.Auxiliary(0));
+
+    /// <summary>Query i's unformed keys, block by block: count and upper bounds of their scores (exact/center, pass) and exact radii.</summary>
+    private void Bulk(BoundsModel.Head head, HeadPlan plan, int i, int[] roles, int roleCount, int n)
+    {
+        int N = roles.Length, pos = head.PositionalDims, dk = head.Dk, qr = roles[i], R = roleCount;
+        _bulk = 0;
+        // up: the double evaluation of the sums of d_k − P non-negative products below (γ_{d_k+1}(2^-53), Higham Lemma 3.1).
+        double gT = Rounding.Gamma(dk - pos + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
+        for (int kr = 0; kr < R; kr++)
+        {
+            int block = qr * R + kr;
+            var treatment = plan.Blocks![block];
+            if (treatment == BlockTreatment.Formed) continue;
+            int count = _roleCount[kr] - (treatment == BlockTreatment.SelfFormedRestBounded ? 1 : 0);
+            if (count <= 0) continue;
+            double pi = plan.Forms![block].Max(plan.DistinctPositions![block]);
+            double exact = 0, pass = 0, radius = 0;
+            for (int a = pos; a < dk; a++)
+            {
+                int qi = a * N + i;
+                double aq = Math.Abs(_q.Center[qi]), qR = _q.Radius(qi), qp = _q.Pass[qi];
+                double mk = _roleMax[(kr * dk + a) * 2], mkp = _roleMax[(kr * dk + a) * 2 + 1];
+                exact += (aq + qR) * mk;
+                radius += aq * mk + qR * mk;
+                pass += (aq + qp) * mkp;
+            }
+            exact *= up; pass *= up; radius *= up;
+            if (_bulk == _bulkCount.Length)
+            {
+                Array.Resize(ref _bulkCount, 2 * _bulk); Array.Resize(ref _bulkExact, 2 * _bulk);
+                Array.Resize(ref _bulkPass, 2 * _bulk); Array.Resize(ref _bulkRadius, 2 * _bulk);
+            }
+            _bulkCount[_bulk] = count;
+            // Also above the analysis's own center s̄ (computed in double: γ_{m+1}(2^-53)(|P| + Σ|q̄||k̄|) more).
+            // Each sum of k terms below is itself evaluated in double: k·2^-53·(|π| + …) more covers it.
+            double gD = Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
+            _bulkExact[_bulk] = pi + exact + gD * (plan.PositionalMagnitude + exact) + 4 * Rounding.DoubleUnit * (Math.Abs(pi) + exact);
+            _bulkPass[_bulk] = pi + pass + gT * (plan.PositionalMagnitude + pass) + _eta * dk + 6 * Rounding.DoubleUnit * (Math.Abs(pi) + pass);
+            _bulkRadius[_bulk] = radius + gD * (plan.PositionalMagnitude + exact) * (1 + 4 * Rounding.DoubleUnit);
+            _bulk++;
         }
     }
 
@@ -125,7 +262,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private bool Admitted(BoundsModel.Head head, int qr, int roleCount, int i, int j, bool self)
     {
         var adm = head.Admission[qr * roleCount + _keyRole[j]];
-        return adm == Admit.Yes || (self && adm == Admit.Self && i == j);
+        return adm == Admit.Yes || (self && adm == Admit.Self && i == _tok[j]);
     }
 
     /// <summary>
@@ -163,6 +300,8 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             }
             if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
         }
+        // Keys a structured head never forms: certified ≤ 0 before the row is run (RunAdmittedKeysOnly).
+        for (int b = 0; b < _bulk; b++) CertifiedMargin = Math.Min(CertifiedMargin, -_bulkExact[b]);
         var center = _outCenter.AsSpan(0, dv); var pass = _outPass.AsSpan(0, dv); var exact = _outExact.AsSpan(0, dv);
         var mag = _outMag.AsSpan(0, dv); var gnorm = _outGnorm.AsSpan(0, dv);
         center.Clear(); pass.Clear(); exact.Clear(); mag.Clear(); gnorm.Clear();
@@ -173,9 +312,10 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         int tn = (int)Math.Min(t, int.MaxValue / 4);
         double gT = Rounding.Gamma(tn + 2, _u), gD = Rounding.Gamma(tn + 2, Rounding.DoubleUnit), gC = Rounding.Gamma(2 * N + 2, Rounding.DoubleUnit);
         var v = _values;
+        int Cv = v.Tokens;
         for (int q = 0; q < active; q++)
         {
-            int j = _active[q];
+            int j = _active[q], col = _col[j];
             double mu = _mult[j], a = _a[q], aa = Math.Abs(a), dp = _dp[q], dx = _dx[q];
             bool lin = linear || s[j] - sx[j] > 0;
             double xs = 0, gsNorm = 0;
@@ -186,7 +326,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             }
             for (int o = 0; o < dv; o++)
             {
-                int k = o * C + j;
+                int k = o * Cv + col;
                 double vc = v.Center[k], av = Math.Abs(vc), vp = v.Pass[k], vx = v.Exact[k], vR = _vR[k];
                 center[o] += mu * a * vc;
                 pass[o] += mu * (dp * (av + vp) + aa * vp + gT * (aa + dp) * (av + vp));
@@ -198,7 +338,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                     if (S > 0)
                     {
                         if (vc != 0 && gsNorm > 0) TensorPrimitives.MultiplyAdd(_gs.AsSpan(0, S), mu * vc, g, g);
-                        if (a != 0 && _vG[k] > 0) TensorPrimitives.MultiplyAdd(v.Coefficients(o, j), mu * a, g, g);
+                        if (a != 0 && _vG[k] > 0) TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * a, g, g);
                         gnorm[o] += mu * (av * gsNorm + aa * _vG[k]);
                     }
                 }
@@ -207,7 +347,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                     exact[o] += mu * (dx * (av + vR) + aa * vx);
                     if (S > 0 && a != 0 && _vG[k] > 0)
                     {
-                        TensorPrimitives.MultiplyAdd(v.Coefficients(o, j), mu * a, g, g);
+                        TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * a, g, g);
                         gnorm[o] += mu * aa * _vG[k];
                     }
                 }
@@ -243,6 +383,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         var s = _scores.Center; var sp = _scores.PassRadius; var sx = _scores.ExactRadius;
         int S = _symbols, dv = head.V.Count;
         var v = _values;
+        int Cv = v.Tokens;
         int star = 0;
         for (int j = 1; j < C; j++) if (s[j] > s[star] || double.IsNaN(s[j])) star = j;
         double M = s[star];
@@ -255,6 +396,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             else bestOut = Math.Max(bestOut, s[j] + sx[j]);
             ScoreErrorBound = Math.Max(ScoreErrorBound, sp[j] + sx[j]);
         }
+        for (int b = 0; b < _bulk; b++) { hi = Math.Max(hi, _bulkPass[b]); bestOut = Math.Max(bestOut, _bulkExact[b]); }
         // |m̂ − M| ≤ deviation: the pass's maximum is its largest score, within p of the centers.
         double deviation = Math.Max(sp[star], hi - M);
         bool maxExact = deviation == 0;
@@ -274,10 +416,22 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             sxLo += mu * _lx[j]; sxHi += mu * _ux[j]; spLo += mu * _lp[j]; spHi += mu * _up[j]; wSum += mu * _w[j];
             if (!zero) t += mu;
         }
+        // Keys a structured head never forms: upper bounds only (their lower weights are 0).
+        double bulkW = 0;
+        for (int b = 0; b < _bulk; b++)
+        {
+            double mu = _bulkCount[b], argP = Above(Above(_bulkPass[b] - M) + deviation), argX = Above(_bulkExact[b] - M);
+            bool zero = argP + _u * Math.Abs(argP) < zeroBelow;
+            sxHi += mu * ExpErrorBound.Upper(argX);
+            spHi += zero ? 0 : mu * ExpErrorBound.Upper(argP + _u * Math.Abs(argP) + logExp);
+            bulkW += mu * ExpErrorBound.Upper(argX);
+            if (!zero) t += mu;
+        }
         double gN = Rounding.Gamma(N + 2, Rounding.DoubleUnit);
         sxLo *= 1 - gN; sxHi *= 1 + gN; spLo *= 1 - gN; spHi *= 1 + gN;
-        // w̄ = softmax(s̄), computed; κ bounds its relative error (exp within 2 ulps, the sum, the division).
-        double kappa = gN + 8 * Rounding.DoubleUnit, wDen = wSum * (1 - kappa);
+        // w̄ = softmax(s̄), computed; κ bounds its relative error (exp within 2 ulps, the sum, the division,
+        // and the unformed keys' share of the normaliser, ≤ bulkW / wSum).
+        double kappa = gN + 8 * Rounding.DoubleUnit + bulkW / wSum, wDen = wSum * (1 - kappa);
         double alpha = (N + 1) * ExpErrorBound.AbsoluteError<T>(), up2 = 1 + 2 * Rounding.DoubleUnit, down2 = 1 - 2 * Rounding.DoubleUnit;
         double leak = 0, leakP = 0, inactiveX = 0, inactiveP = 0, inactiveW = 0, inactiveWR = 0, rBar = 0, phiBar = 0, aMinus = 0;
         int active = 0;
@@ -300,6 +454,18 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (ux <= Negligible && upj <= Negligible && wU <= Negligible) { inactiveX += mu * ux; inactiveP += mu * upj; inactiveW += mu * wU; inactiveWR += mu * wU * R; continue; }
             _ux[active] = ux; _lx[active] = lx; _up[active] = upj; _lp[active] = lpj; _a[active] = w; _dp[active] = wU; _active[active++] = j;
         }
+        for (int b = 0; b < _bulk; b++)
+        {
+            double mu = _bulkCount[b], R = _bulkRadius[b], argP = Above(Above(_bulkPass[b] - M) + deviation), argX = Above(_bulkExact[b] - M);
+            bool zero = argP + _u * Math.Abs(argP) < zeroBelow;
+            double ux = Math.Min(1, ExpErrorBound.Upper(argX) / sxLo * up2);
+            double upj = zero ? 0 : Math.Min(1, ExpErrorBound.Upper(argP + _u * Math.Abs(argP) + logExp) / spLo * up2 + alpha);
+            double wU = Math.Min(1, ExpErrorBound.Upper(argX) / wDen * up2);
+            leak += mu * ux; leakP += mu * upj;
+            rBar += mu * wU * R;
+            phiBar += mu * (R < 1 ? wU * 1.36 * R * R : Math.Min(1, ExpErrorBound.Upper(Above(argX + R)) / wDen * up2));
+            inactiveX += mu * ux; inactiveP += mu * upj; inactiveW += mu * wU; inactiveWR += mu * wU * R;
+        }
         aMinus = aMinus / (wSum * (1 + kappa)) * (1 - gN);
         leak *= 1 + gN;
         LeakageBound = Math.Max(LeakageBound, bestIn == double.NegativeInfinity ? 1 : leak);
@@ -313,24 +479,24 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int o = 0; o < dv; o++)
         {
             var vc = v.CenterRow(o); var vp = v.PassRow(o);
-            double c = vc[star];
+            double c = vc[_col[star]];
             // The center output ō = Σ w̄_j v̄_j over the weighty keys (the rest are in the bulk terms).
             double ocenter = 0, omag = 0;
-            for (int q = 0; q < active; q++) { int j = _active[q]; ocenter += _mult[j] * _a[q] * vc[j]; omag += _mult[j] * _dp[q] * Math.Abs(vc[j]); }
+            for (int q = 0; q < active; q++) { int j = _active[q], col = _col[j]; ocenter += _mult[j] * _a[q] * vc[col]; omag += _mult[j] * _dp[q] * Math.Abs(vc[col]); }
             double loP = 0, hiP = 0, spreadP = 0, agg = 0, magP = 0, exact = 0, gnorm = 0, loX = 0, hiX = 0, spreadX = 0;
             var g = gOut.Slice(o * S, S);
             for (int q = 0; q < active; q++)
             {
-                int j = _active[q], k = o * C + j;
-                double mu = _mult[j], d = vc[j] - c;
+                int j = _active[q], col = _col[j], k = o * Cv + col;
+                double mu = _mult[j], d = vc[col] - c;
                 if (d >= 0) { loP += mu * _lp[q] * d; hiP += mu * _up[q] * d; loX += mu * _lx[q] * d; hiX += mu * _ux[q] * d; }
                 else { loP += mu * _up[q] * d; hiP += mu * _lp[q] * d; loX += mu * _ux[q] * d; hiX += mu * _lx[q] * d; }
                 spreadX += mu * _ux[q] * _vR[k];
-                spreadP += mu * _up[q] * vp[j];
-                agg += mu * _up[q] * (Math.Abs(vc[j]) + vp[j]);
+                spreadP += mu * _up[q] * vp[col];
+                agg += mu * _up[q] * (Math.Abs(vc[col]) + vp[col]);
                 magP += mu * _up[q] * Math.Abs(d);
                 // Exact: the linear part in δ_j and dev(v_j), its remainder, and the second-order terms.
-                double w = _a[q], wU = _dp[q], e = vc[j] - ocenter, ae = Math.Abs(e), R = sx[j];
+                double w = _a[q], wU = _dp[q], e = vc[col] - ocenter, ae = Math.Abs(e), R = sx[j];
                 double r2 = (R < 1 ? wU * 1.36 * R * R : Math.Min(1, ExpErrorBound.Upper(s[j] - M + R) / wDen * up2))
                     + wU * (phiBar * (1 + R + rBar) + rBar * (R + rBar));
                 r2 /= Math.Max(aMinus, double.Epsilon);
@@ -345,7 +511,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 else xs = R;
                 if (S > 0 && _vG[k] > 0)
                 {
-                    TensorPrimitives.MultiplyAdd(v.Coefficients(o, j), mu * w, g, g);
+                    TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * w, g, g);
                     gnorm += mu * w * _vG[k];
                 }
                 exact += mu * (wU * ae * xs + wU * v.Exact[k] + r2 * ae + (wU * (R + rBar) + r2) * _vR[k] + kappa * wU * (ae * R + _vR[k]));
@@ -376,6 +542,12 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (interval < linearised) { _outExact[o] = interval; g.Clear(); }
         }
     }
+
+    /// <summary>
+    /// x rounded upward past the error of the double operations that formed it (a difference or sum of
+    /// two: |fl(a ± b) − (a ± b)| ≤ 2^-53·|fl(a ± b)|(1 + 2^-52)): x + 3·2^-53·|x| is above the exact value.
+    /// </summary>
+    private static double Above(double x) => x + 3 * Rounding.DoubleUnit * Math.Abs(x);
 
     /// <summary>A row whose scores are not finite: the bound is +∞ (the certificate is not finite anyway).</summary>
     private void Poison(BoundsModel.Head head)

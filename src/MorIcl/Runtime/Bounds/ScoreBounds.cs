@@ -69,42 +69,90 @@ internal sealed class ScoreBounds
         }
     }
 
-    /// <summary>Fills <see cref="Center"/>, <see cref="PassRadius"/> and <see cref="ExactRadius"/> for query token i.</summary>
+    /// <summary>Fills <see cref="Center"/>, <see cref="PassRadius"/> and <see cref="ExactRadius"/> for query token i against every key.</summary>
     public void Row(int i)
     {
         int N = _n;
-        bool posExact = _pos > 0;
-        for (int a = 0; a < _pos && posExact; a++) posExact = _q.Integral[a * _nq + i];
+        bool posExact = PositionalExact(i);
         Accumulate(0, _pos, i, _p, _pMag, _pP, _pX, posExact);
         Accumulate(_pos, _dk, i, _c, _cMag, _cP, _cX, false);
+        _row = i; _pairMode = false;
+        Finish(N, posExact, null);
+    }
+
+    /// <summary>
+    /// The same for the listed keys only (slot t holds key <paramref name="keys"/>[t]), in O(d_k) each: the
+    /// structured heads' formed scores (docs/math.md §9.2). <see cref="Affine"/> then takes slots.
+    /// </summary>
+    public void Pairs(int i, ReadOnlySpan<int> keys)
+    {
+        bool posExact = PositionalExact(i);
+        if (_pairKeys.Length < keys.Length) _pairKeys = new int[Math.Max(keys.Length, 8)];
+        keys.CopyTo(_pairKeys);
+        for (int t = 0; t < keys.Length; t++)
+        {
+            int j = keys[t];
+            double P = 0, pMax = 0, prodMax = 0, pMag = 0, pP = 0, pX = 0, C = 0, cMag = 0, cP = 0, cX = 0;
+            for (int a = 0; a < _dk; a++)
+            {
+                int qi = a * _nq + i, kj = a * _n + j;
+                double q = _q.Center[qi], k = _k.Center[kj], aq = Math.Abs(q), ak = Math.Abs(k), qp = _q.Pass[qi], kp = _k.Pass[kj], qx = _qR[qi], kx = _kR[kj];
+                double mag = aq * ak, pass = aq * kp + qp * (ak + kp), exact = aq * kx + qx * (ak + kx);
+                if (a < _pos)
+                {
+                    P += q * k; pMax = Math.Max(pMax, Math.Abs(P)); prodMax = Math.Max(prodMax, mag);
+                    pMag += mag; pP += pass; pX += exact;
+                }
+                else { C += q * k; cMag += mag; cP += pass; cX += exact; }
+            }
+            _p[t] = P; _pMax[t] = pMax; _prodMax[t] = prodMax; _pMag[t] = pMag; _pP[t] = pP; _pX[t] = pX;
+            _c[t] = C; _cMag[t] = cMag; _cP[t] = cP; _cX[t] = cX;
+        }
+        _row = i; _pairMode = true;
+        Finish(keys.Length, posExact, keys);
+    }
+
+    private bool PositionalExact(int i)
+    {
+        bool posExact = _pos > 0;
+        for (int a = 0; a < _pos && posExact; a++) posExact = _q.Integral[a * _nq + i];
+        return posExact;
+    }
+
+    /// <summary>Centers and radii of slots [0, count) from their accumulated sums (key of slot t: keys[t], or t).</summary>
+    private void Finish(int count, bool posExact, ReadOnlySpan<int> keys)
+    {
         int content = _dk - _pos;
         double gT = Rounding.Gamma(_dk + 1, _u), gD = Rounding.Gamma(_dk + 1, Rounding.DoubleUnit);
         double gTc = Rounding.Gamma(content + 1, _u), gDc = Rounding.Gamma(content + 1, Rounding.DoubleUnit);
-        _row = i;
-        for (int j = 0; j < N; j++)
+        for (int t = 0; t < count; t++)
         {
-            double P = _p[j], C = _c[j];
-            Center[j] = P + C;
-            _anRow[j] = 0;
-            bool exactPrefix = posExact && _kPosExact[j] && _pMax[j] <= _limit && _prodMax[j] <= _limit;
-            if (exactPrefix && content == 0) { PassRadius[j] = 0; ExactRadius[j] = 0; continue; }
+            int j = keys.IsEmpty ? t : keys[t];
+            double P = _p[t], C = _c[t];
+            Center[t] = P + C;
+            _anRow[t] = 0;
+            bool exactPrefix = posExact && _kPosExact[j] && _pMax[t] <= _limit && _prodMax[t] <= _limit;
+            if (exactPrefix && content == 0) { PassRadius[t] = 0; ExactRadius[t] = 0; continue; }
             if (exactPrefix)
             {
-                double a = gDc * (Math.Abs(P) + _cMag[j]) + double.Epsilon * content;
-                PassRadius[j] = gTc * (Math.Abs(P) + _cMag[j] + _cP[j]) + _eta * content + _cP[j] + a;
-                ExactRadius[j] = _cX[j] + a;
-                _anRow[j] = a;
+                double a = gDc * (Math.Abs(P) + _cMag[t]) + double.Epsilon * content;
+                PassRadius[t] = gTc * (Math.Abs(P) + _cMag[t] + _cP[t]) + _eta * content + _cP[t] + a;
+                ExactRadius[t] = _cX[t] + a;
+                _anRow[t] = a;
             }
             else
             {
-                double mag = _pMag[j] + _cMag[j];
+                double mag = _pMag[t] + _cMag[t];
                 double a = gD * mag + double.Epsilon * _dk;
-                PassRadius[j] = gT * (mag + _pP[j] + _cP[j]) + _eta * _dk + _pP[j] + _cP[j] + a;
-                ExactRadius[j] = _pX[j] + _cX[j] + a;
-                _anRow[j] = a;
+                PassRadius[t] = gT * (mag + _pP[t] + _cP[t]) + _eta * _dk + _pP[t] + _cP[t] + a;
+                ExactRadius[t] = _pX[t] + _cX[t] + a;
+                _anRow[t] = a;
             }
         }
     }
+
+    private bool _pairMode;
+    private int[] _pairKeys = new int[8];
 
     private int _row;
 
@@ -112,11 +160,11 @@ internal sealed class ScoreBounds
     /// The exact deviation of score (current row, key j) as an affine form: its coefficients into
     /// <paramref name="g"/> (length = symbols); returns the remainder bound.
     /// </summary>
-    public double Affine(int j, Span<double> g)
+    public double Affine(int slot, Span<double> g)
     {
-        int N = _n, i = _row, S = _q.Symbols;
+        int N = _n, i = _row, S = _q.Symbols, j = _pairMode ? _pairKeys[slot] : slot;
         g.Clear();
-        double rem = _anRow[j], gnorm = 0;
+        double rem = _anRow[slot], gnorm = 0;
         for (int a = 0; a < _dk; a++)
         {
             int qi = a * _nq + i, kj = a * N + j;
