@@ -8,7 +8,7 @@ namespace MorIcl.Em;
 /// b ← b + α (1/n) Σ_i γ_ik x_i (y_i − ⟨x_i, b⟩) (docs/math.md §2) is gradient descent on a quadratic
 /// with Hessian (1/n) Σ_i γ_ik x_i x_iᵀ ≼ XᵀX/n (0 ≤ γ_ik ≤ 1), so with this α every step is
 /// non-expansive, whatever the responsibilities. Seed 000's α = 0.5 is not: when n ≤ d, λ_max(XᵀX/n)
-/// is about (√d + √n)²/n (≈ 7 for d = 10, n = 5), α·λ_max exceeds 2 and the iterates grow geometrically.
+/// is about (√d + √n)²/n (≈ 5.8 for d = 10, n = 5), α·λ_max exceeds 2 and the iterates grow geometrically.
 /// </summary>
 public static class StableStepSize
 {

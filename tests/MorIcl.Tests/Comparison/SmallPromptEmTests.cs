@@ -19,7 +19,7 @@ public class SmallPromptEmTests
     [Fact]
     public void EmFromARandomStartStaysBoundedWhenNIsBelowD()
     {
-        // d = 10, n = 5, σ = 0.2, unit β: E[y²] ≈ 1.04. Seed 000's α = 0.5 makes α·λ_max(XᵀX/n) ≈ 3.5 > 2,
+        // d = 10, n = 5, σ = 0.2, unit β: E[y²] ≈ 1.04. Seed 000's α = 0.5 makes α·λ_max(XᵀX/n) ≈ 2.9 > 2,
         // so its gradient EM grows geometrically (checked below); the stable step keeps every prediction
         // within a few label scales.
         var task = new TrainingTask(10, 2, 0.2, new[] { 0.5, 0.5 }, MixtureMode.PerSample, 5, 3);
