@@ -26,7 +26,7 @@ internal static class Heatmap
         var hm = plt.Add.Heatmap(data);
         hm.Colormap = new ScottPlot.Colormaps.Balance();
         hm.ManualRange = new ScottPlot.Range(-1, 1); // symmetric: white is exactly 0
-        hm.Extent = new ScottPlot.CoordinateRect(0, cols, 0, rows);
+        hm.Rectangle = new ScottPlot.CoordinateRect(0, cols, 0, rows);   // the cells' edges (Extent would place the corner cells' centres there)
         var bar = plt.Add.ColorBar(hm);
         bar.Label = valueLabel + (scale.Log ? " (colour logarithmic in |w|)" : "");
         bar.Axis.TickGenerator = ColourTicks(scale);

@@ -52,6 +52,7 @@ internal static class ProbeCommand
             AtomicFile.WriteAllText(Path.Combine(folder, "probe.json"), ParametersJson.Serialize(Json(report, probeTask, options)));
             ProbeHeatmap.Write(Path.Combine(folder, "probe-heatmap.png"), $"Linear probes (ridge, R² on {options.TestPrompts} held-out prompts): {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath))}", report);
             WriteTable(ctx, report);
+            if (probeTask.Construction is { } construction) WriteKnownAnswer(ctx, IterateRecoveries.Of(construction, report));
             outputs.Commit(ctx.Interrupt);
             ctx.Out.WriteLine($"wrote probe.json and probe-heatmap.png to {shown}");
             return ExitCodes.Ok;
@@ -78,7 +79,7 @@ internal static class ProbeCommand
             var top = report.Layers.Select(l => (l, v: l.R2(ProbePosition.Query, t))).Where(x => double.IsFinite(x.v)).OrderByDescending(x => x.v).FirstOrDefault();
             best[t] = top.l is null ? null : new JsonObject { ["layer"] = top.l.Layer, ["name"] = top.l.Name, ["r2"] = Num(top.v) };
         }
-        return new JsonObject
+        var json = new JsonObject
         {
             ["model"] = subject.Description,
             ["task"] = subject.Task.ToJson(),
@@ -91,6 +92,28 @@ internal static class ProbeCommand
             ["bestQueryLayer"] = best,
             ["control"] = control,
         };
+        if (subject.Construction is { } construction)
+        {
+            var rec = IterateRecoveries.Of(construction, report);
+            json["iterateRecovery"] = new JsonObject
+            {
+                ["description"] = "R² of beta_em_s{s} at the query token right after the last gd_step layer of iteration s (docs/math.md §11)",
+                ["criterion"] = IterateRecoveries.Criterion,
+                ["met"] = rec.All(x => x.Met),
+                ["iterates"] = new JsonArray(rec.Select(x => (JsonNode)new JsonObject { ["iteration"] = x.Iteration, ["target"] = x.Target, ["layer"] = x.ReadPoint, ["name"] = x.ReadPointName, ["r2"] = Num(x.R2) }).ToArray()),
+            };
+        }
+        return json;
+    }
+
+    /// <summary>The known answer on a constructed model: every EM iterate decoded right after its iteration, with 1 − R² shown (R² prints as 1.000 in the table).</summary>
+    private static void WriteKnownAnswer(CliContext ctx, IReadOnlyList<IterateRecovery> recoveries)
+    {
+        ctx.Out.WriteLine($"known answer (constructed model): beta_em_s{{s}} at the query token right after iteration s, criterion R² ≥ {IterateRecoveries.Criterion.ToString(CultureInfo.InvariantCulture)}:");
+        foreach (var x in recoveries)
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {x.Target} at read point {x.ReadPoint} ({x.ReadPointName}): 1 − R² = {1 - x.R2:G3}{(x.Met ? "" : "  FAILS")}"));
+        int met = recoveries.Count(x => x.Met);
+        ctx.Out.WriteLine(met == recoveries.Count ? $"every iterate recovered ({met} of {recoveries.Count})" : $"NOT every iterate recovered: {met} of {recoveries.Count}");
     }
 
     private static void WriteTable(CliContext ctx, ProbeReport report)

@@ -5,7 +5,7 @@ namespace MorIcl.Cli.Commands;
 
 /// <summary>
 /// The probes' R² as heat maps, read point × target, one panel per position (query token, example
-/// mean). Colour runs from −1 (red) through 0 (white) to 1 (blue); an R² below −1 is drawn at −1 and
+/// mean). Colour runs from −1 (blue) through 0 (white) to 1 (red); an R² below −1 is drawn at −1 and
 /// its cell says so ("&lt;−1"), an undefined one is grey. Every cell carries its number.
 /// </summary>
 internal static class ProbeHeatmap
@@ -29,7 +29,7 @@ internal static class ProbeHeatmap
             hm.Colormap = new ScottPlot.Colormaps.Balance();
             hm.ManualRange = new ScottPlot.Range(-1, 1);
             hm.NaNCellColor = ScottPlot.Colors.LightGray;
-            hm.Extent = new ScottPlot.CoordinateRect(0, cols, 0, rows);
+            hm.Rectangle = new ScottPlot.CoordinateRect(0, cols, 0, rows);   // the cells' edges (Extent would place the corner cells' centres there)
             if (rows * cols <= 900)
                 for (int l = 0; l < rows; l++)
                     for (int t = 0; t < cols; t++)

@@ -16,7 +16,7 @@ internal static class VerifyCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var check = new Option<string?>("--check") { Description = "Run one check (e.g. TheoremB2); default all." };
+        var check = new Option<string?>("--check") { Description = "Run one check (e.g. TheoremB2), or several separated by commas; default all." };
         var full = new Option<bool>("--full") { Description = "The full versions (larger n, more Monte-Carlo prompts; minutes)." };
         var output = new Option<string?>("--out") { Description = "Folder for report.md, report.json and the plots (with --calibrate: calibration.md/json; with --mutants: mutants.json)." };
         var seed = new Option<int>("--seed") { Description = "Root seed of every Monte-Carlo draw.", DefaultValueFactory = _ => 1 };
@@ -30,8 +30,9 @@ internal static class VerifyCommand
         ThreadsOption.AddTo(cmd);
         cmd.SetAction(r => MorIclCli.Guard(ctx, "verify", () =>
         {
-            var checks = r.GetValue(check) is { } name
-                ? new[] { CheckCatalogue.Find(name) ?? throw new SpecificationException($"--check: no check named '{name}'; the checks are {string.Join(", ", CheckCatalogue.All.Select(c => c.Name))}") }
+            var checks = r.GetValue(check) is { } names
+                ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(name => CheckCatalogue.Find(name)
+                    ?? throw new SpecificationException($"--check: no check named '{name}'; the checks are {string.Join(", ", CheckCatalogue.All.Select(c => c.Name))}")).Distinct().ToArray()
                 : CheckCatalogue.All.ToArray();
             var readmePath = r.GetValue(readme);
             int modes = (r.GetValue(model) is null ? 0 : 1) + (r.GetValue(calibrate) ? 1 : 0) + (r.GetValue(mutants) ? 1 : 0);

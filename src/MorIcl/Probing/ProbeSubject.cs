@@ -22,6 +22,9 @@ public sealed record ProbeOverrides(int? EmIterations = null, int? GdSteps = nul
 /// </summary>
 public sealed record ProbeSubject(string Description, IResidualStreams Streams, IResidualStreams Untrained, TrainingTask Task, ConstructionSpec GradientEm, IPromptPredictor Predictor)
 {
+    /// <summary>The constructed model itself, when M is a model file: its layers say where each EM iterate is complete (<see cref="IterateRecoveries"/>).</summary>
+    public TransformerModel? Construction { get; init; }
+
     /// <summary>Default number of gradient EM iterations S of the targets when the model does not fix it (a gpt2 run).</summary>
     public const int DefaultEmIterations = 10;
 
@@ -66,7 +69,10 @@ public sealed record ProbeSubject(string Description, IResidualStreams Streams, 
         var task = new TrainingTask(s.Dimension, s.Components, o.Sigma ?? s.Sigma, mixing, o.Mode ?? MixtureMode.PerSample, n, o.BetaSeed);
         task.Validate();
         var untrained = ConstructedArchitectureModel.Random(model, 1 / Math.Sqrt(model.Dimension), o.ControlSeed);
-        return new ProbeSubject($"{path}: {Describe(model)}", new ExecutorStreams(model), new ConstructedArchitectureStreams(untrained), task, s, new ConstructedPredictor(model));
+        return new ProbeSubject($"{path}: {Describe(model)}", new ExecutorStreams(model), new ConstructedArchitectureStreams(untrained), task, s, new ConstructedPredictor(model))
+        {
+            Construction = model,
+        };
     }
 
     private static string Describe(TransformerModel m) =>

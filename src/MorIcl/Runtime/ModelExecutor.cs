@@ -73,16 +73,18 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     public ForwardResult Forward(RegressionData examples, double[] query, bool trace = false)
     {
         var model = _model.Source;
-        var h0 = PromptTokens.Embed(model, examples, query);
+        // The token-major embedding only when the trace or the rounding analysis needs it; else straight into H.
+        var h0 = trace || _analysis is not null ? PromptTokens.Embed(model, examples, query) : null;
         int n = examples.N, N = model.Embedding.TokenCount(n), D = model.Dimension;
         int ld = AttentionKernels.Padded<T>(N);
         var ws = Rent(ld, D);
         try
         {
             var H = ws.H;
-            Load(ws, h0, N, ld, D);
-            var traces = trace ? new List<double[]> { h0 } : null;
-            var bounds = _analysis?.Begin(h0, n);
+            if (h0 is not null) Load(ws, h0, N, ld, D);
+            else Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write));
+            var traces = trace ? new List<double[]> { h0! } : null;
+            var bounds = _analysis?.Begin(h0!, n);
             var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = Roles(n, N);
@@ -158,15 +160,22 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>H ← the token-major stream h (feature-major, padding 0), Delta ← 0, and the per-row finiteness flags.</summary>
-    private void Load(Workspace ws, double[] h, int N, int ld, int D)
+    private void Load(Workspace ws, double[] h, int N, int ld, int D) =>
+        Load(ws, N, ld, D, write => { for (int i = 0; i < N; i++) write(i, h.AsSpan(i * D, D)); });
+
+    /// <summary>As above, from the tokens <paramref name="tokens"/> gives one by one; H starts at +0, so only other values are written.</summary>
+    private void Load(Workspace ws, int N, int ld, int D, Action<PromptTokens.TokenAction> tokens)
     {
         if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
         var H = ws.H;
         Array.Clear(H, 0, D * ld);
         Array.Clear(ws.Delta, 0, D * ld);
         Array.Clear(ws.MasksFilled);
-        for (int i = 0; i < N; i++)
-            for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h[i * D + c]);
+        tokens((i, token) =>
+        {
+            for (int c = 0; c < D; c++)
+                if (BitConverter.DoubleToInt64Bits(token[c]) != 0) H[c * ld + i] = T.CreateChecked(token[c]);
+        });
         ws.NonFiniteRows = 0;
         for (int c = 0; c < D; c++)
         {
@@ -197,7 +206,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         public readonly int Capacity;           // largest ld it holds
         public readonly T[] H, Delta, QT, KT, KPacked, VT, S, Z, Acc, Out, Masks, Scale;
         public readonly int[] Positive, Counts, Dense, Chunks;
-        public readonly bool[] MasksFilled, Divide, RowFinite;
+        public readonly bool[] MasksFilled, Divide, RowFinite, BlockFinite;
         public int NonFiniteRows;     // per admission table, for the current prompt
         public StructuredScratch<T>? Structured;   // created at the first structured head
         public Workspace(CompiledModel<T> m, int ld, int d)
@@ -206,10 +215,10 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             H = new T[d * ld]; Delta = new T[d * ld];
             QT = new T[m.MaxDk * ld]; KT = new T[m.MaxDk * ld]; KPacked = new T[m.MaxDk * ld]; VT = new T[m.MaxDv * ld];
             S = new T[AttentionKernels.RowTile * ld];
-            Z = new T[Math.Max(1, m.MaxHidden) * MlpBlock]; Acc = new T[MlpBlock];
+            Z = new T[Math.Max(1, m.MaxHidden) * Math.Max(MlpBlock, LoweredMlp<T>.Block)]; Acc = new T[MlpBlock];
             Out = new T[AttentionKernels.RowTile * m.MaxDv];
             Positive = new int[AttentionKernels.RowTile * ld]; Counts = new int[AttentionKernels.RowTile]; Chunks = new int[ld]; Dense = new int[AttentionKernels.RowTile]; Scale = new T[AttentionKernels.RowTile];
-            Masks = new T[m.Admissions * 2 * m.Roles * ld]; MasksFilled = new bool[m.Admissions]; Divide = new bool[AttentionKernels.RowTile]; RowFinite = new bool[d];
+            Masks = new T[m.Admissions * 2 * m.Roles * ld]; MasksFilled = new bool[m.Admissions]; Divide = new bool[AttentionKernels.RowTile]; RowFinite = new bool[d]; BlockFinite = new bool[d];
         }
     }
 
@@ -259,6 +268,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 maxLeak = Math.Max(maxLeak, lk);
                 continue;
             }
+            ws.Structured?.Flush(head.OutRows, delta, ld, n);   // the dense head writes per token
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);
             AttentionKernels.PackKeys<T>(ws.KT, ld, dk, ld, ws.KPacked);
@@ -366,7 +376,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 if (worst != double.NegativeInfinity) minMargin = Math.Min(minMargin, -worst);
             }
         }
-        bool finite = Commit(ws, layer.WrittenRows, N, ld);
+        bool finite = Commit(ws, layer.WrittenRows, N, ld, n);
         bool inDomain = finite && minMargin >= 0 && (!hasSoftmax || maxLeak <= Certificate.LeakageTolerance);
         return new LayerCertificate(index, minMargin, maxLeak, inDomain, finite);
     }
@@ -420,15 +430,61 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     /// of a zero could differ from adding it), padding columns back to 0; whether all of H is finite
     /// (per-row flags, so rows the layer does not touch keep their earlier verdict).
     /// </summary>
-    private static bool Commit(Workspace ws, int[] rows, int N, int ld)
+    private static bool Commit(Workspace ws, int[] rows, int N, int ld, int n = -1)
     {
+        if (ws.Structured is { } sc && n >= 0) CommitPerRole(ws, sc, rows, N, ld, n);
         foreach (int c in rows)
         {
-            bool f = RowKernels<T>.AddAndClear(ws.H.AsSpan(c * ld, ld), ws.Delta.AsSpan(c * ld, ld));
+            if (ws.Structured is { } st && n >= 0 && st.Pending[c] == PendingState.PerRole) continue;
+            // A row whose examples a kernel committed: the other tokens (and the padding) take their Delta.
+            int from = ws.Structured is { } th && n >= 0 && th.Through[c] ? n : 0;
+            bool f = RowKernels<T>.AddAndClear(ws.H.AsSpan(c * ld + from, ld - from), ws.Delta.AsSpan(c * ld + from, ld - from))
+                && (from == 0 || ws.Structured!.ThroughFinite[c]);
             if (f != ws.RowFinite[c]) { ws.RowFinite[c] = f; ws.NonFiniteRows += f ? -1 : 1; }
             ws.H.AsSpan(c * ld + N, ld - N).Clear();
         }
         return ws.NonFiniteRows == 0;
+    }
+
+    /// <summary>After a commit done block by block (<see cref="LoweredMlp{T}.Run"/>): padding back to 0 and the finiteness flags, as <see cref="Commit"/>.</summary>
+    private static bool Committed(Workspace ws, int[] rows, int N, int ld)
+    {
+        foreach (int c in rows)
+        {
+            bool f = ws.BlockFinite[c];
+            if (f != ws.RowFinite[c]) { ws.RowFinite[c] = f; ws.NonFiniteRows += f ? -1 : 1; }
+            ws.H.AsSpan(c * ld + N, ld - N).Clear();
+        }
+        return ws.NonFiniteRows == 0;
+    }
+
+    /// <summary>
+    /// The commit of rows whose update this layer is one value per role (<see cref="PendingState.PerRole"/>; Delta
+    /// holds +0 there): h_i + δ_role(i), the dense commit's sums. On a row that is role-constant before the layer
+    /// each role's sum is formed once and written to its tokens; any other row takes its update through Delta.
+    /// </summary>
+    private static void CommitPerRole(Workspace ws, StructuredScratch<T> sc, int[] rows, int N, int ld, int n)
+    {
+        var stream = new HeadStream<T>(ws.H, ws.Delta, ws.QT, ws.KT, ws.VT, N, n, ld, sc);
+        foreach (int c in rows)
+        {
+            if (sc.Pending[c] != PendingState.PerRole) continue;
+            if (!stream.RoleConstant(c))
+            {
+                sc.Flush(c, ws.Delta, ld, n);
+                continue;
+            }
+            bool f = true;
+            for (int r = 0; r < sc.Roles; r++)
+            {
+                var (start, count) = HeadStream<T>.RangeOf(r, n);
+                if (count == 0) continue;
+                T v = ws.H[c * ld + start] + sc.RoleDelta[c * sc.Roles + r];
+                ws.H.AsSpan(c * ld + start, count).Fill(v);
+                f &= T.IsFinite(v);
+            }
+            if (f != ws.RowFinite[c]) { ws.RowFinite[c] = f; ws.NonFiniteRows += f ? -1 : 1; }
+        }
     }
 
     /// <summary>
@@ -457,7 +513,12 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
         // order, then Delta[out_r] = Σ_u W2[r,u] z_u in unit order, then the constant rows. The MLP
         // reads h before it writes: outputs go through Delta. A lowered MLP (the structured path) computes the same.
-        if (lowered is not null) lowered.Run(ws.H, ws.Delta, ld, ws.Z, ws.Acc);
+        bool finite = false;
+        if (lowered is not null)
+        {
+            lowered.Run(ws.H, ws.Delta, ld, ws.Z, mlp.WrittenRows, ws.BlockFinite);
+            finite = Committed(ws, mlp.WrittenRows, N, ld);
+        }
         else for (int j0 = 0; j0 < ld; j0 += MlpBlock)
         {
             int w = Math.Min(MlpBlock, ld - j0);
@@ -479,7 +540,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             }
             for (int b = 0; b < mlp.BiasRows.Length; b++) TensorPrimitives.Add(ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w), mlp.Bias[b], ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w));
         }
-        bool finite = Commit(ws, mlp.WrittenRows, N, ld);
+        if (lowered is null) finite = Commit(ws, mlp.WrittenRows, N, ld);
         // The declared error is derived for double evaluation (LogApproximation.RoundingBound); in any
         // other precision no bound is declared, so the certificate says +∞ rather than a wrong number.
         double declared = source.DeclaredError == 0 ? 0 : typeof(T) == typeof(double) ? source.DeclaredError : double.PositiveInfinity;

@@ -7,7 +7,7 @@ public sealed class Seed003Theorem1Check : ProofCheck
 {
     /// <summary>The run lasts until the bound ρ^t has fallen to this (so the bound says something), at most <see cref="MaxSteps"/> steps.</summary>
     public const double TargetBound = 0.01;
-    public const int MaxSteps = 20000;
+    public const int MaxSteps = 100000;
 
     /// <summary>
     /// The regime where the bound is not trivial: H = 2N heads on a well-conditioned Gram matrix (m = 15N, τ = 1), where

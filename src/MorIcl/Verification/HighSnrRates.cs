@@ -43,7 +43,7 @@ internal static class HighSnrRates
     {
         if (sweep.OverD.Length == 0) return null;
         var fit = Fit(sweep.OverD, p => p.D, values, statistic, seed + 1);
-        var window = SlopeWindow.Between(sweep.OverD.Select(p => (double)p.D).ToArray(), fastest, bound, allowance: 0.5 / Math.Sqrt(sweep.FixedN));
+        var window = SlopeWindow.Between(sweep.OverD.Select(p => (double)p.D).ToArray(), fastest, bound);
         m.Add(window.Measure($"slope of {what} in d", fit));
         m.Add(SlopeWindow.Precision($"slope in d", fit, Limit(statistic, sweep)));
         return fit;
@@ -65,9 +65,7 @@ internal static class HighSnrRates
     {
         var fit = Fit(sweep.OverN, p => p.N, values, Statistic.Quantile90, seed + 3);
         var xs = sweep.OverN.Select(p => (double)p.N).ToArray();
-        double sb = SlopeWindow.GridSlope(xs, bound), upper = sb + SlopeWindow.LowerOrder(xs) + SlopeWindow.Z * fit.StandardError;
-        m.Add(new Measurement($"slope of the 90 % quantile of {what} in n (one constant C for every n)", fit.Slope,
-            $"≤ bound's {sb:F3} + {SlopeWindow.LowerOrder(xs):F3} + {SlopeWindow.Z}·SE = {upper:F3}", fit.Slope <= upper, fit.StandardError));
+        m.Add(SlopeWindow.NoSlowerThan($"slope of the 90 % quantile of {what} in n (one constant C for every n)", fit, xs, bound));
         var ratios = sweep.OverN.Select((p, j) => fit.Values[j] / bound(p.N)).ToArray();
         m.Add(new Measurement("C = max over n of q90 / bound", ratios.Max(), "reported", true));
         return fit;

@@ -88,8 +88,8 @@ internal sealed class HighSnrSweep
         int[] nGrid = o.Full ? new[] { 100, 200, 400, 800, 1600, 3200, 6400, 12800 } : new[] { 100, 200, 400, 800 };
         int[] dGrid = o.Full ? new[] { 2, 4, 8, 16, 32 } : new[] { 2, 4, 8, 16 };
         double[] sGrid = { 0.05, 0.1, 0.2 };
-        Prompts = o.Prompts(o.Full ? 200 : 100);
-        int sigmaPrompts = o.Full ? o.Prompts(400) : Prompts;
+        Prompts = o.Prompts(o.Full ? 200 : 150);
+        int sigmaPrompts = o.Prompts(o.Full ? 400 : 300);
         FixedD = o.Full ? 5 : 4; FixedN = o.Full ? 1600 : 400;
         Configuration = $"symmetric, ‖β*‖ = 1, π = {Pi}, S = {EmIterations}, T = {GradientSteps}, α = {Alpha}, β⁽⁰⁾ at {StartDistance} from β*; "
             + $"n ∈ {{{string.Join(", ", nGrid)}}} at d = {FixedD}, σ = {Sigma} (η = 5); d ∈ {{{string.Join(", ", dGrid)}}} at n = {FixedN}; "

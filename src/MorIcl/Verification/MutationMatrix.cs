@@ -19,9 +19,13 @@ public static class MutationMatrix
     /// <summary>The checks that read the seed 000 system (the others do not see a mutant).</summary>
     public static IReadOnlyList<ProofCheck> SubjectChecks(IEnumerable<ProofCheck> checks)
     {
-        var probe = Compiler.Compile(new ConstructionSpec(2, 2, 0.5, new[] { 0.7, 0.3 }, 1, 1, 0.5, symmetric: true));
-        var probeK = Compiler.Compile(new ConstructionSpec(2, 3, 0.5, null, 1, 1, 0.5));
-        return checks.Where(c => c.ApplicabilityTo(probe) is null || c.ApplicabilityTo(probeK) is null).ToArray();
+        var probes = new[]
+        {
+            new ConstructionSpec(2, 2, 0.5, new[] { 0.7, 0.3 }, 1, 1, 0.5, symmetric: true),
+            new ConstructionSpec(2, 2, 0.5, new[] { 0.5, 0.5 }, 1, 1, 0.5, symmetric: true),
+            new ConstructionSpec(2, 3, 0.5, null, 1, 1, 0.5),
+        }.Select(Compiler.Compile).ToArray();
+        return checks.Where(c => probes.Any(p => c.ApplicabilityTo(p) is null)).ToArray();
     }
 
     public static IReadOnlyList<Row> Run(IReadOnlyList<ProofCheck> checks, IReadOnlyList<Mutant> mutants, CheckOptions options,

@@ -46,8 +46,8 @@ public sealed class Theorem2_1Check : ProofCheck
         var xs = HighSnrRates.Xs(sweep.OverN, p => p.N);
         var series = new List<RateSeries>
         {
-            new("Theorem 2.1: prediction error against n", "n (examples per prompt)", "prompt's RMS prediction error", xs,
-                sweep.OverN.Select(p => RateFit.Median(values(p).Sample)).ToArray(), fitN.Values, fitN.Slope, fitN.Intercept,
+            new("Theorem 2.1: prediction error against n", "n (examples per prompt)", "prompt's RMS prediction error (central value: 90 % quantile)", xs,
+                fitN.Values, sweep.OverN.Select(p => RateFit.Quantile(values(p).Sample, 0.95)).ToArray(), fitN.Slope, fitN.Intercept,
                 xs.Select(n => fitN.Values[0] * Bound(n) / Bound(xs[0])).ToArray(), "∝ σ√(d log n/n)"),
         };
         return Result(m, $"q90 slope {fitN.Slope:F3} ± {fitN.StandardError:F3} in n{(fitD is null ? "" : $", {fitD.Slope:F3} ± {fitD.StandardError:F3} in d")}"

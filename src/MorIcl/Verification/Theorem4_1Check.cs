@@ -13,8 +13,9 @@ public sealed class Theorem4_1Check : ProofCheck
     public override string Derivation =>
         "docs/math.md §10.6. The root-mean-square parameter error (up to label permutation; its mean square estimated with the known-label least-squares " +
         "control variate Σ_k ‖β̂_k^LS − β_k‖² − σ²d/(n_k − d − 1)) must have log–log slope in n within [s_LS, s_B] ± 3·SE: s_B the " +
-        "slope of σ√(d log n/n) on the grid, s_LS that of the known-label least-squares error of the smallest component, σ√(d/(π_min n − d − 1)); SE by " +
-        "jackknife, ≤ 0.03. One constant for every n: the 90 % quantile's slope ≤ s_B + 3·SE. Default configuration: K = 3 unit regression vectors, " +
+        "slope of σ√(d log n/n) on the grid, s_LS that of the same statistic of the known-label least squares, simulated on " + ReferencePrompts + " fresh prompts per n (multinomial " +
+        "component counts and the maximum over K make it steeper than σ√(d/(π_min n − d − 1)): −0.542 against −0.527 on n = 100 … 800); the window is " +
+        "±3·√(SE² + SE_LS²); SE by jackknife, ≤ 0.03. One constant for every n: the 90 % quantile's slope ≤ s_B + 3·SE. Default configuration: K = 3 unit regression vectors, " +
         "σ = (min separation)/6 so η = 6; known σ and uniform π; β⁽⁰⁾ = truth + 0.1·(min separation) perturbation. Enough iterations: each component's M-step " +
         "Hessian is ≈ π_k·I = I/3, so a step of size α contracts the optimisation error by |1 − α/3|; α = 2 with T = 2 and S = 6 gives (1/3)^12 ≈ 2e−6, far below " +
         "the statistical error. With --model: the model's specification and a truth from HighSnrTruth, whose hypotheses are tested on reference gradient EM.";
@@ -27,7 +28,7 @@ public sealed class Theorem4_1Check : ProofCheck
     protected override CheckResult Execute(CheckOptions options, IProgress<double> progress)
     {
         ConstructionSpec spec; MixtureSpec truth; int[] ns;
-        int reps = options.Prompts(options.Full ? 200 : 40);
+        int reps = options.Prompts(options.Full ? 200 : 60);
         if (options.Target is { } target)
         {
             spec = target.Spec;
@@ -64,26 +65,44 @@ public sealed class Theorem4_1Check : ProofCheck
         var x = ns.Select(v => (double)v).ToArray();
         double Bound(double n) => sigma * Math.Sqrt(d * Math.Log(n) / n);
         var fit = MonteCarloSlope.OfControlledMean(x, errors.Select(e => e.Select(v => v * v).ToArray()).ToArray(), controls.Select(c => new[] { c }).ToArray(), 0.5);
-        var window = SlopeWindow.Between(x, n => sigma * Math.Sqrt(d / Math.Max(piMin * n - d - 1, 1)), Bound);
+        var reference = KnownLabelReference(truth, ns, options);
+        var window = SlopeWindow.Between(reference, x, Bound);
         var q = MonteCarloSlope.OfQuantile(x, errors, 0.9, options.Seed + 41);
-        double upper = SlopeWindow.GridSlope(x, Bound) + SlopeWindow.LowerOrder(x) + SlopeWindow.Z * q.StandardError;
         double c = x.Select((n, j) => q.Values[j] / Bound(n)).Max();
         var measurements = new List<Measurement>
         {
             window.Measure($"slope of RMS parameter error in n (K = {spec.Components})", fit),
             SlopeWindow.Precision("slope in n", fit),
-            new("slope of the 90 % quantile in n (one constant C for every n)", q.Slope, $"≤ bound's {SlopeWindow.GridSlope(x, Bound):F3} + {SlopeWindow.LowerOrder(x):F3} + 3·SE = {upper:F3}", q.Slope <= upper, q.StandardError),
+            SlopeWindow.NoSlowerThan("slope of the 90 % quantile in n (one constant C for every n)", q, x, Bound),
             new("C = max over n of q90 / (σ√(d log n/n))", c, "reported", true),
             new("prompts outside the certified domain", outside, "= 0", outside == 0),
         };
         var series = new List<RateSeries>
         {
-            new($"Theorem 4.1: K = {spec.Components}, error against n", "n (examples per prompt)", "max_k ‖β̂_k − β_k‖ (up to permutation)", x, fit.Values, q.Values,
+            new($"Theorem 4.1: K = {spec.Components}, error against n", "n (examples per prompt)", "max_k ‖β̂_k − β_k‖ (up to permutation)", x, fit.Values, errors.Select(e => RateFit.Quantile(e, 0.95)).ToArray(),
                 fit.Slope, fit.Intercept, x.Select(n => c * Bound(n)).ToArray(), $"C·σ√(d log n/n), C = {c:F2}"),
         };
         string configuration = options.Target is not null
             ? $"the model's specification (d = {d}, K = {spec.Components}, σ = {sigma}, S = {spec.EmIterations}, T = {spec.GradientSteps}, α = {spec.StepSize}); truth from HighSnrTruth (η = {truth.Snr:G3}); n ∈ {{{string.Join(", ", ns)}}}, {reps} prompts each"
             : $"K = 3, d = {d}, σ = {sigma:G3} (η = 6), π uniform, S = 6, T = 2, α = 2; n ∈ {{{string.Join(", ", ns)}}}, {reps} prompts each";
         return Result(measurements, $"slope {fit.Slope:F3} ± {fit.StandardError:F3}", configuration, series);
+    }
+
+    /// <summary>Prompts per n of the simulated fast edge (its slope SE ≈ 0.004, combined in quadrature with the measured slope's).</summary>
+    public const int ReferencePrompts = 2000;
+
+    /// <summary>
+    /// The fast edge (docs/math.md §10.6): the same statistic — RMS over prompts of max_k ‖β̂_k − β_perm(k)‖ — of the
+    /// known-label least squares, simulated on fresh prompts from the same truth. Its slope is steeper than that of
+    /// σ√(d/(π_min n − d − 1)) (−0.542 against −0.527 on n = 100 … 800, K = 3, d = 3): the component counts are
+    /// multinomial (E 1/(n_k − d − 1) &gt; 1/(π n − d − 1), more so at small n) and the maximum over K errors grows the
+    /// same way.
+    /// </summary>
+    private static SlopeFit KnownLabelReference(MixtureSpec truth, int[] ns, CheckOptions options)
+    {
+        var samples = ns.Select(n => TransformerMonteCarlo.Prompts(truth, n, ReferencePrompts, options, 0x4180 + n)
+            .Select(p => KnownLabelLeastSquares.Fit(truth, p) is { } ls ? Metrics.ParameterError(ls.Beta, truth.Beta) : double.NaN)
+            .Where(double.IsFinite).ToArray()).ToArray();
+        return MonteCarloSlope.OfRootMeanSquare(ns.Select(v => (double)v).ToArray(), samples);
     }
 }

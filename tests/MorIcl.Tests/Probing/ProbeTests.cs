@@ -21,7 +21,7 @@ public class ProbeTests
         ProbeExperiment.Run(new ExecutorStreams(Model), untrained ? new ConstructedArchitectureStreams(ConstructedArchitectureModel.Random(Model, 0.15, 3)) : null,
             new ProbeTargets(targets, new TrainingTask(2, 2, 0.5, new[] { 0.5, 0.5 }, MixtureMode.PerSample, 12, 1).Spec(), 12), new ProbeOptions(80, 60, 12, 5));
 
-    /// <summary>Read point (1-based layer index) after which the gd_step layers of iteration s are done.</summary>
+    /// <summary>Read point (1-based layer index) after which the gd_step layers of iteration s are done, found independently of <see cref="IterateRecoveries"/>.</summary>
     private static int EndOfIteration(int s) =>
         1 + Enumerable.Range(0, Model.Layers.Count).Last(l => Model.Layers[l].Provenance.Decode == DecodeKind.Beta && Model.Layers[l].Provenance.EmIteration == s);
 
@@ -42,6 +42,10 @@ public class ProbeTests
         }
         // Iteration 1's β̂ is overwritten by iteration 2: it is no longer exact at the end.
         Assert.True(report.Layers[EndOfIteration(2)].R2(ProbePosition.Query, ProbeTargets.Iterate(1)) < 0.9999);
+        // The summary the probe command prints reads the same points and meets the criterion for every iterate.
+        var recovered = IterateRecoveries.Of(Model, report);
+        Assert.Equal(new[] { (1, EndOfIteration(1)), (2, EndOfIteration(2)) }, recovered.Select(x => (x.Iteration, x.ReadPoint)));
+        Assert.All(recovered, x => Assert.True(x.Met, $"{x.Target}: R² = {x.R2}"));
     }
 
     [Fact]
@@ -52,6 +56,7 @@ public class ProbeTests
         var report = Probe(wrong);
         for (int s = 1; s <= 2; s++)
             Assert.True(report.Layers[EndOfIteration(s)].R2(ProbePosition.Query, ProbeTargets.Iterate(s)) < 0.999999);
+        Assert.All(IterateRecoveries.Of(Model, report), x => Assert.False(x.Met, $"{x.Target}: R² = {x.R2}"));
     }
 
     [Fact]

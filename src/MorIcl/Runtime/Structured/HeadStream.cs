@@ -21,8 +21,11 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
     }
 
     /// <summary>First token and number of tokens of a role.</summary>
-    public (int Start, int Count) Range(int role) =>
-        role == TokenRoles.Example ? (0, Examples) : role == TokenRoles.Query ? (Examples, 1) : (Examples + 1 + role - 2, 1);
+    public (int Start, int Count) Range(int role) => RangeOf(role, Examples);
+
+    /// <summary>First token and number of tokens of a role in a prompt of n examples.</summary>
+    public static (int Start, int Count) RangeOf(int role, int n) =>
+        role == TokenRoles.Example ? (0, n) : role == TokenRoles.Query ? (n, 1) : (n + 1 + role - 2, 1);
 
     /// <summary>Row a (length ld) of a feature-major buffer.</summary>
     public static Span<T> Row(T[] buffer, int a, int ld) => buffer.AsSpan(a * ld, ld);
@@ -49,6 +52,17 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
     }
 }
 
+/// <summary>Where a row's update of the current layer is.</summary>
+internal enum PendingState : byte
+{
+    /// <summary>No head wrote it yet: Delta holds +0.</summary>
+    Untouched,
+    /// <summary>Only role-constant updates so far, kept per role in <see cref="StructuredScratch{T}.RoleDelta"/>; Delta holds +0.</summary>
+    PerRole,
+    /// <summary>In Delta.</summary>
+    InDelta,
+}
+
 /// <summary>Per-prompt scratch of the structured kernels (O(roles·N) numbers), pooled with the executor's workspace.</summary>
 internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -66,6 +80,18 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     /// DeltaConstant[c]: whether every update the current layer made to row c so far is role-constant.
     /// </summary>
     public readonly bool[] Known, Constant, DeltaConstant;
+    /// <summary>
+    /// Role-constant updates of the current layer kept per role instead of in Delta (docs/math.md §9.6): per
+    /// residual row its <see cref="PendingState"/> and one value per role (dimension × roles).
+    /// </summary>
+    public readonly T[] RoleDelta;
+    public readonly PendingState[] Pending;
+    public readonly int Roles;
+    /// <summary>
+    /// Rows whose examples a kernel committed itself this layer (<see cref="StructuredRowKernels{T}.CommitWeightedValue"/>):
+    /// the commit adds Delta on the other tokens only; ThroughFinite[c] says whether the examples' sums were finite.
+    /// </summary>
+    public readonly bool[] Through, ThroughFinite;
     /// <summary>Counts layers (the pair record below is valid within one).</summary>
     public int Epoch;
     /// <summary>The first head of a ReLU pair that ran structurally in layer epoch PairEpoch, and its margin.</summary>
@@ -79,6 +105,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         QueryOfRole = new T[roles * dk]; KeyOfRole = new T[roles * dk]; ValueSumOfGroup = new T[roles * dv];
         MaxQ = new double[roles * dk]; MaxK = new double[roles * dk];
         Known = new bool[dimension]; Constant = new bool[dimension]; DeltaConstant = new bool[dimension];
+        Roles = roles; RoleDelta = new T[dimension * roles]; Pending = new PendingState[dimension];
+        Through = new bool[dimension]; ThroughFinite = new bool[dimension];
     }
 
     /// <summary>A new stream: nothing is known about its rows.</summary>
@@ -88,7 +116,47 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public void BeginLayer(int[] written)
     {
         Epoch++;
-        foreach (int c in written) DeltaConstant[c] = true;
+        foreach (int c in written) { DeltaConstant[c] = true; Pending[c] = PendingState.Untouched; Through[c] = false; }
+    }
+
+    /// <summary>
+    /// Row c's update on the tokens of <paramref name="role"/> += value, the same value on each: kept per role
+    /// while the row's Delta is untouched this layer (Delta would hold exactly these sums, as both start at +0
+    /// and take the same additions in the same order), else added to Delta.
+    /// </summary>
+    public void AddPerRole(int c, int role, T value, T[] delta, int ld, int examples)
+    {
+        if (Pending[c] == PendingState.InDelta)
+        {
+            var (start, count) = HeadStream<T>.RangeOf(role, examples);
+            var d = delta.AsSpan(c * ld + start, count);
+            System.Numerics.Tensors.TensorPrimitives.Add(d, value, d);
+            return;
+        }
+        if (Pending[c] == PendingState.Untouched) { RoleDelta.AsSpan(c * Roles, Roles).Clear(); Pending[c] = PendingState.PerRole; }
+        RoleDelta[c * Roles + role] += value;
+    }
+
+    /// <summary>Before a per-token write to these rows: their per-role updates go into Delta (which held +0 there).</summary>
+    public void Flush(int[] rows, T[] delta, int ld, int examples)
+    {
+        foreach (int c in rows) Flush(c, delta, ld, examples);
+    }
+
+    public void Flush(int c, T[] delta, int ld, int examples)
+    {
+        if (Pending[c] == PendingState.PerRole) WritePerRole(c, delta, ld, examples);
+        Pending[c] = PendingState.InDelta;
+    }
+
+    /// <summary>buffer row c ← the row's per-role values on each role's tokens (padding untouched).</summary>
+    public void WritePerRole(int c, T[] buffer, int ld, int examples)
+    {
+        for (int r = 0; r < Roles; r++)
+        {
+            var (start, count) = HeadStream<T>.RangeOf(r, examples);
+            buffer.AsSpan(c * ld + start, count).Fill(RoleDelta[c * Roles + r]);
+        }
     }
 
     /// <summary>The rows <paramref name="rows"/> received an update that may differ between tokens of a role.</summary>

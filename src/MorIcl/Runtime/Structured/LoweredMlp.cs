@@ -16,8 +16,8 @@ namespace MorIcl.Runtime.Structured;
 /// </summary>
 internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Tokens per block: the hidden activations of one block stay in cache.</summary>
-    public const int Block = 256;
+    /// <summary>Tokens per block: the hidden activations and the written rows' Delta of one block stay in cache.</summary>
+    public const int Block = 1024;
 
     private readonly CompiledModel<T>.Mlp _mlp;
     /// <summary>The units kept, in order: their W1 row in the model, and whether it is linear (no ReLU).</summary>
@@ -101,9 +101,16 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
         return true;
     }
 
-    /// <summary>Delta += the MLP's output on every token (H read, Delta written; <paramref name="z"/> holds Block × hidden).</summary>
-    public void Run(T[] h, T[] delta, int ld, T[] z, T[] acc)
+    /// <summary>
+    /// Delta += the MLP's output on every token (<paramref name="z"/> holds Block × hidden), then the commit
+    /// block by block: h = h + Delta, Delta = 0 on the written rows, after the block's every output is formed
+    /// (the MLP reads each token's h before it writes it; tokens are independent), so Delta stays in cache.
+    /// <paramref name="finite"/>[c]: whether written row c is finite on every column, padding included (the
+    /// caller clears the padding, as the dense commit).
+    /// </summary>
+    public void Run(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite)
     {
+        foreach (int c in written) finite[c] = true;
         var w1 = _mlp.W1Rows;
         for (int j0 = 0; j0 < ld; j0 += Block)
         {
@@ -117,21 +124,19 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
                 for (int e = w1.Start[u]; e < w1.Start[u + 1]; e++) RowKernels<T>.AddScaled(zk, h.AsSpan(w1.Cols[e] * ld + j0, w), w1.Values[e]);
                 if (!_linear[k]) TensorPrimitives.Max(zk, T.Zero, zk);   // ReLU; NaN stays NaN
             }
-            var sum = acc.AsSpan(0, w);
+            // Delta (+0 here) takes the terms one by one: ((0 + t_1) + t_2) + … has the bits of 0 + (t_1 + t_2 + …),
+            // the dense kernel's sum: the two differ only where a partial sum is −0, and x + (±0) = x for x ≠ −0.
             for (int r = 0; r < _mlp.OutRows.Length; r++)
             {
-                int e0 = _termStart[r], e1 = _termStart[r + 1];
-                if (e0 == e1) continue;
-                TensorPrimitives.Multiply(Unit(_termUnit[e0], h, z, ld, j0, w), _termWeight[e0], sum);
-                for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(sum, Unit(_termUnit[e], h, z, ld, j0, w), _termWeight[e]);
                 var d = delta.AsSpan(_mlp.OutRows[r] * ld + j0, w);
-                TensorPrimitives.Add(d, sum, d);
+                for (int e = _termStart[r]; e < _termStart[r + 1]; e++) RowKernels<T>.AddScaled(d, Unit(_termUnit[e], h, z, ld, j0, w), _termWeight[e]);
             }
             for (int b = 0; b < _mlp.BiasRows.Length; b++)
             {
                 var d = delta.AsSpan(_mlp.BiasRows[b] * ld + j0, w);
                 TensorPrimitives.Add(d, _mlp.Bias[b], d);
             }
+            foreach (int c in written) finite[c] &= RowKernels<T>.AddAndClear(h.AsSpan(c * ld + j0, w), delta.AsSpan(c * ld + j0, w));
         }
     }
 

@@ -33,6 +33,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         int groups = GroupRoles(head, s, roles, group, leader, size);
         bool queriesConstant = true;
         foreach (int c in head.QCols) queriesConstant &= s.RoleConstant(c);
+        if (!queriesConstant) sc.Flush(head.OutRows, s.Delta, s.Ld, s.Examples);   // per-token writes follow
         if (!queriesConstant) ScoresPerToken(head, s, groups, leader);
         if (dv > 0) ValueSums(head, s, roles, group, groups);
         Span<long> admitted = stackalloc long[groups];
@@ -49,7 +50,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             {
                 FixedOrder<T>.ProjectToken(head.QRows, s.H, s.Ld, start, q);
                 for (int g = 0; g < groups; g++) scores[g] = Score(q, sc.KeyOfRole.AsSpan(leader[g] * dk, dk));
-                (m, l) = OneQuery(head, s, scores, size, admitted, other, start, count);
+                (m, l) = OneQuery(head, s, scores, size, admitted, other, qr);
             }
             else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted, other);
             else m = WeightedPerToken(head, s, start, count, groups, other);
@@ -108,19 +109,36 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         return true;
     }
 
-    /// <summary>V_g[v] = Σ over the group's roles (in role order) of Σ_{j ∈ role} v_j[v] (fixed order).</summary>
+    /// <summary>
+    /// V_g[v] = Σ over the group's roles (in role order) of Σ_{j ∈ role} v_j[v] (fixed order). A value row that
+    /// is w times one residual row is not projected: SimdSpan.Dot(h, w…) adds the products w·h_j in Sum's order.
+    /// </summary>
     private static void ValueSums(CompiledModel<T>.Head head, in HeadStream<T> s, int roles, ReadOnlySpan<int> group, int groups)
     {
         var sc = s.Scratch;
+        var m = head.VRows;
         int dv = head.OutRows.Length, ld = s.Ld;
-        ModelExecutor<T>.Project(head.VRows, s.H, ld, s.VT);
+        bool allSingle = true;
+        for (int v = 0; v < dv; v++) allSingle &= m.Start[v + 1] - m.Start[v] == 1;
+        if (!allSingle) ModelExecutor<T>.Project(m, s.H, ld, s.VT);
         sc.ValueSumOfGroup.AsSpan(0, groups * dv).Clear();
+        T filled = T.NaN;                 // the value the weight row sc.Sum holds (NaN: none)
         for (int r = 0; r < roles; r++)
         {
             if (group[r] < 0) continue;
             var (start, count) = s.Range(r);
             for (int v = 0; v < dv; v++)
-                sc.ValueSumOfGroup[group[r] * dv + v] += SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
+            {
+                T sum;
+                if (!allSingle) sum = SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
+                else
+                {
+                    T w = m.Values[m.Start[v]];
+                    if (!(w == filled && T.IsNegative(w) == T.IsNegative(filled))) { sc.Sum.AsSpan(0, Math.Max(s.Examples, 1)).Fill(w); filled = w; }
+                    sum = SimdSpan.Dot<T>(s.H.AsSpan(m.Cols[m.Start[v]] * ld + start, count), sc.Sum.AsSpan(0, count));
+                }
+                sc.ValueSumOfGroup[group[r] * dv + v] += sum;
+            }
         }
     }
 
@@ -143,10 +161,11 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
 
     /// <summary>
     /// One query's scores against the groups (every token of a role when the queries are role-constant):
-    /// its output added to the tokens [start, start + count); returns its (margin, leakage).
+    /// its output added to the tokens of role qr (kept per role until the commit,
+    /// <see cref="StructuredScratch{T}.AddPerRole"/>); returns its (margin, leakage).
     /// </summary>
     private static (double Margin, double Leak) OneQuery(CompiledModel<T>.Head head, in HeadStream<T> s, Span<T> scores,
-        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, int start, int count)
+        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, int qr)
     {
         int dv = head.OutRows.Length, groups = scores.Length;
         var values = s.Scratch.ValueSumOfGroup;
@@ -169,11 +188,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
                 outputs[v] = acc * invN;
             }
         }
-        for (int v = 0; v < dv; v++)
-        {
-            var d = s.Delta.AsSpan(head.OutRows[v] * s.Ld + start, count);
-            TensorPrimitives.Add(d, outputs[v], d);
-        }
+        for (int v = 0; v < dv; v++) s.Scratch.AddPerRole(head.OutRows[v], qr, outputs[v], s.Delta, s.Ld, s.Examples);
         return (margin, leak);
     }
 

@@ -41,10 +41,20 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                     _admittedOnly[l][h] = AdmittedKeysOnlyKernel<T>.Compile(heads[h], a.Heads[h], plan.Rows);
                     _admittedOnly[l][h]!.PairLeader = heads[h].PairedWith > h && _taken[l][heads[h].PairedWith];
                 }
+            for (int h = 0; h < heads.Length; h++)
+                if (_admittedOnly[l][h] is { } c && (heads[h].PairedWith < 0 || c.PairLeader)) c.CommitsExamples = CommitsExamples(a, h, heads[h].PairedWith);
         }
     }
 
     public ExecutionPlan Plan => _plan;
+
+    /// <summary>Per value row of head h: whether no other head of the layer but its pair partner writes the row and no head reads it.</summary>
+    private static bool[] CommitsExamples(CompiledModel<T>.Attention layer, int h, int partner)
+    {
+        var read = layer.Heads.SelectMany(x => x.QCols.Concat(x.KCols).Concat(x.VCols)).ToHashSet();
+        return layer.Heads[h].OutRows.Select(row => !read.Contains(row)
+            && Enumerable.Range(0, layer.Heads.Length).All(o => o == h || o == partner || !layer.Heads[o].OutRows.Contains(row))).ToArray();
+    }
 
     private static (int Row, int[] Inputs)[] MlpInputs(CompiledModel<T>.Mlp m) =>
         Enumerable.Range(0, m.OutRows.Length).Select(r =>
@@ -83,11 +93,18 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         bool ok = plan.Pattern switch
         {
             HeadPattern.RoleConstantKeys => RoleConstantKeysKernel<T>.Run(head, plan, s, _roles, out margin, out leak),
-            HeadPattern.AdmittedKeysOnly => AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
+            HeadPattern.AdmittedKeysOnly => Flushed(head, s) && AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
             _ => false,
         };
         if (ok && plan.PairedWith > index && _admittedOnly[layer][index] is { PairLeader: true }) { sc.PairEpoch = sc.Epoch; sc.PairHead = index; sc.PairMargin = margin; }
         return ok;
+    }
+
+    /// <summary>Per-role updates of the head's output rows moved into Delta, before a kernel that writes them per token.</summary>
+    private static bool Flushed(CompiledModel<T>.Head head, in HeadStream<T> s)
+    {
+        s.Scratch.Flush(head.OutRows, s.Delta, s.Ld, s.Examples);
+        return true;
     }
 
     /// <summary>
