@@ -73,16 +73,18 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     public ForwardResult Forward(RegressionData examples, double[] query, bool trace = false)
     {
         var model = _model.Source;
-        var h0 = PromptTokens.Embed(model, examples, query);
+        // The token-major embedding only when the trace or the rounding analysis needs it; else straight into H.
+        var h0 = trace || _analysis is not null ? PromptTokens.Embed(model, examples, query) : null;
         int n = examples.N, N = model.Embedding.TokenCount(n), D = model.Dimension;
         int ld = AttentionKernels.Padded<T>(N);
         var ws = Rent(ld, D);
         try
         {
             var H = ws.H;
-            Load(ws, h0, N, ld, D);
-            var traces = trace ? new List<double[]> { h0 } : null;
-            var bounds = _analysis?.Begin(h0, n);
+            if (h0 is not null) Load(ws, h0, N, ld, D);
+            else Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write));
+            var traces = trace ? new List<double[]> { h0! } : null;
+            var bounds = _analysis?.Begin(h0!, n);
             var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = Roles(n, N);
@@ -158,15 +160,22 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>H ← the token-major stream h (feature-major, padding 0), Delta ← 0, and the per-row finiteness flags.</summary>
-    private void Load(Workspace ws, double[] h, int N, int ld, int D)
+    private void Load(Workspace ws, double[] h, int N, int ld, int D) =>
+        Load(ws, N, ld, D, write => { for (int i = 0; i < N; i++) write(i, h.AsSpan(i * D, D)); });
+
+    /// <summary>As above, from the tokens <paramref name="tokens"/> gives one by one; H starts at +0, so only other values are written.</summary>
+    private void Load(Workspace ws, int N, int ld, int D, Action<PromptTokens.TokenAction> tokens)
     {
         if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
         var H = ws.H;
         Array.Clear(H, 0, D * ld);
         Array.Clear(ws.Delta, 0, D * ld);
         Array.Clear(ws.MasksFilled);
-        for (int i = 0; i < N; i++)
-            for (int c = 0; c < D; c++) H[c * ld + i] = T.CreateChecked(h[i * D + c]);
+        tokens((i, token) =>
+        {
+            for (int c = 0; c < D; c++)
+                if (BitConverter.DoubleToInt64Bits(token[c]) != 0) H[c * ld + i] = T.CreateChecked(token[c]);
+        });
         ws.NonFiniteRows = 0;
         for (int c = 0; c < D; c++)
         {
@@ -427,7 +436,10 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         foreach (int c in rows)
         {
             if (ws.Structured is { } st && n >= 0 && st.Pending[c] == PendingState.PerRole) continue;
-            bool f = RowKernels<T>.AddAndClear(ws.H.AsSpan(c * ld, ld), ws.Delta.AsSpan(c * ld, ld));
+            // A row whose examples a kernel committed: the other tokens (and the padding) take their Delta.
+            int from = ws.Structured is { } th && n >= 0 && th.Through[c] ? n : 0;
+            bool f = RowKernels<T>.AddAndClear(ws.H.AsSpan(c * ld + from, ld - from), ws.Delta.AsSpan(c * ld + from, ld - from))
+                && (from == 0 || ws.Structured!.ThroughFinite[c]);
             if (f != ws.RowFinite[c]) { ws.RowFinite[c] = f; ws.NonFiniteRows += f ? -1 : 1; }
             ws.H.AsSpan(c * ld + N, ld - N).Clear();
         }

@@ -9,10 +9,20 @@ public static class PromptTokens
     public static double[] Embed(TransformerModel model, RegressionData examples, double[] query)
     {
         var e = model.Embedding;
+        int N = e.TokenCount(examples.N), D = e.Dimension;
+        var h = new double[(long)N * D];
+        Embed(model, examples, query, (i, token) => token.CopyTo(h.AsSpan(i * D, D)));
+        return h;
+    }
+
+    /// <summary>Each token's embedding in turn (D numbers, valid during the call), without the N × D array.</summary>
+    public static void Embed(TransformerModel model, RegressionData examples, double[] query, TokenAction write)
+    {
+        var e = model.Embedding;
         if (examples.D != e.InputDimension) throw new SpecificationException($"the model takes d = {e.InputDimension} inputs, the prompt has d = {examples.D}");
         if (query.Length != e.InputDimension) throw new SpecificationException($"the query has {query.Length} numbers, the model takes d = {e.InputDimension}");
         int n = examples.N, N = e.TokenCount(n), D = e.Dimension;
-        var h = new double[(long)N * D];
+        var token = new double[D];
         var x = new double[examples.D];
         for (int i = 0; i < N; i++)
         {
@@ -25,10 +35,14 @@ public static class PromptTokens
                 xi = x; y = examples.Y[i];
             }
             else if (role == TokenRoles.Query) xi = query;
-            e.WriteToken(h, i * D, i, n, xi, y);
+            Array.Clear(token);
+            e.WriteToken(token, 0, i, n, xi, y);
+            write(i, token);
         }
-        return h;
     }
+
+    /// <summary>Receives token i's embedding.</summary>
+    public delegate void TokenAction(int i, ReadOnlySpan<double> token);
 
     /// <summary>β̂ per component from the query token of a residual stream (symmetric: β̂ and −β̂).</summary>
     public static double[][] ReadBeta(TransformerModel model, double[] h, int n)

@@ -39,6 +39,12 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         public required int Dk;
         /// <summary>The first head of a ReLU pair whose second head is taken too: it writes the pair's output.</summary>
         public bool PairLeader;
+        /// <summary>
+        /// Per value row: no other head of the layer writes its output row (a pair's second head writes nothing)
+        /// and no head of the layer reads it, so the head's examples update is their whole update and may be
+        /// committed at once (<see cref="StructuredRowKernels{T}.CommitWeightedValue"/>).
+        /// </summary>
+        public bool[] CommitsExamples = Array.Empty<bool>();
     }
 
     public static Compiled Compile(HeadPlan plan, CompiledModel<T>.Head head, EmbeddingRows rows)
@@ -345,7 +351,13 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 var w = sc.Scores.AsSpan(slot * ld + start, count);
                 var x = c.Values.Row(v, s.H, s.VT, ld, start, count);
                 var dst = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
-                if (relu) StructuredRowKernels<T>.AddWeightedValue(dst, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
+                if (relu && qr == TokenRoles.Example && c.CommitsExamples.Length > v && c.CommitsExamples[v])
+                {
+                    int row = head.OutRows[v];
+                    sc.ThroughFinite[row] = StructuredRowKernels<T>.CommitWeightedValue(s.H.AsSpan(row * ld + start, count), w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
+                    sc.Through[row] = true;
+                }
+                else if (relu) StructuredRowKernels<T>.AddWeightedValue(dst, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
                 else StructuredRowKernels<T>.AddWeightedQuotient(dst, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v]);
                 continue;
             }

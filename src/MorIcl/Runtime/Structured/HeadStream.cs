@@ -87,6 +87,11 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public readonly T[] RoleDelta;
     public readonly PendingState[] Pending;
     public readonly int Roles;
+    /// <summary>
+    /// Rows whose examples a kernel committed itself this layer (<see cref="StructuredRowKernels{T}.CommitWeightedValue"/>):
+    /// the commit adds Delta on the other tokens only; ThroughFinite[c] says whether the examples' sums were finite.
+    /// </summary>
+    public readonly bool[] Through, ThroughFinite;
     /// <summary>Counts layers (the pair record below is valid within one).</summary>
     public int Epoch;
     /// <summary>The first head of a ReLU pair that ran structurally in layer epoch PairEpoch, and its margin.</summary>
@@ -101,6 +106,7 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         MaxQ = new double[roles * dk]; MaxK = new double[roles * dk];
         Known = new bool[dimension]; Constant = new bool[dimension]; DeltaConstant = new bool[dimension];
         Roles = roles; RoleDelta = new T[dimension * roles]; Pending = new PendingState[dimension];
+        Through = new bool[dimension]; ThroughFinite = new bool[dimension];
     }
 
     /// <summary>A new stream: nothing is known about its rows.</summary>
@@ -110,7 +116,7 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public void BeginLayer(int[] written)
     {
         Epoch++;
-        foreach (int c in written) { DeltaConstant[c] = true; Pending[c] = PendingState.Untouched; }
+        foreach (int c in written) { DeltaConstant[c] = true; Pending[c] = PendingState.Untouched; Through[c] = false; }
     }
 
     /// <summary>

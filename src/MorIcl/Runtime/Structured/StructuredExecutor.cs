@@ -41,10 +41,20 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                     _admittedOnly[l][h] = AdmittedKeysOnlyKernel<T>.Compile(heads[h], a.Heads[h], plan.Rows);
                     _admittedOnly[l][h]!.PairLeader = heads[h].PairedWith > h && _taken[l][heads[h].PairedWith];
                 }
+            for (int h = 0; h < heads.Length; h++)
+                if (_admittedOnly[l][h] is { } c && (heads[h].PairedWith < 0 || c.PairLeader)) c.CommitsExamples = CommitsExamples(a, h, heads[h].PairedWith);
         }
     }
 
     public ExecutionPlan Plan => _plan;
+
+    /// <summary>Per value row of head h: whether no other head of the layer but its pair partner writes the row and no head reads it.</summary>
+    private static bool[] CommitsExamples(CompiledModel<T>.Attention layer, int h, int partner)
+    {
+        var read = layer.Heads.SelectMany(x => x.QCols.Concat(x.KCols).Concat(x.VCols)).ToHashSet();
+        return layer.Heads[h].OutRows.Select(row => !read.Contains(row)
+            && Enumerable.Range(0, layer.Heads.Length).All(o => o == h || o == partner || !layer.Heads[o].OutRows.Contains(row))).ToArray();
+    }
 
     private static (int Row, int[] Inputs)[] MlpInputs(CompiledModel<T>.Mlp m) =>
         Enumerable.Range(0, m.OutRows.Length).Select(r =>

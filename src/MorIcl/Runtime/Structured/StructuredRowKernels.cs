@@ -77,6 +77,45 @@ internal static class StructuredRowKernels<T> where T : unmanaged, IFloatingPoin
         return j;
     }
 
+    /// <summary>+0, read at run time: h + (zero + t) is the commit of a Delta that took t alone, and the JIT cannot fold it to h + t.</summary>
+    private static T s_zero = T.Zero;
+
+    /// <summary>
+    /// h_i = h_i + (0 + (f(w_i)·x_i)·c): <see cref="AddWeightedValue"/> into a Delta of +0 followed by the commit's
+    /// h + Delta, without the Delta row (the only update of these tokens in the layer); returns whether every h_i is finite.
+    /// </summary>
+    public static bool CommitWeightedValue(Span<T> h, ReadOnlySpan<T> w, ReadOnlySpan<T> x, T c, bool relu)
+    {
+        if (w.Length < h.Length || x.Length < h.Length) throw new ArgumentException("row lengths differ");
+        ref T hr = ref MemoryMarshal.GetReference(h); ref T wr = ref MemoryMarshal.GetReference(w); ref T xr = ref MemoryMarshal.GetReference(x);
+        bool finite = true;
+        nint j = SimdSpan.Width switch
+        {
+            SimdWidth.Vector512 => CommitWeightedValue<Lanes512<T>>(ref hr, ref wr, ref xr, c, relu, 0, h.Length, ref finite),
+            SimdWidth.Vector256 => CommitWeightedValue<Lanes256<T>>(ref hr, ref wr, ref xr, c, relu, 0, h.Length, ref finite),
+            _ => CommitWeightedValue<Lanes128<T>>(ref hr, ref wr, ref xr, c, relu, 0, h.Length, ref finite),
+        };
+        CommitWeightedValue<Lanes1<T>>(ref hr, ref wr, ref xr, c, relu, j, h.Length, ref finite);
+        return finite;
+    }
+
+    private static nint CommitWeightedValue<TL>(ref T h, ref T w, ref T x, T c, bool relu, nint j, nint n, ref bool finite) where TL : struct, ILanes<TL, T>
+    {
+        var cv = TL.Broadcast(c);
+        var zero = TL.Broadcast(s_zero);
+        var acc = TL.Zero;
+        for (; j <= n - TL.Count; j += TL.Count)
+        {
+            var wv = TL.Load(ref w, j);
+            if (relu) wv = TL.Max(wv, TL.Zero);
+            var v = TL.Load(ref h, j) + (zero + (wv * TL.Load(ref x, j)) * cv);
+            TL.Store(v, ref h, j);
+            acc += v - v;                // 0 for finite v, NaN for ±∞ and NaN
+        }
+        finite &= !TL.Any(~TL.Equal(acc, TL.Zero));
+        return j;
+    }
+
     /// <summary>
     /// d_i = d_i + c·((w_i·x_i) / s_i): a softmax head's single weighted value over its normaliser, signed by c = ±1,
     /// in one pass (three otherwise).
