@@ -40,8 +40,16 @@ internal static class Seed000Command
         var setting = new Option<string?>("--setting") { Description = "paper (default), per-prompt, beta-per-prompt, unequal-mixing or small-n." };
         var mode = new Option<string?>("--mode") { Description = "Older spelling: per-sample (= --setting paper) or per-prompt (= --setting per-prompt)." };
         var ks = new Option<string?>("--components") { Description = "Figure 1: the component counts K, comma-separated (default 2,3)." };
+        var sigmas = new Option<string?>("--sigmas") { Description = "The noise levels σ, comma-separated (default 0.2,1)." };
+        var grid = new Option<string?>("--grid") { Description = figure switch
+        {
+            "1" => "The prompt lengths n, comma-separated (default 10,20,40; 3,5,8 for small-n).",
+            "2a" => "The training pool sizes B, comma-separated (default 64,256,1024,4096).",
+            "2b" => "The hidden widths D, comma-separated (default 16,32,64; each a multiple of the 2 heads).",
+            _ => "The dimensions d, comma-separated (default 2,5,10; 8,16,32 for small-n).",
+        } };
         var shard = new Option<string?>("--shard") { Description = "i/m: run only jobs j with j mod m = i − 1 and write <stem>.shard-i-of-m.csv (join with seed000 merge)." };
-        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, shard };
+        var sub = new Command($"figure{figure}", Describe(figure)) { output, seed, repeats, steps, batch, prompts, smoke, setting, mode, ks, sigmas, grid, shard };
         ThreadsOption.AddTo(sub);
         sub.SetAction(r => MorIclCli.Guard(ctx, $"seed000 figure{figure}", () =>
         {
@@ -57,6 +65,14 @@ internal static class Seed000Command
                 if (figure != "1") throw new SpecificationException("--components applies to figure1 (figures 2a–2c use K = 2)");
                 var kList = OptionParsing.Numbers(kText, "--components").Select(v => v >= 1 && v == Math.Floor(v) ? (int)v : throw new SpecificationException($"--components: {v} is not a component count ≥ 1")).ToArray();
                 sweep = sweep with { Ks = kList };
+            }
+            if (r.GetValue(sigmas) is { } sText)
+                sweep = sweep with { Sigmas = OptionParsing.Numbers(sText, "--sigmas").Select(v => v > 0 && double.IsFinite(v) ? v : throw new SpecificationException($"--sigmas: {v} is not a noise level σ > 0")).ToArray() };
+            if (r.GetValue(grid) is { } gText)
+            {
+                int least = figure == "2b" ? 2 : 1;
+                sweep = sweep with { Grid = OptionParsing.Numbers(gText, "--grid").Select(v => v >= least && v == Math.Floor(v) && v <= 1 << 20 && (figure != "2b" || v % 2 == 0)
+                    ? (int)v : throw new SpecificationException($"--grid: {v} is not a{(figure == "2b" ? "n even width (2 heads)" : "n integer ≥ 1")}")).ToArray() };
             }
             var (index, count) = r.GetValue(shard) is { } text ? Seed000Shards.Parse(text) : (1, 1);
             var folder = r.GetValue(output)!;

@@ -63,7 +63,7 @@ internal static class VerifyCalibration
         sb.Append("| check | measurement | mean | sd over seeds | mean reported SE | failures |\n|---|---|---|---|---|---|\n");
         foreach (var c in result)
             foreach (var m in c.Measurements)
-                sb.Append($"| {c.Name} | {m.Name} | {VerifyReport.Round(m.Values.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average())} | {VerifyReport.Round(Sd(m.Values))} | "
+                sb.Append($"| {c.Name} | {VerifyReport.Cell(m.Name)} | {VerifyReport.Round(m.Values.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average())} | {VerifyReport.Round(Sd(m.Values))} | "
                     + $"{VerifyReport.Round(m.StandardErrors.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average())} | {m.Failures} |\n");
         return sb.ToString();
     }

@@ -14,9 +14,17 @@ public sealed record Seed000Sweep(string Figure, Seed000Setting Setting, string 
     /// <summary>Figure 1's component counts K when narrower than the scale's (null: the scale's); written as <c>;ks=2</c> or <c>;ks=2/3</c>.</summary>
     public int[]? Ks { get; init; }
 
+    /// <summary>The noise levels σ when narrower than the scale's (null: the scale's); written as <c>;sigmas=1</c> or <c>;sigmas=0.2/1</c>.</summary>
+    public double[]? Sigmas { get; init; }
+
+    /// <summary>The figure's x values (n, B, D or d) when other than the scale's (null: the scale's); written as <c>;grid=64/4096</c>.</summary>
+    public int[]? Grid { get; init; }
+
     public string Config => string.Create(CultureInfo.InvariantCulture,
         $"figure={Figure};setting={Seed000Settings.Name(Setting)};scale={ScaleName};steps={Steps};batch={Batch};prompts={Prompts};repeats={Repeats};seed={Seed}")
-        + (Ks is null ? "" : ";ks=" + string.Join("/", Ks.Select(k => k.ToString(CultureInfo.InvariantCulture))));
+        + (Ks is null ? "" : ";ks=" + string.Join("/", Ks.Select(k => k.ToString(CultureInfo.InvariantCulture))))
+        + (Sigmas is null ? "" : ";sigmas=" + string.Join("/", Sigmas.Select(v => v.ToString("R", CultureInfo.InvariantCulture))))
+        + (Grid is null ? "" : ";grid=" + string.Join("/", Grid.Select(v => v.ToString(CultureInfo.InvariantCulture))));
 
     public string FileStem => Seed000Settings.FileStem(Figure, Setting);
 
@@ -31,7 +39,16 @@ public sealed record Seed000Sweep(string Figure, Seed000Setting Setting, string 
                 "smoke" => Seed000Figures.Scale.Smoke,
                 _ => throw new SpecificationException($"unknown scale '{ScaleName}': expected default or smoke"),
             };
-            return named with { Steps = Steps, Batch = Batch, EvaluationPrompts = Prompts, Repeats = Repeats, Ks = Ks ?? named.Ks };
+            var scale = named with { Steps = Steps, Batch = Batch, EvaluationPrompts = Prompts, Repeats = Repeats, Ks = Ks ?? named.Ks, Sigmas = Sigmas ?? named.Sigmas };
+            if (Grid is not { } g) return scale;
+            bool small = Setting == Seed000Setting.SmallN;
+            return Figure switch
+            {
+                "1" => small ? scale with { SmallNs = g } : scale with { Ns = g },
+                "2a" => scale with { Pools = g },
+                "2b" => scale with { Widths = g },
+                _ => small ? scale with { SmallDims = g } : scale with { Dims = g },
+            };
         }
     }
 
@@ -54,7 +71,13 @@ public sealed record Seed000Sweep(string Figure, Seed000Setting Setting, string 
         int[]? ks = null;
         if (fields.TryGetValue("ks", out var kText))
             ks = kText.Split('/').Select(k => int.TryParse(k, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 1 ? v : throw new InputException($"{source}: the config's ks '{kText}' is not a list of K ≥ 1")).ToArray();
-        var sweep = new Seed000Sweep(Get("figure"), setting, Get("scale"), Int("steps"), Int("batch"), Int("prompts"), Int("repeats"), Int("seed")) { Ks = ks };
+        double[]? sigmas = null;
+        if (fields.TryGetValue("sigmas", out var sText))
+            sigmas = sText.Split('/').Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x > 0 && double.IsFinite(x) ? x : throw new InputException($"{source}: the config's sigmas '{sText}' is not a list of σ > 0")).ToArray();
+        int[]? grid = null;
+        if (fields.TryGetValue("grid", out var gText))
+            grid = gText.Split('/').Select(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x) && x >= 1 ? x : throw new InputException($"{source}: the config's grid '{gText}' is not a list of integers ≥ 1")).ToArray();
+        var sweep = new Seed000Sweep(Get("figure"), setting, Get("scale"), Int("steps"), Int("batch"), Int("prompts"), Int("repeats"), Int("seed")) { Ks = ks, Sigmas = sigmas, Grid = grid };
         if (!Seed000Figures.Figures.Contains(sweep.Figure)) throw new InputException($"{source}: unknown figure '{sweep.Figure}'");
         if (sweep.ScaleName is not ("default" or "smoke")) throw new InputException($"{source}: unknown scale '{sweep.ScaleName}'");
         return sweep;

@@ -14,7 +14,8 @@ public sealed class PropositionE2Check : ProofCheck
     public override string Statement => "seed 000 Prop. E.2 / Lemma 3.2: each operator equals its definition; the E-step block yields eqs. (15)–(16)";
     public override string Derivation =>
         "Each layer is recomputed from the state before it by its operator's definition at the claimed specification (copy_over, product, affine, softmax, gd_step, " +
-        "read-out; docs/math.md §3) and compared on every token: relative error ≤ 1e−10. After each E-step block the decoded γ_ik (or w_i) must equal the reference " +
+        "read-out; docs/math.md §3) and compared on every token, on each prompt and on its mirror (the same examples, the query negated, so that both " +
+        "ReLU halves of every read-out head are active on one of the two): relative error ≤ 1e−10. After each E-step block the decoded γ_ik (or w_i) must equal the reference " +
         "E-step (docs/math.md §2, stable log-sum-exp / tanh) on the reference state: relative error ≤ 1e−10. The program's blocks must all be there: S E-step " +
         "blocks, S·T gradient steps and one read-out (counted by the layers' provenance). All exact operators, so the bound is rounding. An algorithm has no layers: not applicable.";
     public override IReadOnlyList<string> MeantToKill => new[]
@@ -48,7 +49,7 @@ public sealed class PropositionE2Check : ProofCheck
             int[] lengths = options.Target is not null ? PropositionE1Check.TargetLengths(spec) : options.Full ? new[] { 12, 50, 200 } : new[] { 12, 40 };
             foreach (int n in lengths)
             {
-                var prompts = TransformerMonteCarlo.Prompts(PropositionE1Check.Truth(spec, options.Seed + c), n, 1, options, 7000 + c * 1000 + n);
+                var prompts = WithMirroredQuery(TransformerMonteCarlo.Prompts(PropositionE1Check.Truth(spec, options.Seed + c), n, 1, options, 7000 + c * 1000 + n)[0]);
                 foreach (var r in TransformerMonteCarlo.Forward(instance, prompts, options, trace: true))
                 {
                     runs.Add(r);
@@ -73,4 +74,12 @@ public sealed class PropositionE2Check : ProofCheck
             options.Target is not null ? $"the model's specification; n ∈ {{{string.Join(", ", PropositionE1Check.TargetLengths(specs[0]))}}}"
                 : $"the three configurations of PropositionE1; n ∈ {{{string.Join(", ", options.Full ? new[] { 12, 50, 200 } : new[] { 12, 40 })}}}");
     }
+
+    /// <summary>
+    /// The prompt and the same examples with the query negated: every read-out score ±c⟨x_{n+1}, β_k⟩ changes sign, so each
+    /// ReLU half of the read-out (ReLU(s) and −ReLU(−s)) is active on one of the two, and a damaged half cannot hide behind
+    /// a query on its inactive side.
+    /// </summary>
+    private static Mixture.Prompt[] WithMirroredQuery(Mixture.Prompt p) =>
+        new[] { p, new Mixture.Prompt(p.Examples, p.Query.Select(v => -v).ToArray(), -p.QueryLabel, p.Components, p.Beta) };
 }

@@ -39,6 +39,49 @@ public class VerifyModesCommandTests
         Assert.Equal("PropositionE1", (string)report["failed"]![0]!);
     }
 
+    /// <summary>
+    /// Held-out edits, none of them in the mutant catalogue: the sign of the E-step's log-odds bias (an MLP bias), the read-out's
+    /// −ReLU(−s) half 1 % off (active only for queries on one side, hence the mirrored query), and one gd_step gradient head zeroed.
+    /// </summary>
+    [Fact]
+    public void HeldOutEditsOutsideTheCatalogueAreRejectedByANamedProofCheck()
+    {
+        using var c = new CliRunner();
+        // n up to 400: PropositionE2's queries at n ∈ {10, 63, 400} all fall on the side where the −ReLU(−s) half is inactive (seed 1).
+        var built = c.Run("construct", "--dim", "2", "--components", "2", "--em-iterations", "3", "--gd-steps", "2", "--step-size", "0.5", "--sigma", "0.1",
+            "--max-prompt-length", "400", "--symmetric", "--mixing", "0.7,0.3", "--out", c.PathOf("sym.json"));
+        Assert.True(built.ExitCode == 0, built.Err);
+        var model = c.PathOf("sym.json");
+        var edits = new Dictionary<string, Action<JsonArray>>
+        {
+            ["bias"] = layers =>
+            {
+                var b2 = layers.First(l => (string)l!["kind"]! == "mlp" && l["b2"]!.AsArray().Any(v => (double)v! != 0))!["b2"]!.AsArray();
+                int i = b2.Select((v, j) => (Math.Abs((double)v!), j)).Max().j;
+                b2[i] = -(double)b2[i]!;
+            },
+            ["read-out"] = layers =>
+            {
+                var entry = layers.First(l => (string)l!["operator"]! == "read-out")!["heads"]!.AsArray()[^1]!["V"]!["entries"]![0]!.AsArray();
+                entry[2] = (double)entry[2]! * 1.01;
+            },
+            ["head"] = layers =>
+            {
+                var v = layers.First(l => (string)l!["operator"]! == "gd_step" && (string)l["decode"]! == "None")!["heads"]!.AsArray()[1]!["V"]!["entries"]!.AsArray();
+                foreach (var e in v) e!.AsArray()[2] = 0.0;
+            },
+        };
+        foreach (var (name, edit) in edits)
+        {
+            var json = JsonNode.Parse(File.ReadAllText(model))!;
+            edit(json["layers"]!.AsArray());
+            File.WriteAllText(c.PathOf($"{name}.json"), json.ToJsonString());
+            var r = c.Run("verify", "--model", c.PathOf($"{name}.json"), "--check", "PropositionE2");
+            Assert.True(r.ExitCode == 4, $"{name}: {r.Out}{r.Err}");
+            Assert.Contains("REJECTED by PropositionE2", r.Out);
+        }
+    }
+
     [Fact]
     public void ChecksThatDoNotApplyToTheModelSayWhy()
     {
@@ -77,6 +120,19 @@ public class VerifyModesCommandTests
         Assert.Equal(2, (int)check["seeds"]!);
         Assert.Equal(0, (int)check["falseAlarms"]!);
         Assert.True(File.Exists(c.PathOf("cal/calibration.md")));
+    }
+
+    [Fact]
+    public void CheckTakesACommaSeparatedListAndNamesAnUnknownEntry()
+    {
+        using var c = new CliRunner();
+        var r = c.Run("verify", "--check", "PropositionE2, Lemma3_1", "--out", c.PathOf("two"));
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        var names = JsonNode.Parse(File.ReadAllText(c.PathOf("two/report.json")))!["checks"]!.AsArray().Select(x => (string)x!["name"]!).ToArray();
+        Assert.Equal(new[] { "PropositionE2", "Lemma3_1" }, names);
+        var bad = c.Run("verify", "--check", "Lemma3_1,TheoremB9");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("no check named 'TheoremB9'", bad.Err);
     }
 
     [Fact]

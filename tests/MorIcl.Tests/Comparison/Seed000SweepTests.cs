@@ -22,14 +22,15 @@ public class Seed000SweepTests
     {
         using var cli = new CliRunner();
         string whole = Directory.CreateDirectory(cli.PathOf("whole")).FullName, parts = Directory.CreateDirectory(cli.PathOf("parts")).FullName;
-        Assert.Equal(0, cli.Run("seed000", "figure2b", "--smoke", "--repeats", "3", "--out", whole).ExitCode);
-        for (int i = 1; i <= 2; i++) Assert.Equal(0, cli.Run("seed000", "figure2b", "--smoke", "--repeats", "3", "--shard", $"{i}/2", "--out", parts).ExitCode);
+        Assert.Equal(0, cli.Run("seed000", "figure2b", "--smoke", "--repeats", "3", "--sigmas", "0.3", "--out", whole).ExitCode);
+        for (int i = 1; i <= 2; i++) Assert.Equal(0, cli.Run("seed000", "figure2b", "--smoke", "--repeats", "3", "--sigmas", "0.3", "--shard", $"{i}/2", "--out", parts).ExitCode);
         string s1 = Path.Combine(parts, "figure2b.shard-1-of-2.csv"), s2 = Path.Combine(parts, "figure2b.shard-2-of-2.csv");
         var merged = cli.Run("seed000", "merge", "--out", parts, s1, s2);
         Assert.True(merged.ExitCode == 0, merged.Err);
         Assert.Equal(WithoutSeconds(Path.Combine(whole, "figure2b.csv")), WithoutSeconds(Path.Combine(parts, "figure2b.csv")));
         Assert.Equal(WithoutSeconds(Path.Combine(whole, "figure2b-repeats.csv")), WithoutSeconds(Path.Combine(parts, "figure2b-repeats.csv")));
         Assert.True(File.Exists(Path.Combine(parts, "figure2b.png")));
+        Assert.All(File.ReadAllLines(Path.Combine(parts, "figure2b.csv")).Skip(1), l => Assert.StartsWith("\"K = 2, σ = 0.3\"", l));
 
         var missing = cli.Run("seed000", "merge", "--out", parts, s1);
         Assert.Equal(2, missing.ExitCode);
@@ -38,10 +39,15 @@ public class Seed000SweepTests
         Assert.Equal(2, twice.ExitCode);
         Assert.Contains("also in", twice.Err);
         // A row from another sweep (another seed) is refused.
-        var other = cli.Write("other.csv", File.ReadAllText(s2).Replace(";seed=1,", ";seed=2,"));
+        var other = cli.Write("other.csv", File.ReadAllText(s2).Replace(";seed=1;", ";seed=2;"));
         var mixed = cli.Run("seed000", "merge", "--out", parts, s1, other);
         Assert.Equal(2, mixed.ExitCode);
         Assert.Contains("another sweep", mixed.Err);
+        // So is one run with other noise levels.
+        var sigmas = cli.Write("sigmas.csv", File.ReadAllText(s2).Replace(";sigmas=0.3,", ";sigmas=0.2/1,"));
+        var otherSigmas = cli.Run("seed000", "merge", "--out", parts, s1, sigmas);
+        Assert.Equal(2, otherSigmas.ExitCode);
+        Assert.Contains("another sweep", otherSigmas.Err);
     }
 
     [Fact]
@@ -62,11 +68,28 @@ public class Seed000SweepTests
         }
     }
 
+    [Fact]
+    public void TheGridOptionSetsTheFiguresXValuesAndIsRecordedInTheConfig()
+    {
+        using var cli = new CliRunner();
+        var r = cli.Run("seed000", "figure2a", "--smoke", "--repeats", "2", "--grid", "8,32", "--out", cli.Dir);
+        Assert.True(r.ExitCode == 0, r.Err);
+        var rows = File.ReadAllLines(cli.PathOf("figure2a.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(new[] { "8", "32" }, rows.Select(f => f[2]));   // the series field holds one comma
+        Assert.All(File.ReadAllLines(cli.PathOf("figure2a-repeats.csv")).Skip(1), l => Assert.Contains(";grid=8/32,", l));
+        var odd = cli.Run("seed000", "figure2b", "--smoke", "--grid", "15", "--out", cli.Dir);
+        Assert.Equal(2, odd.ExitCode);
+        Assert.Contains("even width", odd.Err);
+    }
+
     [Theory]
+    [InlineData("--grid", "0")]
     [InlineData("--shard", "3/2")]
     [InlineData("--shard", "two")]
     [InlineData("--setting", "paperish")]
     [InlineData("--repeats", "0")]
+    [InlineData("--sigmas", "0")]
+    [InlineData("--sigmas", "low")]
     public void BadOptionsExitWithTwo(string option, string value)
     {
         using var cli = new CliRunner();

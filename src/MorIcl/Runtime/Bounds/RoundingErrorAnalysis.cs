@@ -75,7 +75,10 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         private int[] _roles = Array.Empty<int>();
         private int _n, _tokens, _dim, _symbols, _layer;
         private double _responsibilities;
-        private bool[] _rebased = Array.Empty<bool>();
+        private bool[] _rebased = Array.Empty<bool>(), _referenced = Array.Empty<bool>(), _retired = Array.Empty<bool>();
+        private double[] _kept = Array.Empty<double>();
+        /// <summary>Current symbol generation of every replicated row (<see cref="Rebase"/>).</summary>
+        private int[] _generation = Array.Empty<int>();
 
         internal Pass(RoundingErrorAnalysis<T> owner)
         {
@@ -89,7 +92,8 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             _n = n; _tokens = N; _dim = D; _symbols = _owner._plan.Symbols; _layer = 0; _responsibilities = double.NaN;
             _stream.Reshape(D, N, _symbols);
             if (_roles.Length != N) _roles = new int[N];
-            if (_rebased.Length < D) _rebased = new bool[D];
+            if (_rebased.Length < D) { _rebased = new bool[D]; _generation = new int[D]; }
+            Array.Clear(_generation, 0, D);
             for (int i = 0; i < N; i++) _roles[i] = _owner._model.Embedding.RoleOf(i, n);
             for (int i = 0; i < N; i++)
                 for (int c = 0; c < D; c++) _stream.Exact[c * N + i] = BoundsModel.Delta<T>(h0[i * D + c]);
@@ -116,7 +120,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             if (l != _layer) throw new InvalidOperationException($"layers must be bounded in order: expected layer {_layer}, got {l}");
             var layer = _owner._bounds.Layers[l];
             LoadStream(h, ld);
-            if (l > 0) Rebase(_owner._plan.Rebased[l - 1]);
+            if (l > 0) Rebase(_owner._plan.Rebased[l - 1], _owner._plan.LiveAfter[l - 1]);
             _stream.RefreshNorms();
             _layer = l + 1;
             _residual.Begin(layer.Written, D, N, _symbols);
@@ -193,50 +197,80 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
 
         /// <summary>
         /// Fresh symbols for the replicated rows the previous layer wrote (docs/math.md §8.5). Row r holds
-        /// the same exact value H_r on every token, so its deviation on token i is dev_r,0 + (Ĥ_r,0 − Ĥ_r,i):
-        /// the symbol σ_r = dev_r,0 / B_r with B_r its whole bound on token 0, and the known difference of
-        /// the pass's values as remainder. Every other element's dependence on the old σ_r goes to its
-        /// remainder (|G_s|), since the slot now stands for the new σ_r.
+        /// the same exact value H_r on every token, so its deviation on token i is dev_r,0 + (Ĥ_r,0 − Ĥ_r,i).
+        /// Each row has two symbol slots (generations). The row takes the slot of its current generation,
+        /// unless a live element of another row (<see cref="ReplicationPlan.LiveAfter"/>) still depends on
+        /// that symbol — the responsibilities on the β an E-step read, through every gradient step of the
+        /// M-step — in which case it switches generation and that dependence is kept. The slots taken are
+        /// retired: every other element's coefficient on them moves to its remainder (|G_s|). The row keeps
+        /// token 0's coefficients on the symbols live elements still use and are not retired (the same on
+        /// every token: the exact value is); the rest of token 0's deviation, of size at most
+        /// B_r = Σ|G_rest| + x, is B_r·σ_new (that defines σ_new, |σ_new| ≤ 1); the known difference of
+        /// the pass's values is the remainder.
         /// </summary>
-        private void Rebase(int[] rows)
+        private void Rebase(int[] rows, bool[] live)
         {
             if (rows.Length == 0 || _symbols == 0) return;
             int N = _tokens, D = _dim, S = _symbols;
-            var slot = _owner._plan.Slot;
-            var bound = new double[rows.Length];
-            for (int q = 0; q < rows.Length; q++) { bound[q] = _stream.Radius(rows[q] * N); _rebased[rows[q]] = true; }
+            var plan = _owner._plan;
+            if (_referenced.Length < S) { _referenced = new bool[S]; _retired = new bool[S]; _kept = new double[S]; }
+            var referenced = _referenced.AsSpan(0, S); var retired = _retired.AsSpan(0, S); var kept = _kept.AsSpan(0, S);
+            referenced.Clear(); retired.Clear();
+            foreach (int r in rows) _rebased[r] = true;
+            for (int c = 0; c < D; c++)
+            {
+                if (_rebased[c] || !live[c]) continue;
+                for (int i = 0; i < N; i++)
+                {
+                    int k = c * N + i;
+                    if (_stream.GNorm[k] == 0) continue;
+                    var g = _stream.G.AsSpan(k * S, S);
+                    for (int s = 0; s < S; s++) if (g[s] != 0) referenced[s] = true;
+                }
+            }
+            foreach (int r in rows)
+            {
+                if (referenced[plan.SlotOf(r, _generation[r])]) _generation[r] ^= 1;
+                retired[plan.SlotOf(r, _generation[r])] = true;
+            }
             for (int c = 0; c < D; c++)
             {
                 if (_rebased[c]) continue;
                 for (int i = 0; i < N; i++)
                 {
                     int k = c * N + i;
+                    if (_stream.GNorm[k] == 0) continue;
                     var g = _stream.G.AsSpan(k * S, S);
                     foreach (int r in rows)
                     {
-                        int s = slot[r];
+                        int s = plan.SlotOf(r, _generation[r]);
                         if (g[s] == 0) continue;
                         _stream.Exact[k] += Math.Abs(g[s]);
                         g[s] = 0;
                     }
                 }
             }
-            for (int q = 0; q < rows.Length; q++)
+            double inflate = 1 + Rounding.Gamma(S + 2, Rounding.DoubleUnit);   // the double sum of ≤ S + 1 magnitudes
+            foreach (int r in rows)
             {
-                int r = rows[q], s = slot[r];
+                var g0 = _stream.G.AsSpan(r * N * S, S);
+                double bound = _stream.Exact[r * N];
+                for (int s = 0; s < S; s++)
+                {
+                    if (referenced[s] && !retired[s]) kept[s] = g0[s];
+                    else { bound += Math.Abs(g0[s]); kept[s] = 0; }
+                }
+                kept[plan.SlotOf(r, _generation[r])] = bound * inflate;
                 double h0 = _stream.Center[r * N];
                 for (int i = 0; i < N; i++)
                 {
                     int k = r * N + i;
-                    var g = _stream.G.AsSpan(k * S, S);
-                    g.Clear();
-                    g[s] = bound[q];
-                    double d = h0 - _stream.Center[k];
-                    _stream.Exact[k] = Math.Abs(d) * (1 + Rounding.DoubleUnit);
+                    kept.CopyTo(_stream.G.AsSpan(k * S, S));
+                    _stream.Exact[k] = Math.Abs(h0 - _stream.Center[k]) * (1 + Rounding.DoubleUnit);
                     _stream.Integral[k] = false;
                 }
-                _rebased[r] = false;
             }
+            foreach (int r in rows) _rebased[r] = false;
         }
 
         private static double Worst(double a, double b) => double.IsNaN(b) || double.IsNaN(a) ? double.PositiveInfinity : Math.Max(a, b);
