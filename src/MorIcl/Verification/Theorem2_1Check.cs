@@ -46,7 +46,7 @@ public sealed class Theorem2_1Check : ProofCheck
         var xs = HighSnrRates.Xs(sweep.OverN, p => p.N);
         var series = new List<RateSeries>
         {
-            new("Theorem 2.1: prediction error against n", "n (examples per prompt)", "prompt's RMS prediction error (central value: 90 % quantile)", xs,
+            new("Theorem 2.1: prediction error against n", "n (examples per prompt)", "q90 of RMS prediction error", xs,
                 fitN.Values, sweep.OverN.Select(p => RateFit.Quantile(values(p).Sample, 0.95)).ToArray(), fitN.Slope, fitN.Intercept,
                 xs.Select(n => fitN.Values[0] * Bound(n) / Bound(xs[0])).ToArray(), "∝ σ√(d log n/n)"),
         };

@@ -51,16 +51,16 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// Bounds head <paramref name="head"/> on the layer input <paramref name="stream"/> (a prompt of n
     /// examples), adding its contributions to <paramref name="residual"/>. A head the execution plan proves
     /// AdmittedKeysOnly (docs/math.md §9.2) is bounded in O(N) (<see cref="TryAdmittedKeysOnly"/>); every
-    /// other head densely, over classes of indistinguishable keys and queries.
+    /// other head densely, over classes of indistinguishable keys and queries. Returns whether the O(N) path was taken.
     /// </summary>
-    public void Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual)
+    public bool Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual)
     {
         int N = stream.Tokens;
         _symbols = stream.Symbols;
         Enclosure.Project(head.Q, stream, 0, N, null, null, _u, _eta, _limit, _q, _scratch);
         Enclosure.Project(head.K, stream, 0, N, null, null, _u, _eta, _limit, _k, _scratch);
         Enclosure.Project(head.V, stream, 0, N, null, null, _u, _eta, _limit, _v, _scratch);
-        if (plan is { Pattern: HeadPattern.AdmittedKeysOnly } && n <= maxPosition && TryAdmittedKeysOnly(head, plan, roles, roleCount, n, residual)) return;
+        if (plan is { Pattern: HeadPattern.AdmittedKeysOnly } && n <= maxPosition && TryAdmittedKeysOnly(head, plan, roles, roleCount, n, residual)) return true;
         bool self = TokenClasses.AdmitsSelf(head.Admission);
         if (_classOf.Length < N) _classOf = new int[N];
         Enclosure keys = _k, values = _v;
@@ -98,6 +98,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             if (self) Emit(head, i, residual);
             else foreach (int member in _queryMembers[qc]) Emit(head, member, residual);
         }
+        return false;
     }
 
     /// <summary>Whole radii and coefficient norms of the values, and their largest magnitudes over the keys.</summary>
@@ -135,7 +136,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private bool TryAdmittedKeysOnly(BoundsModel.Head head, HeadPlan plan, int[] roles, int roleCount, int n, ResidualBounds residual)
     {
         int N = roles.Length, pos = head.PositionalDims, dk = head.Dk;
-        if (!plan.ExactIn(Rounding.Precision<T>()) || plan.Forms is null || plan.Blocks is null || plan.DistinctPositions is null || plan.PositionalDims != pos) return false;
+        if (!plan.ExactIn(53) || plan.Forms is null || plan.Blocks is null || plan.DistinctPositions is null || plan.PositionalDims != pos) return false;
         for (int a = 0; a < pos; a++)
             for (int j = 0; j < N; j++)
                 if (!_q.Integral[a * N + j] || !_k.Integral[a * N + j]) return false;
@@ -196,8 +197,11 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         int N = roles.Length, pos = head.PositionalDims, dk = head.Dk, qr = roles[i], R = roleCount;
         _bulk = 0;
+        // The pass's rounding: γ_{m+1}(u) on P plus the m content products when its positional prefix is
+        // exact in T (the plan proves every partial sum ≤ 2^p), else γ_{d_k+1}(u) on every term — the
+        // positional ones' magnitudes are at most the plan's PositionalMagnitude either way.
         // up: the double evaluation of the sums of d_k − P non-negative products below (γ_{d_k+1}(2^-53), Higham Lemma 3.1).
-        double gT = Rounding.Gamma(dk - pos + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
+        double gT = Rounding.Gamma(plan.ExactIn(Rounding.Precision<T>()) ? dk - pos + 1 : dk + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
         for (int kr = 0; kr < R; kr++)
         {
             int block = qr * R + kr;

@@ -36,12 +36,22 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
     private readonly ConcurrentBag<Pass> _pool = new();
 
     private readonly double _unit;
+    private readonly bool _structuredHeads;
+    private long _structuredRuns;
+
+    /// <summary>How many head bounds so far took the O(N) AdmittedKeysOnly path (for tests).</summary>
+    internal long StructuredHeadRuns => Interlocked.Read(ref _structuredRuns);
 
     public RoundingErrorAnalysis(TransformerModel model) : this(model, Rounding.Unit<T>()) { }
 
-    /// <summary>With another unit roundoff for the pass than T's own: only for tests that show a wrong rounding model is caught.</summary>
-    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff)
+    /// <summary>
+    /// With another unit roundoff for the pass than T's own (only for tests that show a wrong rounding
+    /// model is caught), and optionally without the O(N) bounds of AdmittedKeysOnly heads (every head
+    /// bounded densely: the reference the structured bounds are compared with).
+    /// </summary>
+    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff, bool structuredHeads = true)
     {
+        _structuredHeads = structuredHeads;
         _model = model;
         _unit = unitRoundoff;
         _bounds = BoundsModel.Create<T>(model);
@@ -131,7 +141,8 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                 {
                     var head = a.Heads[hi];
                     var plans = _owner._heads.Heads[l];
-                    _head.Run(head, hi < plans.Length ? plans[hi] : null, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual);
+                    var plan = _owner._structuredHeads && hi < plans.Length ? plans[hi] : null;
+                    if (_head.Run(head, plan, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual)) Interlocked.Increment(ref _owner._structuredRuns);
                     margin = Math.Min(margin, _head.CertifiedMargin);
                     leak = Math.Max(leak, _head.LeakageBound);
                     scoreError = Math.Max(scoreError, _head.ScoreErrorBound);
