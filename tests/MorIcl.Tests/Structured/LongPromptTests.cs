@@ -26,12 +26,13 @@ public class LongPromptTests
         const int d = 10, K = 3, n = 20000;
         var beta0 = ConstructionSpec.DefaultInitialBeta(d, K, false);
         var pi = new[] { 0.2, 0.3, 0.5 };
-        var spec = new ConstructionSpec(d, K, 0.3, pi, 2, 1, 0.5, beta0, maxPromptLength: n);
+        // The scale: S = 10 EM iterations of T = 5 gradient steps (194 layers).
+        var spec = new ConstructionSpec(d, K, 0.3, pi, 10, 5, 0.5, beta0, maxPromptLength: n);
         Assert.Equal(3, spec.PositionDigits);
         var prompt = Sample(d, K, n, 41);
         var r = new ModelExecutor<double>(Compiler.Compile(spec)).Forward(prompt.Examples, prompt.Query);
         Assert.True(r.Certificate.InDomain, r.Certificate.Summary());
-        var (beta, prediction) = NaiveGradientEm.Run(prompt.Examples, prompt.Query, beta0, pi, 0.3, 2, 1, 0.5);
+        var (beta, prediction) = NaiveGradientEm.Run(prompt.Examples, prompt.Query, beta0, pi, 0.3, 10, 5, 0.5);
         double err = ConstructionReference.RelativeError(r.Beta, beta);
         Assert.True(err <= 1e-10, $"β̂ differs from gradient EM by {err:G3}");
         Assert.True(Math.Abs(r.Prediction - prediction) <= 1e-10 * Math.Max(1, Math.Abs(prediction)), $"prediction {r.Prediction:R} vs {prediction:R}");
