@@ -48,7 +48,7 @@ public class StructuredCertificateTests
     }
 
     /// <summary>A copy of m with the first head named <paramref name="name"/> replaced by edit(head); its layer index.</summary>
-    private static TransformerModel Edit(TransformerModel m, string name, Func<AttentionHead, AttentionHead> edit, out int layer)
+    internal static TransformerModel Edit(TransformerModel m, string name, Func<AttentionHead, AttentionHead> edit, out int layer)
     {
         var layers = m.Layers.ToList();
         layer = layers.FindIndex(x => x is AttentionLayer a && a.Heads.Any(h => h.Name == name));
@@ -57,11 +57,11 @@ public class StructuredCertificateTests
         return new TransformerModel(m.Spec, m.Layout, m.Embedding, layers, m.ReadOut, m.Margin);
     }
 
-    private static AttentionHead With(AttentionHead h, SparseMatrix? q = null, SparseMatrix? k = null, SparseMatrix? v = null) =>
+    internal static AttentionHead With(AttentionHead h, SparseMatrix? q = null, SparseMatrix? k = null, SparseMatrix? v = null) =>
         new(h.Name, h.Activation, q ?? h.Query, k ?? h.Key, v ?? h.Value, h.PositionalDims, h.Admission, h.Description);
 
     /// <summary>A copy of m with every entry of row <paramref name="row"/> for which <paramref name="pick"/> holds changed by f.</summary>
-    private static SparseMatrix Map(SparseMatrix m, Func<int, int, bool> pick, Func<double, double> f)
+    internal static SparseMatrix Map(SparseMatrix m, Func<int, int, bool> pick, Func<double, double> f)
     {
         var b = new SparseMatrix.Builder(m.Rows, m.Cols);
         for (int e = 0; e < m.NonZeros; e++) b.Add(m.RowIndex[e], m.ColIndex[e], pick(m.RowIndex[e], m.ColIndex[e]) ? f(m.Values[e]) : m.Values[e]);

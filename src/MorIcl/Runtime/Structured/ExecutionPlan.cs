@@ -110,11 +110,18 @@ public sealed class HeadPlan
     /// </summary>
     public bool[]? DistinctPositions { get; init; }
     /// <summary>
-    /// AdmittedKeysOnly: the largest magnitude of any partial sum of the positional part (and of its
-    /// projections). The positional part is exact in precision T when this is at most 2^(digits of T):
-    /// 2^24 for float, 2^53 for double.
+    /// AdmittedKeysOnly: Σ_a max|q_a|·max|k_a| over the positional dimensions (and the projections' Σ|w|·max|row|):
+    /// a bound on the sum of the positional terms' magnitudes, as a rounding analysis of an inexact prefix needs it.
+    /// It also bounds every partial sum, but loosely (4R(B−1)² per digit where the sums stay within R(B−1)²·G).
     /// </summary>
     public double PositionalMagnitude { get; init; }
+    /// <summary>
+    /// AdmittedKeysOnly: a bound on every number the score kernel forms on the positional part in its order —
+    /// the projections, each product q_a·k_a and each prefix Σ_{a &lt; A} q_a·k_a — all integers
+    /// (<see cref="PositionalPrefixBound"/>, docs/math.md §9.5). The positional prefix is exact in a precision
+    /// with p significant bits when this is at most 2^p: 2^24 for float, 2^53 for double.
+    /// </summary>
+    public double PositionalPartialSums { get; init; }
     /// <summary>RoleConstantKeys: whether every key row is an embedding constant (no per-prompt check needed).</summary>
     public bool KeysAreEmbeddingConstants { get; init; }
     /// <summary>
@@ -126,7 +133,7 @@ public sealed class HeadPlan
     public int PairedWith { get; internal set; } = -1;
 
     /// <summary>Whether the pattern's exactness argument holds in a precision with <paramref name="mantissaBits"/> significant bits (24 or 53).</summary>
-    public bool ExactIn(int mantissaBits) => Pattern != HeadPattern.AdmittedKeysOnly || PositionalMagnitude <= Math.ScaleB(1.0, mantissaBits);
+    public bool ExactIn(int mantissaBits) => Pattern != HeadPattern.AdmittedKeysOnly || PositionalPartialSums <= Math.ScaleB(1.0, mantissaBits);
 }
 
 /// <summary>

@@ -81,7 +81,7 @@ internal static class PlanCompiler
                     : a == Admit.Self && qr == kr ? BlockTreatment.SelfFormedRestBounded : BlockTreatment.Bounded;
             }
         if (!positionsOk) return (null, "the embedding's position rows are not the documented digits");
-        var coefficients = PositionalCoefficients(model, rows, written, h, out string? bad, out double magnitude);
+        var coefficients = PositionalCoefficients(model, rows, written, h, out string? bad, out double magnitude, out double partialSums);
         if (coefficients is null) return (null, bad!);
         var forms = new PositionalForm[R * R];
         var distinct = new bool[R * R];
@@ -102,6 +102,7 @@ internal static class PlanCompiler
             Layer = layer, Head = index, Name = h.Name, Activation = h.Activation, Pattern = HeadPattern.AdmittedKeysOnly, Roles = R,
             Reason = $"admits only {(formed.Length == 0 ? "nothing" : formed)}; every other score is bounded by its positional form plus O(N) content maxima",
             PositionalDims = h.PositionalDims, Forms = forms, Blocks = blocks, DistinctPositions = distinct, PositionalMagnitude = magnitude,
+            PositionalPartialSums = partialSums,
         }, "");
     }
 
@@ -109,10 +110,13 @@ internal static class PlanCompiler
     /// Per positional dimension a and role r, the coefficients of q_a and k_a on the monomials
     /// [1, p_0 … p_{G−1}, p_0² … p_{G−1}²] (G digits), or null with the reason when a positional
     /// dimension reads a row an earlier layer writes, a content row, or a non-integer weight.
-    /// <paramref name="magnitude"/> bounds every partial sum of the positional projections and score.
+    /// <paramref name="magnitude"/> bounds Σ_a |q_a·k_a| and the projections (every partial sum of |terms|);
+    /// <paramref name="partialSums"/> bounds every number the score kernel forms on the positional part
+    /// (<see cref="PositionalPrefixBound"/>).
     /// </summary>
-    private static (double[][][] Q, double[][][] K)? PositionalCoefficients(TransformerModel model, EmbeddingRows rows, bool[] written, AttentionHead h, out string? bad, out double magnitude)
+    private static (double[][][] Q, double[][][] K)? PositionalCoefficients(TransformerModel model, EmbeddingRows rows, bool[] written, AttentionHead h, out string? bad, out double magnitude, out double partialSums)
     {
+        partialSums = 0;
         int P = h.PositionalDims;
         var q = new double[P][][]; var k = new double[P][][];
         var qAbs = new double[P]; var kAbs = new double[P];
@@ -126,6 +130,7 @@ internal static class PlanCompiler
         }
         double sum = 0;
         for (int a = 0; a < P; a++) { sum += qAbs[a] * kAbs[a]; magnitude = Math.Max(magnitude, Math.Max(sum, Math.Max(qAbs[a], kAbs[a]))); }
+        partialSums = PositionalPrefixBound.Bound(q, k, qAbs, kAbs, rows);
         bad = null;
         return (q, k);
     }
@@ -143,6 +148,8 @@ internal static class PlanCompiler
             if (written[col]) { bad = $"positional dimension {a} reads row {model.Layout.RowName(col)}, which an earlier layer writes"; return null!; }
             if (rows.Kind[col] == EmbeddingRowKind.Content) { bad = $"positional dimension {a} reads the content row {model.Layout.RowName(col)}"; return null!; }
             if (Math.Floor(w) != w) { bad = $"positional dimension {a} weighs row {model.Layout.RowName(col)} by {w:R}, not an integer"; return null!; }
+            if (rows.Kind[col] == EmbeddingRowKind.RoleConstant && rows.RoleValue[col]!.Any(v => Math.Floor(v) != v))
+            { bad = $"positional dimension {a} reads row {model.Layout.RowName(col)}, whose value on some role is not an integer"; return null!; }
             abs += Math.Abs(w) * rows.MaxAbs[col];
             for (int r = 0; r < R; r++)
             {

@@ -1,0 +1,64 @@
+using MorIcl.Construction;
+using MorIcl.Construction.Model;
+using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
+
+namespace MorIcl.Tests.Structured;
+
+/// <summary>
+/// The float-exactness rule of the positional prefix (docs/math.md §9.5). The construction's positional part
+/// −R·Σ_d (p_d − q_d)² is summed per digit as (−R p_d²)·1 + (2R p_d)·q_d + (−R)·q_d²; every partial sum lies in
+/// [−G·R·31², R·31²] and the product 2R·p_d·q_d reaches 2R·31², so the kernel's numbers are bounded by
+/// max(G, 2)·R·31² — not by the sum of the terms' magnitudes, 4R·31² per digit. The plan must prove the prefix
+/// exact in float at the default margin for n = 100 000 (G = 4), and refuse it just past 2^24.
+/// </summary>
+public class PositionalPrefixTests
+{
+    private const double TwoTo24 = 16777216, Square = 31 * 31;
+
+    /// <summary>The model: d = 10, K = 3, S = 10, T = 5, α = 0.5, σ = 0.3, n ≤ 100 000 (G = 4 digits), R = 4096.</summary>
+    [Fact]
+    public void TheLongPromptModelRunsEveryRestrictedHeadStructuredInFloat()
+    {
+        var spec = new ConstructionSpec(10, 3, 0.3, null, 10, 5, 0.5, maxPromptLength: 100000);
+        Assert.Equal(4, spec.PositionDigits);
+        var model = Compiler.Compile(spec);
+        var single = new ModelExecutor<float>(model);
+        var restricted = single.Plan.Heads.SelectMany(l => l).Where(h => h.Pattern == HeadPattern.AdmittedKeysOnly).ToArray();
+        Assert.NotEmpty(restricted);
+        // G·R·31²: the full positional part at p_d − q_d = 31 on every digit; the middle product 2R·31² is smaller.
+        double expected = 4 * 4096 * Square;
+        Assert.All(restricted, h => Assert.Equal(expected, h.PositionalPartialSums));
+        Assert.True(expected <= TwoTo24);
+        // Summing |terms| (Σ_a max|q_a|·max|k_a| = 16·R·31² plus the gates' constants) puts every one over 2^24.
+        Assert.All(restricted, h => Assert.True(h.PositionalMagnitude >= 16 * 4096 * Square && h.PositionalMagnitude > TwoTo24));
+        foreach (var h in single.Plan.Heads.SelectMany(l => l).Where(h => h.Pattern != HeadPattern.Dense))
+            Assert.True(single.RunsStructured(h.Layer, h.Head), $"layer {h.Layer} head {h.Head} ({h.Name}) runs densely in float: {h.PositionalPartialSums:R}");
+    }
+
+    /// <summary>
+    /// Two digits (n ≤ 1023, every digit pair occurs): the bound is 2·ρ·31² (the product and the full sum at p = 1023,
+    /// q = 0 both reach it). Every positional query weight rescaled from R = 8192 to ρ: ρ = 8729 gives 16 777 138 ≤ 2^24
+    /// and runs structured in float; ρ = 8730 gives 16 779 060 &gt; 2^24 and is refused in float (still structured in double).
+    /// </summary>
+    [Theory]
+    [InlineData(8729, true)]
+    [InlineData(8730, false)]
+    public void APrefixJustPastTwoToThe24IsRefusedInFloat(double rho, bool exactInFloat)
+    {
+        var base_ = Compiler.Compile(new ConstructionSpec(2, 2, 0.5, null, 1, 1, 0.5, margin: 8192, maxPromptLength: 1023));
+        var name = new ModelExecutor<double>(base_).Plan.Heads.SelectMany(l => l)
+            .First(h => h.Pattern == HeadPattern.AdmittedKeysOnly && h.Forms!.Any(f => f.Kind == PositionalFormKind.Distance && f.Rho == 8192)).Name;
+        var edited = StructuredCertificateTests.Edit(base_, name, h => StructuredCertificateTests.With(h,
+            q: StructuredCertificateTests.Map(h.Query, (r, c) => r < h.PositionalDims, v => v / 8192 * rho)), out int layer);
+        var single = new ModelExecutor<float>(edited);
+        int head = Array.FindIndex(single.Plan.Heads[layer], h => h.Name == name);
+        var plan = single.Plan.Heads[layer][head];
+        Assert.Equal(HeadPattern.AdmittedKeysOnly, plan.Pattern);
+        Assert.Contains(plan.Forms!, f => f.Kind == PositionalFormKind.Distance && f.Rho == rho);
+        Assert.Equal(2 * rho * Square, plan.PositionalPartialSums);
+        Assert.Equal(exactInFloat, plan.ExactIn(24));
+        Assert.Equal(exactInFloat, single.RunsStructured(layer, head));
+        Assert.True(new ModelExecutor<double>(edited).RunsStructured(layer, head));
+    }
+}
