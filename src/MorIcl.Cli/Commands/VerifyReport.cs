@@ -52,6 +52,16 @@ internal static class VerifyReport
             if (r.Failed) sb.Append("\n**Failure.** ").Append(r.FailureMessage).Append('\n');
             sb.Append("\nReproduce: `").Append(r.Reproduce).Append("`\n\n");
         }
+        sb.Append(NotChecked());
+        return sb.ToString();
+    }
+
+    /// <summary>The statements without a numerical check, each with its reason and what was tried.</summary>
+    public static string NotChecked()
+    {
+        var sb = new StringBuilder("## Statements not checked\n\n");
+        foreach (var u in UncheckedStatement.All)
+            sb.Append("**").Append(u.Name).Append("** — ").Append(u.Statement).Append(". **Not checked:** ").Append(u.Reason).Append(". ").Append(u.Details).Append("\n\n");
         return sb.ToString();
     }
 
@@ -80,6 +90,10 @@ internal static class VerifyReport
     {
         ["full"] = full, ["seed"] = seed, ["model"] = modelPath, ["passed"] = results.All(r => !r.Failed),
         ["failed"] = new JsonArray(results.Where(r => r.Failed).Select(r => (JsonNode)JsonValue.Create(r.Name)!).ToArray()),
+        ["notChecked"] = new JsonArray(UncheckedStatement.All.Select(u => (JsonNode)new JsonObject
+        {
+            ["name"] = u.Name, ["statement"] = u.Statement, ["reason"] = u.Reason, ["details"] = u.Details,
+        }).ToArray()),
         ["checks"] = new JsonArray(results.Select(r => (JsonNode)new JsonObject
         {
             ["name"] = r.Name, ["statement"] = r.Statement, ["status"] = StatusText(r), ["passed"] = !r.Failed, ["notApplicable"] = r.NotApplicableReason,

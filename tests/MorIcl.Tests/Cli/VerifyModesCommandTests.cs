@@ -35,6 +35,8 @@ public class VerifyModesCommandTests
         Assert.Equal(4, bad.ExitCode);
         Assert.Contains("REJECTED by PropositionE1", bad.Out);
         var report = JsonNode.Parse(File.ReadAllText(c.PathOf("report/report.json")))!;
+        // Theorem 2.3 has no check; the report says so, with the reason (docs/math.md §10.12).
+        Assert.Contains(report["notChecked"]!.AsArray(), u => (string)u!["name"]! == "Theorem2_3" && ((string)u["reason"]!).Length > 0);
         Assert.Equal("FAILED", (string)report["checks"]![0]!["status"]!);
         Assert.Equal("PropositionE1", (string)report["failed"]![0]!);
     }

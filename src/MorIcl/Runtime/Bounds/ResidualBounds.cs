@@ -65,9 +65,11 @@ internal sealed class ResidualBounds
     /// <summary>
     /// The layer's output bounds for every written row, given the layer input (centers = the pass's
     /// stream, its coefficients and remainders): coefficients G and remainders X updated in place, the
-    /// remainders multiplied by <paramref name="inflation"/> (the analysis's own rounding).
+    /// remainders multiplied by <paramref name="inflation"/> (the analysis's own rounding). With
+    /// <paramref name="measured"/>, every written element's center and pass-free remainder are noted
+    /// for the a-posteriori pass radius (<see cref="MeasuredPassRadius"/>).
     /// </summary>
-    public void Commit<T>(Enclosure stream, double[] G, double[] X, double u, double inflation) where T : unmanaged, IFloatingPointIeee754<T>
+    public void Commit<T>(Enclosure stream, double[] G, double[] X, double u, double inflation, MeasuredPassRadius? measured = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int N = _n, S = _symbols;
         for (int s = 0; s < _rows.Length; s++)
@@ -90,7 +92,9 @@ internal sealed class ResidualBounds
                     TensorPrimitives.Add(ge, _g.AsSpan(k * S, S), ge);
                     coefficients = Rounding.Gamma(_adds[k] + 1, Rounding.DoubleUnit) * before;      // rounding of the coefficient sums
                 }
-                X[e] = (rounding + pass + Math.Abs(1 + _self[k]) * X[e] + _exact[k] + coefficients) * inflation;
+                double carried = Math.Abs(1 + _self[k]) * X[e] + _exact[k] + coefficients;
+                measured?.Note(e, h + _center[k], (carried + Rounding.Gamma(_adds[k] + 1, Rounding.DoubleUnit) * (Math.Abs(h) + _magnitude[k])) * inflation);
+                X[e] = (rounding + pass + carried) * inflation;
             }
         }
     }

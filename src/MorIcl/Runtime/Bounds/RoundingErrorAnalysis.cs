@@ -82,6 +82,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         private readonly HeadBounds<T> _head;
         private readonly MlpBounds<T> _mlp;
         private readonly Enclosure _stream = new(1, 1, 0);
+        private readonly MeasuredPassRadius _measured = new();
         private int[] _roles = Array.Empty<int>();
         private int _n, _tokens, _dim, _symbols, _layer;
         private double _responsibilities;
@@ -100,6 +101,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         internal void Start(double[] h0, int n, int N, int D)
         {
             _n = n; _tokens = N; _dim = D; _symbols = _owner._plan.Symbols; _layer = 0; _responsibilities = double.NaN;
+            _measured.Clear();
             _stream.Reshape(D, N, _symbols);
             if (_roles.Length != N) _roles = new int[N];
             if (_rebased.Length < D) { _rebased = new bool[D]; _generation = new int[D]; }
@@ -130,6 +132,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             if (l != _layer) throw new InvalidOperationException($"layers must be bounded in order: expected layer {_layer}, got {l}");
             var layer = _owner._bounds.Layers[l];
             LoadStream(h, ld);
+            _measured.Apply(_stream);
             if (l > 0) Rebase(_owner._plan.Rebased[l - 1], _owner._plan.LiveAfter[l - 1]);
             _stream.RefreshNorms();
             _layer = l + 1;
@@ -149,7 +152,9 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                 }
             }
             else _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
-            _residual.Commit<T>(_stream, _stream.G, _stream.Exact, _owner._unit, Rounding.SelfInflation(layer.LongestSum(N)));
+            // An approximate layer (the log interpolant's long sum, docs/math.md §8.9) gets its pass radius measured at the next input.
+            bool measure = _owner._model.Layers[l] is MlpLayer { DeclaredError: > 0 };
+            _residual.Commit<T>(_stream, _stream.G, _stream.Exact, _owner._unit, Rounding.SelfInflation(layer.LongestSum(N)), measure ? _measured : null);
             _stream.RefreshNorms();
             NoteReadOut(_owner._model.Layers[l].Provenance.Decode);
             double worst = 0;
