@@ -18,6 +18,28 @@ public class CalibrationTests
         Assert.All(result, c => Assert.Equal(2, c.Seeds));
     }
 
+    /// <summary>A check that fails exactly on the seeds divisible by 3 (its measurement is the seed).</summary>
+    private sealed class FailsOnMultiplesOfThree : ProofCheck
+    {
+        public override string Name => "FailsOnMultiplesOfThree";
+        public override string Statement => "a statement that holds on seeds not divisible by 3";
+        public override string Derivation => "none (a test double)";
+        protected override CheckResult Execute(CheckOptions options, IProgress<double> progress) =>
+            Result(new[] { new Measurement("seed", options.Seed, "not divisible by 3", options.Seed % 3 != 0, 0.5) }, $"seed {options.Seed}", "");
+    }
+
+    [Fact]
+    public void CalibrationCountsEveryFalseAlarmAndNamesItsSeed()
+    {
+        var c = Assert.Single(Calibration.Run(new ProofCheck[] { new FailsOnMultiplesOfThree() }, 10, new CheckOptions(), firstSeed: 2));
+        // Seeds 2 … 11: 3, 6 and 9 fail.
+        Assert.Equal(3, c.Failures);
+        Assert.Equal(new[] { 3, 6, 9 }, c.FailedSeeds);
+        var m = Assert.Single(c.Measurements);
+        Assert.Equal(3, m.Failures);
+        Assert.Equal(Enumerable.Range(2, 10).Select(i => (double)i), m.Values);
+    }
+
     [Fact]
     public void Theorem1CriterionRejectsABoundThatIsTooFast()
     {
