@@ -84,6 +84,32 @@ public class ConstructAndRunCommandTests
     }
 
     [Fact]
+    public void WithoutRoundingBoundsTheAnswerIsTheSameAndTheCertificateSaysItIsNotBounded()
+    {
+        using var c = new CliRunner();
+        c.Run("sample", "--dim", "4", "--components", "2", "--prompt-length", "40", "--sigma", "0.4", "--seed", "6", "--out", c.PathOf("p.csv"));
+        Construct(c);
+        var bounded = c.Run("run", "--model", c.PathOf("model.json"), "--data", c.PathOf("p.csv"), "--json");
+        var unbounded = c.Run("run", "--model", c.PathOf("model.json"), "--data", c.PathOf("p.csv"), "--json", "--no-rounding-bounds");
+        Assert.True(bounded.ExitCode == 0 && unbounded.ExitCode == 0, bounded.Err + unbounded.Err);
+        JsonNode b = JsonNode.Parse(bounded.Out)!, u = JsonNode.Parse(unbounded.Out)!;
+        Assert.Equal(b["prediction"]!.GetValue<double>(), u["prediction"]!.GetValue<double>());
+        Assert.True(b["certificate"]!["roundingBounded"]!.GetValue<bool>());
+        Assert.NotNull(b["certificate"]!["predictionErrorBound"]);
+        Assert.False(u["certificate"]!["roundingBounded"]!.GetValue<bool>());
+        Assert.Null(u["certificate"]!["predictionErrorBound"]);
+        Assert.Null(u["certificate"]!["withinCertifiedBoundOfReference"]);
+        Assert.DoesNotContain("certified in", (string)u["certificate"]!["summary"]!);
+        var text = c.Run("run", "--model", c.PathOf("model.json"), "--data", c.PathOf("p.csv"), "--no-rounding-bounds");
+        Assert.Contains("rounding: not bounded", text.Out);
+
+        // The margins are still checked: a prompt outside the domain is still exit 3.
+        var rows = Enumerable.Range(0, 20).Select(i => string.Join(",", Enumerable.Range(0, 4).Select(a => ((i * 7 + a * 3) % 5 - 2) * 1e6)) + ",1");
+        c.Write("big.csv", "x1,x2,x3,x4,y\n" + string.Join("\n", rows) + "\n");
+        Assert.Equal(3, c.Run("run", "--model", c.PathOf("model.json"), "--data", c.PathOf("big.csv"), "--no-rounding-bounds").ExitCode);
+    }
+
+    [Fact]
     public void OutOfDomainPromptPrintsTheAnswerMarkedAndExitsThree()
     {
         using var c = new CliRunner();
