@@ -96,6 +96,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
                 boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
+            ws.DeltaClean = true;
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
@@ -131,6 +132,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         {
             Load(ws, before, N, ld, D);
             var cert = RunLayer(layer, ws, N, ld, D, n, Roles(n, N));
+            ws.DeltaClean = true;
             return (TokenMajor(ws.H, N, ld, D), cert);
         }
         finally { _pool.Add(ws); }
@@ -163,25 +165,18 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     private void Load(Workspace ws, double[] h, int N, int ld, int D) =>
         Load(ws, N, ld, D, write => { for (int i = 0; i < N; i++) write(i, h.AsSpan(i * D, D)); });
 
-    /// <summary>As above, from the tokens <paramref name="tokens"/> gives one by one; H starts at +0, so only other values are written.</summary>
+    /// <summary>
+    /// As above, from the tokens <paramref name="tokens"/> gives one by one (<see cref="FeatureMajorLoad{T}"/>).
+    /// Delta is cleared only when a pass did not end normally: every completed pass leaves it at +0 (each commit
+    /// adds and clears the rows its layer writes, and the other rows are never written).
+    /// </summary>
     private void Load(Workspace ws, int N, int ld, int D, Action<PromptTokens.TokenAction> tokens)
     {
         if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
-        var H = ws.H;
-        Array.Clear(H, 0, D * ld);
-        Array.Clear(ws.Delta, 0, D * ld);
+        if (!ws.DeltaClean) Array.Clear(ws.Delta, 0, D * ld);
+        ws.DeltaClean = false;
         Array.Clear(ws.MasksFilled);
-        tokens((i, token) =>
-        {
-            for (int c = 0; c < D; c++)
-                if (BitConverter.DoubleToInt64Bits(token[c]) != 0) H[c * ld + i] = T.CreateChecked(token[c]);
-        });
-        ws.NonFiniteRows = 0;
-        for (int c = 0; c < D; c++)
-        {
-            ws.RowFinite[c] = true;
-            for (int i = 0; i < N; i++) if (!T.IsFinite(H[c * ld + i])) { ws.RowFinite[c] = false; ws.NonFiniteRows++; break; }
-        }
+        ws.NonFiniteRows = FeatureMajorLoad<T>.Load(ws.H, ld, D, N, tokens, ws.RowFinite, ws.Stage);
     }
 
     private static double[] TokenMajor(double[] h, int N, int ld, int D)
@@ -208,11 +203,16 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         public readonly int[] Positive, Counts, Dense, Chunks;
         public readonly bool[] MasksFilled, Divide, RowFinite, BlockFinite;
         public int NonFiniteRows;     // per admission table, for the current prompt
+        /// <summary>Whether Delta is all +0 (a pass ended normally, or the workspace is new).</summary>
+        public bool DeltaClean = true;
+        /// <summary>Staging for <see cref="FeatureMajorLoad{T}"/>: Block tokens × D.</summary>
+        public readonly T[] Stage;
         public StructuredScratch<T>? Structured;   // created at the first structured head
         public Workspace(CompiledModel<T> m, int ld, int d)
         {
             Capacity = ld;
-            H = new T[d * ld]; Delta = new T[d * ld];
+            H = GC.AllocateUninitializedArray<T>(d * ld); Delta = new T[d * ld];
+            Stage = new T[FeatureMajorLoad<T>.Block * d];
             QT = new T[m.MaxDk * ld]; KT = new T[m.MaxDk * ld]; KPacked = new T[m.MaxDk * ld]; VT = new T[m.MaxDv * ld];
             S = new T[AttentionKernels.RowTile * ld];
             Z = new T[Math.Max(1, m.MaxHidden) * Math.Max(MlpBlock, LoweredMlp<T>.Block)]; Acc = new T[MlpBlock];
