@@ -27,7 +27,7 @@ namespace MorIcl.Runtime;
 /// pattern's condition fails on a prompt, runs densely as described above.
 /// </para>
 /// </summary>
-public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly CompiledModel<T> _model;
     private readonly ConcurrentBag<Workspace> _pool = new();
@@ -70,7 +70,10 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         return results;
     }
 
-    public ForwardResult Forward(RegressionData examples, double[] query, bool trace = false)
+    public ForwardResult Forward(RegressionData examples, double[] query, bool trace = false) => Forward(examples, query, trace, null);
+
+    /// <summary>As above; <paramref name="final"/> receives the stream after the last layer (N × D, token-major), for tests.</summary>
+    internal ForwardResult Forward(RegressionData examples, double[] query, bool trace, Action<double[]>? final)
     {
         var model = _model.Source;
         // The token-major embedding only when the trace or the rounding analysis needs it; else straight into H.
@@ -88,7 +91,17 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = Roles(n, N);
-            for (int l = 0; l < _model.Layers.Length; l++)
+            if (traces is null && bounds is null)
+            {
+                // The block schedule; when a phase's bound fails after its blocks, the prompt again, layer by layer.
+                if (!RunLayers(ws, N, ld, D, n, roles, layers, FuseBlocks))
+                {
+                    ws.DeltaClean = false;
+                    Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write));
+                    RunLayers(ws, N, ld, D, n, roles, layers, fuse: false);
+                }
+            }
+            else for (int l = 0; l < _model.Layers.Length; l++)
             {
                 var layerBounds = bounds?.Layer(l, H, ld);    // on the layer's input, before it runs
                 layers[l] = RunLayer(l, ws, N, ld, D, n, roles);
@@ -97,6 +110,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
                 boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
             ws.DeltaClean = true;
+            final?.Invoke(TokenMajor(H, N, ld, D));
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
@@ -208,6 +222,7 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         /// <summary>Staging for <see cref="FeatureMajorLoad{T}"/>: Block tokens × D.</summary>
         public readonly T[] Stage;
         public StructuredScratch<T>? Structured;   // created at the first structured head
+        public PhaseScratch? Phases;               // created at the first phase of the block schedule
         public Workspace(CompiledModel<T> m, int ld, int d)
         {
             Capacity = ld;
@@ -233,15 +248,18 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>dst row a (length ld) = Σ over row a's non-zeros w · H[col], in column order.</summary>
-    internal static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst)
+    internal static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst) => Project(m, h, ld, dst, 0, ld);
+
+    /// <summary>As above on the tokens [lo, lo + count) only (element-wise: the same bits there).</summary>
+    internal static void Project(CompiledModel<T>.SparseRows m, T[] h, int ld, T[] dst, int lo, int count)
     {
         for (int a = 0; a < m.Rows; a++)
         {
-            var d = dst.AsSpan(a * ld, ld);
+            var d = dst.AsSpan(a * ld + lo, count);
             int e0 = m.Start[a], e1 = m.Start[a + 1];
             if (e0 == e1) { d.Clear(); continue; }
-            TensorPrimitives.Multiply(h.AsSpan(m.Cols[e0] * ld, ld), m.Values[e0], d);
-            for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(d, h.AsSpan(m.Cols[e] * ld, ld), m.Values[e]);
+            TensorPrimitives.Multiply(h.AsSpan(m.Cols[e0] * ld + lo, count), m.Values[e0], d);
+            for (int e = e0 + 1; e < e1; e++) RowKernels<T>.AddScaled(d, h.AsSpan(m.Cols[e] * ld + lo, count), m.Values[e]);
         }
     }
 
@@ -508,8 +526,6 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
         var h = ws.H;
         double slack = source.InputRanges.Length == 0 ? double.PositiveInfinity
             : LayerCertificate.SlackOf(source, (i, row) => double.CreateChecked(h[row * ld + i]), N);
-        int hidden = mlp.Hidden;
-        var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
         // order, then Delta[out_r] = Σ_u W2[r,u] z_u in unit order, then the constant rows. The MLP
         // reads h before it writes: outputs go through Delta. A lowered MLP (the structured path) computes the same.
@@ -519,9 +535,20 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             lowered.Run(ws.H, ws.Delta, ld, ws.Z, mlp.WrittenRows, ws.BlockFinite);
             finite = Committed(ws, mlp.WrittenRows, N, ld);
         }
-        else for (int j0 = 0; j0 < ld; j0 += MlpBlock)
+        else for (int j0 = 0; j0 < ld; j0 += MlpBlock) MlpBlockOutputs(mlp, ws, ld, j0, Math.Min(MlpBlock, ld - j0));
+        if (lowered is null) finite = Commit(ws, mlp.WrittenRows, N, ld);
+        // The declared error is derived for double evaluation (LogApproximation.RoundingBound); in any
+        // other precision no bound is declared, so the certificate says +∞ rather than a wrong number.
+        double declared = source.DeclaredError == 0 ? 0 : typeof(T) == typeof(double) ? source.DeclaredError : double.PositiveInfinity;
+        return new LayerCertificate(index, double.PositiveInfinity, 0, finite && slack >= 0, finite, slack, declared);
+    }
+
+    /// <summary>Delta += the MLP's output on the tokens [j0, j0 + w), w ≤ <see cref="MlpBlock"/> (per token, so the same bits in any blocking).</summary>
+    private static void MlpBlockOutputs(CompiledModel<T>.Mlp mlp, Workspace ws, int ld, int j0, int w)
+    {
+        int hidden = mlp.Hidden;
+        var w1 = mlp.W1Rows; var w2 = mlp.W2Rows;
         {
-            int w = Math.Min(MlpBlock, ld - j0);
             for (int u = 0; u < hidden; u++)
             {
                 var z = ws.Z.AsSpan(u * MlpBlock, w);
@@ -540,10 +567,5 @@ public sealed class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<
             }
             for (int b = 0; b < mlp.BiasRows.Length; b++) TensorPrimitives.Add(ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w), mlp.Bias[b], ws.Delta.AsSpan(mlp.BiasRows[b] * ld + j0, w));
         }
-        if (lowered is null) finite = Commit(ws, mlp.WrittenRows, N, ld);
-        // The declared error is derived for double evaluation (LogApproximation.RoundingBound); in any
-        // other precision no bound is declared, so the certificate says +∞ rather than a wrong number.
-        double declared = source.DeclaredError == 0 ? 0 : typeof(T) == typeof(double) ? source.DeclaredError : double.PositiveInfinity;
-        return new LayerCertificate(index, double.PositiveInfinity, 0, finite && slack >= 0, finite, slack, declared);
     }
 }

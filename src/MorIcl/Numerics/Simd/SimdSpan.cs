@@ -45,6 +45,37 @@ public static class SimdSpan
         };
     }
 
+    /// <summary>Lanes of the 64-byte virtual vector the reductions accumulate in: 8 doubles or 16 floats.</summary>
+    public static int VirtualLanes<T>() where T : unmanaged, IFloatingPointIeee754<T> => 64 / Unsafe.SizeOf<T>();
+
+    /// <summary>
+    /// <see cref="Sum{T}"/> (or, with <paramref name="weighted"/>, <see cref="Dot{T}"/> against a span holding
+    /// <paramref name="weight"/> everywhere) of a span of length <paramref name="total"/> given in consecutive pieces:
+    /// this piece holds elements [<paramref name="offset"/>, offset + piece.Length). The lanes (<see cref="VirtualLanes{T}"/>
+    /// numbers, +0 at first) take exactly the additions the one-call reduction makes on these elements, in the same order,
+    /// so <see cref="SumOfLanes{T}"/> after the last piece gives its bits. Every piece but the last starts and ends on a
+    /// multiple of the lane count; the last ends at <paramref name="total"/> and, when total ≥ lanes, holds at least the last
+    /// lanes elements (the tail chunk reads them again).
+    /// </summary>
+    public static void AccumulateSum<T>(Span<T> lanes, ReadOnlySpan<T> piece, int offset, int total, T weight, bool weighted)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (Width)
+        {
+            case SimdWidth.Vector512: Reductions<Lanes512<T>, T>.Accumulate(lanes, piece, offset, total, weight, weighted); break;
+            case SimdWidth.Vector256: Reductions<Lanes256x2<T>, T>.Accumulate(lanes, piece, offset, total, weight, weighted); break;
+            default: Reductions<Lanes128x4<T>, T>.Accumulate(lanes, piece, offset, total, weight, weighted); break;
+        }
+    }
+
+    /// <summary>The lanes of <see cref="AccumulateSum{T}"/> reduced by the reductions' fixed tree.</summary>
+    public static T SumOfLanes<T>(ReadOnlySpan<T> lanes) where T : unmanaged, IFloatingPointIeee754<T> => Width switch
+    {
+        SimdWidth.Vector512 => Reductions<Lanes512<T>, T>.SumOfLanes(lanes),
+        SimdWidth.Vector256 => Reductions<Lanes256x2<T>, T>.SumOfLanes(lanes),
+        _ => Reductions<Lanes128x4<T>, T>.SumOfLanes(lanes),
+    };
+
     /// <summary>max x_i (IEEE maximum: NaN propagates, +0 &gt; −0); −∞ for an empty span.</summary>
     public static T Max<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> => Width switch
     {
@@ -135,6 +166,43 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
         if (i < n) acc += Tail(a, i, T.Zero) * Tail(b, i, T.Zero);
         return TW.Sum(acc);
     }
+
+    /// <summary>See <see cref="SimdSpan.AccumulateSum{T}"/>: Sum's (or Dot's) loop and tail on one piece of the span.</summary>
+    public static void Accumulate(Span<T> lanes, ReadOnlySpan<T> piece, nint offset, nint total, T weight, bool weighted)
+    {
+        if (lanes.Length != TW.Count) throw new ArgumentException($"expected {TW.Count} lanes");
+        if (piece.IsEmpty) return;
+        ref T r = ref MemoryMarshal.GetReference(piece);
+        nint len = piece.Length, i = 0;
+        var acc = TW.Load(ref MemoryMarshal.GetReference(lanes), 0);
+        var w = TW.Broadcast(weight);
+        for (; offset + i <= total - TW.Count && i + TW.Count <= len; i += TW.Count)
+            acc += weighted ? TW.Load(ref r, i) * w : TW.Load(ref r, i);
+        if (offset + len == total && offset + i < total)
+        {
+            // The tail: Tail(x, from, 0) (times Tail(w…, from, 0)), read from this piece.
+            nint start = total - TW.Count;
+            TW x, m;
+            if (start < 0)
+            {
+                x = Padded(piece[(int)i..], T.Zero);
+                Span<T> ws = stackalloc T[(int)(len - i)];
+                ws.Fill(weight);
+                m = Padded(ws, T.Zero);
+            }
+            else
+            {
+                if (start < offset) throw new ArgumentException("the last piece is shorter than the tail chunk");
+                var fresh = TW.LessThanOrEqual(TW.Broadcast(T.CreateTruncating(offset + i - start)), TW.Load(ref Indices[0], 0));
+                x = TW.Select(fresh, TW.Load(ref r, start - offset), TW.Broadcast(T.Zero));
+                m = TW.Select(fresh, w, TW.Broadcast(T.Zero));
+            }
+            acc += weighted ? x * m : x;
+        }
+        TW.Store(acc, ref MemoryMarshal.GetReference(lanes), 0);
+    }
+
+    public static T SumOfLanes(ReadOnlySpan<T> lanes) => TW.Sum(TW.Load(ref MemoryMarshal.GetReference(lanes), 0));
 
     public static T Max(ReadOnlySpan<T> x)
     {

@@ -72,7 +72,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>Per prompt: whether the content queries (keys) are role-constant (one vector per role).</summary>
-    private readonly record struct Operands(bool QueryConstant, bool KeyConstant)
+    internal readonly record struct Operands(bool QueryConstant, bool KeyConstant)
     {
         /// <summary>Role r's queries (keys) are one vector: role-constant rows, or a single token.</summary>
         public bool QueryPerRole(int count) => QueryConstant || count == 1;
@@ -116,6 +116,76 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         if (!(margin >= 0) || !(leak <= Certificate.LeakageTolerance)) return false;
         for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, Weights.Softmax);
         return true;
+    }
+
+    /// <summary>
+    /// The block schedule (docs/math.md §9.6), once per prompt before the blocks: the operands (per role or per
+    /// token, as <see cref="Run"/> decides them), the per-role queries and keys with their maxima (<paramref name="known"/>:
+    /// [r] queries of role r, [R + r] its keys), and the other maxima set to 0 to be accumulated block by block.
+    /// False when the head cannot run structurally on this prompt (a prompt past the positional scheme).
+    /// </summary>
+    internal static bool Prepare(Compiled c, in HeadStream<T> s, long maxPosition, int roles, out Operands o, Span<bool> known)
+    {
+        o = default;
+        if (s.Examples > maxPosition) return false;
+        o = new Operands(RoleConstantRows(c.QContent, s), RoleConstantRows(c.KContent, s));
+        PerRoleOperands(c, s, o, roles, known);
+        int dc = c.QContent.Rows;
+        for (int r = 0; r < roles; r++)
+        {
+            if (!known[r]) s.Scratch.MaxQ.AsSpan(r * c.Dk, dc).Clear();
+            if (!known[roles + r]) s.Scratch.MaxK.AsSpan(r * c.Dk, dc).Clear();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A ReLU head's work on the window of <paramref name="s"/>: the projections there, the formed scores, the maxima of
+    /// the per-token operands (the largest so far kept), and the outputs, as <see cref="Run"/> computes them on these
+    /// tokens. The outputs are written before the bound is known: the schedule checks it after the last block
+    /// (<see cref="Finish"/>) and, when it fails, runs the prompt again layer by layer.
+    /// </summary>
+    internal static void RunWindow(CompiledModel<T>.Head head, HeadPlan plan, Compiled c, in HeadStream<T> s, Operands o, ReadOnlySpan<bool> known)
+    {
+        int R = plan.Roles, lo = s.Lo, count = Math.Min(s.Hi, s.N) - s.Lo;
+        if (!o.QueryConstant) c.Queries.Project(s.H, s.Ld, s.QT, lo, count);
+        if (!o.KeyConstant) c.Keys.Project(s.H, s.Ld, s.KT, lo, count);
+        if (head.OutRows.Length > 0) c.Values.Project(s.H, s.Ld, s.VT, lo, count);
+        Span<bool> untracked = stackalloc bool[2 * R];
+        untracked.Fill(true);                  // the maxima are taken below, not while scoring
+        for (int qr = 0; qr < R; qr++)
+            foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr, untracked);
+        WindowMaxima(c, s, R, known);
+        for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, c.PairLeader ? Weights.Score : Weights.Relu);
+    }
+
+    /// <summary>After every block: the bound from the maxima (as <see cref="Run"/>); whether it proves the ReLU head's domain, and its margin.</summary>
+    internal static bool Finish(HeadPlan plan, Compiled c, in HeadStream<T> s, out double margin)
+    {
+        int R = plan.Roles;
+        Span<double> bound = stackalloc double[R * R];
+        Span<long> pairs = stackalloc long[R * R];
+        double worst = Bounds(plan, c, s, bound, pairs);
+        margin = worst == double.NegativeInfinity ? double.PositiveInfinity : -worst;
+        return worst <= 0;
+    }
+
+    /// <summary>max |q_a|, |k_a| over the window's tokens of every role whose operands are per token, kept if larger.</summary>
+    private static void WindowMaxima(Compiled c, in HeadStream<T> s, int roles, ReadOnlySpan<bool> known)
+    {
+        var sc = s.Scratch;
+        int dc = c.QContent.Rows;
+        for (int r = 0; r < roles; r++)
+        {
+            var (start, count) = s.Span(r);
+            if (count == 0) continue;
+            if (!known[r])
+                for (int a = 0; a < dc; a++)
+                    sc.MaxQ[r * c.Dk + a] = Math.Max(sc.MaxQ[r * c.Dk + a], FixedOrder<T>.MaxAbs(c.Queries.Row(a, s.H, s.QT, s.Ld, start, count)));
+            if (!known[roles + r])
+                for (int a = 0; a < dc; a++)
+                    sc.MaxK[r * c.Dk + a] = Math.Max(sc.MaxK[r * c.Dk + a], FixedOrder<T>.MaxAbs(c.Keys.Row(a, s.H, s.KT, s.Ld, start, count)));
+        }
     }
 
     private static bool RoleConstantRows(CompiledModel<T>.SparseRows m, in HeadStream<T> s)
@@ -195,7 +265,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     /// </summary>
     private static void Scores(HeadPlan plan, Compiled c, in HeadStream<T> s, Operands o, int qr, int kr, Span<bool> known)
     {
-        var (start, count) = s.Range(qr);
+        int roleCount = s.Range(qr).Count;
+        var (start, count) = s.Span(qr);
         if (count == 0) return;
         int ld = s.Ld, R = plan.Roles, dk = c.Dk, dc = c.QContent.Rows;
         var sc = s.Scratch;
@@ -203,7 +274,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         var form = plan.Forms![qr * R + kr];
         bool self = kr == qr, product = plan.PositionalDims == 0;
         int key = Key(s, qr, kr, start);
-        bool qVector = !o.QueryPerRole(count), kVector = self && !o.KeyPerRole(count);
+        bool qVector = !o.QueryPerRole(roleCount), kVector = self && !o.KeyPerRole(roleCount);
         // A single key (another role's token, or a role whose keys are one vector) is read per role.
         T[] h = s.H, kt = s.KT;
         int keyRole = self ? qr : kr;
@@ -310,7 +381,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     /// Whether value row v of the queries of role qr gets a contribution from their own (per-token) key only: the
     /// other formed keys are single tokens whose value is 0 (they add ±0 to every sum).
     /// </summary>
-    private static bool OnlyItself(Compiled c, in HeadStream<T> s, int qr, int v, int start, int count, out int slot)
+    private static bool OnlyItself(Compiled c, in HeadStream<T> s, int qr, int v, int count, out int slot)
     {
         var formed = c.Formed[qr];
         slot = -1;
@@ -329,7 +400,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     private static void Outputs(CompiledModel<T>.Head head, Compiled c, in HeadStream<T> s, int qr, Weights weights)
     {
         bool relu = weights != Weights.Softmax;
-        var (start, count) = s.Range(qr);
+        int roleCount = s.Range(qr).Count;
+        var (start, count) = s.Span(qr);
         var formed = c.Formed[qr];
         int ld = s.Ld, dv = head.OutRows.Length;
         if (count == 0 || formed.Length == 0 || dv == 0) return;
@@ -345,7 +417,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         var tmp = sc.Max.AsSpan(start, count);
         for (int v = 0; v < dv; v++)
         {
-            if (OnlyItself(c, s, qr, v, start, count, out int slot))
+            if (OnlyItself(c, s, qr, v, roleCount, out int slot))
             {
                 // One formed key carries a value: one pass, the same roundings as below.
                 var w = sc.Scores.AsSpan(slot * ld + start, count);
@@ -368,7 +440,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 var w = sc.Scores.AsSpan(t * ld + start, count);
                 var dst = any ? tmp : acc;
                 T sign = T.One;
-                if (formed[t] == qr && count > 1)
+                if (formed[t] == qr && roleCount > 1)
                 {
                     TensorPrimitives.Multiply(w, c.Values.Row(v, s.H, s.VT, ld, start, count), dst);
                     sign = c.Values.Sign[v];

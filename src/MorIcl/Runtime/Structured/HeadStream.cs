@@ -14,10 +14,29 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
     public readonly T[] H, Delta, QT, KT, VT;
     public readonly int N, Examples, Ld;
     public readonly StructuredScratch<T> Scratch;
+    /// <summary>
+    /// The window of tokens [Lo, Hi) whose per-token work a kernel does (docs/math.md §9.6, the block schedule);
+    /// every token for a layer run on its own. Role counts and single-token keys are those of the whole prompt.
+    /// </summary>
+    public readonly int Lo, Hi;
 
     public HeadStream(T[] h, T[] delta, T[] qt, T[] kt, T[] vt, int tokens, int examples, int ld, StructuredScratch<T> scratch)
+        : this(h, delta, qt, kt, vt, tokens, examples, ld, scratch, 0, int.MaxValue) { }
+
+    private HeadStream(T[] h, T[] delta, T[] qt, T[] kt, T[] vt, int tokens, int examples, int ld, StructuredScratch<T> scratch, int lo, int hi)
     {
-        H = h; Delta = delta; QT = qt; KT = kt; VT = vt; N = tokens; Examples = examples; Ld = ld; Scratch = scratch;
+        H = h; Delta = delta; QT = qt; KT = kt; VT = vt; N = tokens; Examples = examples; Ld = ld; Scratch = scratch; Lo = lo; Hi = hi;
+    }
+
+    /// <summary>The same stream with the per-token work restricted to the tokens [lo, hi).</summary>
+    public HeadStream<T> Window(int lo, int hi) => new(H, Delta, QT, KT, VT, N, Examples, Ld, Scratch, lo, hi);
+
+    /// <summary>The tokens of a role inside the window: first token and count (count 0 when none).</summary>
+    public (int Start, int Count) Span(int role)
+    {
+        var (start, count) = Range(role);
+        int lo = Math.Max(start, Lo), hi = (int)Math.Min((long)start + count, Hi);
+        return hi > lo ? (lo, hi - lo) : (lo, 0);
     }
 
     /// <summary>First token and number of tokens of a role.</summary>

@@ -111,10 +111,19 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
     public void Run(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite)
     {
         foreach (int c in written) finite[c] = true;
+        RunWindow(h, delta, ld, z, written, finite, 0, ld);
+    }
+
+    /// <summary>
+    /// As <see cref="Run"/> on the tokens [lo, lo + count) only (the block schedule, docs/math.md §9.6): tokens are
+    /// independent, so these tokens get the bits the whole pass gives them. <paramref name="finite"/>[c] is and-ed.
+    /// </summary>
+    public void RunWindow(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite, int lo, int count)
+    {
         var w1 = _mlp.W1Rows;
-        for (int j0 = 0; j0 < ld; j0 += Block)
+        for (int j0 = lo; j0 < lo + count; j0 += Block)
         {
-            int w = Math.Min(Block, ld - j0);
+            int w = Math.Min(Block, lo + count - j0);
             for (int k = 0; k < _unit.Length; k++)
             {
                 if (_direct[k] >= 0) continue;

@@ -19,7 +19,14 @@ namespace MorIcl.Runtime.Structured;
 internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>False (nothing written) when some key row differs between tokens of a role on this prompt.</summary>
-    public static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, out double margin, out double leak)
+    public static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, out double margin, out double leak) =>
+        Run(head, plan, s, roles, default, out margin, out leak);
+
+    /// <summary>
+    /// As above; when <paramref name="roleSums"/> is not empty it holds Σ_{j ∈ role r} v_j[v] at [r·d_v + v] (each as
+    /// <see cref="RoleSum"/> forms it), which the block schedule accumulated over its blocks, instead of summing here.
+    /// </summary>
+    internal static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, ReadOnlySpan<T> roleSums, out double margin, out double leak)
     {
         margin = double.PositiveInfinity; leak = 0;
         if (!plan.KeysAreEmbeddingConstants)
@@ -35,7 +42,8 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         foreach (int c in head.QCols) queriesConstant &= s.RoleConstant(c);
         if (!queriesConstant) sc.Flush(head.OutRows, s.Delta, s.Ld, s.Examples);   // per-token writes follow
         if (!queriesConstant) ScoresPerToken(head, s, groups, leader);
-        if (dv > 0) ValueSums(head, s, roles, group, groups);
+        if (dv > 0 && roleSums.IsEmpty) ValueSums(head, s, roles, group, groups);
+        else if (dv > 0) GroupSums(roleSums, dv, roles, group, groups, sc.ValueSumOfGroup);
         Span<long> admitted = stackalloc long[groups];
         Span<long> other = stackalloc long[groups];
         Span<T> scores = stackalloc T[groups];
@@ -140,6 +148,38 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
                 sc.ValueSumOfGroup[group[r] * dv + v] += sum;
             }
         }
+    }
+
+    /// <summary>V_g[v] = Σ over the group's roles (in role order) of the role sums, from +0: the additions of <see cref="ValueSums"/>.</summary>
+    private static void GroupSums(ReadOnlySpan<T> roleSums, int dv, int roles, ReadOnlySpan<int> group, int groups, T[] values)
+    {
+        values.AsSpan(0, groups * dv).Clear();
+        for (int r = 0; r < roles; r++)
+        {
+            if (group[r] < 0) continue;
+            for (int v = 0; v < dv; v++) values[group[r] * dv + v] += roleSums[r * dv + v];
+        }
+    }
+
+    /// <summary>
+    /// Whether value row v of the head is w times one residual row (then <see cref="ValueSums"/> sums w·h_j as
+    /// SimdSpan.Dot does, else the projected row as SimdSpan.Sum does); the residual row and w.
+    /// </summary>
+    internal static bool SingleValueRows(CompiledModel<T>.Head head)
+    {
+        var m = head.VRows;
+        for (int v = 0; v < head.OutRows.Length; v++) if (m.Start[v + 1] - m.Start[v] != 1) return false;
+        return true;
+    }
+
+    /// <summary>Σ_{j ∈ role r} v_j[v] for a role of one token (or any role given whole), as <see cref="ValueSums"/> forms it.</summary>
+    internal static T RoleSum(CompiledModel<T>.Head head, in HeadStream<T> s, bool single, int v, int start, int count)
+    {
+        var m = head.VRows;
+        if (!single) return SimdSpan.Sum<T>(s.VT.AsSpan(v * s.Ld + start, count));
+        Span<T> w = stackalloc T[count];
+        w.Fill(m.Values[m.Start[v]]);
+        return SimdSpan.Dot<T>(s.H.AsSpan(m.Cols[m.Start[v]] * s.Ld + start, count), w);
     }
 
     /// <summary>Per group, how many pairs of a query of role qr are admitted and how many are not.</summary>

@@ -6,7 +6,7 @@ namespace MorIcl.Runtime.Structured;
 /// Where the rows of a projection m·h come from, decided once per head (docs/math.md §9): a row that is ±1
 /// times one residual row is read from H itself with its sign (negation is exact, so every product and
 /// sum with it rounds as with the projected row); every other row is projected, by the executor's own
-/// <see cref="ModelExecutor{T}.Project"/>, into a buffer. Saves a pass over the tokens per direct row.
+/// <see cref="ModelExecutor{T}.Project(CompiledModel{T}.SparseRows, T[], int, T[])"/>, into a buffer. Saves a pass over the tokens per direct row.
 /// </summary>
 internal sealed class RowSources<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -16,7 +16,7 @@ internal sealed class RowSources<T> where T : unmanaged, IFloatingPointIeee754<T
     public readonly T[] Sign;
     /// <summary>Per row of m that is projected: its row in the buffer (−1 for direct rows).</summary>
     public readonly int[] BufferRow;
-    /// <summary>The rows that are projected, in order (what <see cref="Project"/> computes).</summary>
+    /// <summary>The rows that are projected, in order (what <see cref="Project(T[], int, T[])"/> computes).</summary>
     public readonly CompiledModel<T>.SparseRows Projected;
     public int Rows => Column.Length;
 
@@ -43,6 +43,12 @@ internal sealed class RowSources<T> where T : unmanaged, IFloatingPointIeee754<T
     public void Project(T[] h, int ld, T[] buffer)
     {
         if (Projected.Rows > 0) ModelExecutor<T>.Project(Projected, h, ld, buffer);
+    }
+
+    /// <summary>As above on the tokens [lo, lo + count) only.</summary>
+    public void Project(T[] h, int ld, T[] buffer, int lo, int count)
+    {
+        if (Projected.Rows > 0) ModelExecutor<T>.Project(Projected, h, ld, buffer, lo, count);
     }
 
     /// <summary>Row a over tokens [start, start + count): the span holding it up to <see cref="Sign"/>[a].</summary>

@@ -44,9 +44,16 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             for (int h = 0; h < heads.Length; h++)
                 if (_admittedOnly[l][h] is { } c && (heads[h].PairedWith < 0 || c.PairLeader)) c.CommitsExamples = CommitsExamples(a, h, heads[h].PairedWith);
         }
+        Phases = BlockSchedule.Build(model, plan, Takes, AdmittedOnly);
     }
 
     public ExecutionPlan Plan => _plan;
+
+    /// <summary>The block schedule in this precision (docs/math.md §9.6).</summary>
+    public Phase[] Phases { get; }
+
+    /// <summary>Head h of layer l's AdmittedKeysOnly kernel (null when it has none in this precision).</summary>
+    public AdmittedKeysOnlyKernel<T>.Compiled? AdmittedOnly(int layer, int head) => _admittedOnly[layer][head];
 
     /// <summary>Per value row of head h: whether no other head of the layer but its pair partner writes the row and no head reads it.</summary>
     private static bool[] CommitsExamples(CompiledModel<T>.Attention layer, int h, int partner)
