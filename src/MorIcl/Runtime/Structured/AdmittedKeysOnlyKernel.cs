@@ -151,11 +151,11 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         if (!o.QueryConstant) c.Queries.Project(s.H, s.Ld, s.QT, lo, count);
         if (!o.KeyConstant) c.Keys.Project(s.H, s.Ld, s.KT, lo, count);
         if (head.OutRows.Length > 0) c.Values.Project(s.H, s.Ld, s.VT, lo, count);
-        Span<bool> untracked = stackalloc bool[2 * R];
-        untracked.Fill(true);                  // the maxima are taken below, not while scoring
+        Span<bool> tracked = stackalloc bool[2 * R];
+        known.CopyTo(tracked);                 // per window: the scores track the maxima they can, the rest below
         for (int qr = 0; qr < R; qr++)
-            foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr, untracked);
-        WindowMaxima(c, s, R, known);
+            foreach (int kr in c.Formed[qr]) Scores(plan, c, s, o, qr, kr, tracked);
+        WindowMaxima(c, s, R, tracked);
         for (int qr = 0; qr < R; qr++) Outputs(head, c, s, qr, c.PairLeader ? Weights.Score : Weights.Relu);
     }
 
@@ -315,8 +315,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             {
                 T other = sign * (qVector ? KOne(a) : QOne(a));
                 if (first) TensorPrimitives.Multiply(qVector ? q : k, other, score);
-                else if (trackQ) sc.MaxQ[qr * dk + a] = StructuredRowKernels<T>.AddScaledTrackingMax(score, q, other);
-                else if (trackK) sc.MaxK[qr * dk + a] = StructuredRowKernels<T>.AddScaledTrackingMax(score, k, other);
+                else if (trackQ) Track(sc.MaxQ, qr * dk + a, StructuredRowKernels<T>.AddScaledTrackingMax(score, q, other), s.Windowed);
+                else if (trackK) Track(sc.MaxK, qr * dk + a, StructuredRowKernels<T>.AddScaledTrackingMax(score, k, other), s.Windowed);
                 else TensorPrimitives.MultiplyAdd(qVector ? q : k, other, score, score);
             }
             else
@@ -328,6 +328,9 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         if (trackQ) known[qr] = true;
         if (trackK) known[roles + qr] = true;
     }
+
+    /// <summary>A maximum tracked while scoring: the role's (whole pass) or the largest so far (a window of the block schedule).</summary>
+    private static void Track(double[] max, int i, double value, bool windowed) => max[i] = windowed ? Math.Max(max[i], value) : value;
 
     /// <summary>
     /// Softmax weights of the formed keys in place (e^{s − m_i}), their sum per token; returns the role's

@@ -28,6 +28,9 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
         H = h; Delta = delta; QT = qt; KT = kt; VT = vt; N = tokens; Examples = examples; Ld = ld; Scratch = scratch; Lo = lo; Hi = hi;
     }
 
+    /// <summary>Whether the stream is a window of the block schedule (maxima are then kept across windows).</summary>
+    public bool Windowed => Lo != 0 || Hi != int.MaxValue;
+
     /// <summary>The same stream with the per-token work restricted to the tokens [lo, hi).</summary>
     public HeadStream<T> Window(int lo, int hi) => new(H, Delta, QT, KT, VT, N, Examples, Ld, Scratch, lo, hi);
 
