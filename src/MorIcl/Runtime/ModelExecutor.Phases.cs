@@ -23,8 +23,12 @@ public sealed partial class ModelExecutor<T>
     }
     private readonly int _blockTokens = 1024;
 
-    /// <summary>Whether passes without a trace or rounding analysis run the block schedule (default true); false runs layer by layer.</summary>
-    public bool FuseBlocks { get; init; } = true;
+    /// <summary>
+    /// Whether passes without a trace or rounding analysis run the block schedule; the default (false) runs layer by
+    /// layer. The bits are the same either way; on the 2-core AVX-512 machine the schedule was not faster (README,
+    /// "Structured execution"): the passes cost their instructions more than their memory traffic.
+    /// </summary>
+    public bool FuseBlocks { get; init; }
 
     /// <summary>The block schedule's phases as (first layer, layer count); empty for the dense executor.</summary>
     public IReadOnlyList<(int First, int Count)> Phases =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using MorIcl.Construction;
+using MorIcl.Construction.Model;
 using MorIcl.Em;
 using MorIcl.Mixture;
 using MorIcl.Numerics;
@@ -46,6 +47,9 @@ internal static class WidthCases
                 yield return Line($"forward/double/{name}/n={p.Examples.N}", Numbers(d.Forward(p.Examples, p.Query, trace: true)));
                 yield return Line($"forward/float/{name}/n={p.Examples.N}", Numbers(f.Forward(p.Examples, p.Query, trace: true)));
                 yield return Line($"forward/double/dense/{name}/n={p.Examples.N}", Numbers(dense.Forward(p.Examples, p.Query, trace: true)));
+                // The block schedule (docs/math.md §9.6), blocks of 16: its reductions' lanes and tails on every width.
+                yield return Line($"forward/blocks/double/{name}/n={p.Examples.N}", Blocks<double>(model, p));
+                yield return Line($"forward/blocks/float/{name}/n={p.Examples.N}", Blocks<float>(model, p));
                 var reference = ReferenceRun.Of(spec, p.Examples, p.Query);
                 yield return Line($"reference/{name}/n={p.Examples.N}", reference.Beta.SelectMany(b => b).Append(reference.Prediction));
             }
@@ -83,6 +87,16 @@ internal static class WidthCases
         values.AddRange(c.Layers.SelectMany(l => new[] { l.MinMargin, l.MaxLeakage }));
         foreach (var t in r.Trace!) values.AddRange(t);
         return values;
+    }
+
+    /// <summary>A pass by the block schedule: its numbers and the final stream.</summary>
+    private static IEnumerable<double> Blocks<T>(TransformerModel model, Prompt p) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        double[]? final = null;
+        var r = new ModelExecutor<T>(model) { FuseBlocks = true, BlockTokens = 16 }.Forward(p.Examples, p.Query, false, h => final = h);
+        var c = r.Certificate;
+        return new[] { r.Prediction, c.MinMargin, c.MaxLeakage }.Concat(r.Beta.SelectMany(b => b)).Concat(r.Mixing ?? Array.Empty<double>())
+            .Concat(c.Layers.SelectMany(l => new[] { l.MinMargin, l.MaxLeakage })).Concat(final!);
     }
 
     private static IEnumerable<double> Parameters(MixtureParameters p) => p.Beta.SelectMany(b => b).Concat(p.Mixing).Concat(p.Sigma);

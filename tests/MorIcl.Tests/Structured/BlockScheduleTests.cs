@@ -19,7 +19,7 @@ public class BlockScheduleTests
     /// <summary>The fused and the layer-by-layer executor on one prompt: everything they report, bit for bit.</summary>
     private static void AssertSameBits<T>(TransformerModel model, Prompt prompt, string name, int block = 32) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var fused = new ModelExecutor<T>(model) { BlockTokens = block };
+        var fused = new ModelExecutor<T>(model) { FuseBlocks = true, BlockTokens = block };
         var alone = new ModelExecutor<T>(model) { FuseBlocks = false };
         double[]? hf = null, ha = null;
         var a = fused.Forward(prompt.Examples, prompt.Query, false, h => hf = h);
