@@ -36,6 +36,36 @@ public sealed class ReductionTests
         Check(x.Select(v => (float)v).ToArray(), y.Select(v => (float)v).ToArray());
     }
 
+    [Theory, MemberData(nameof(Lengths))]
+    public void A_sum_given_in_pieces_has_the_bits_of_one_call(int n)
+    {
+        // The block schedule's reductions (docs/math.md §9.6): pieces on multiples of the lane count, the last one
+        // holding at least the last L elements; Sum, and Dot against a constant, of the whole.
+        var rng = new Random(n + 7);
+        var x = Enumerable.Range(0, n).Select(_ => (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-8, 9))).ToArray();
+        Pieces(x, 0.3);
+        Pieces(x.Select(v => (float)v).ToArray(), -0.7f);
+    }
+
+    private static void Pieces<T>(T[] x, T w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int L = SimdSpan.VirtualLanes<T>();
+        var filled = Enumerable.Repeat(w, x.Length).ToArray();
+        foreach (int block in new[] { L, 2 * L, 5 * L })
+            foreach (bool weighted in new[] { false, true })
+            {
+                var lanes = new T[L];
+                for (int lo = 0; lo < x.Length;)
+                {
+                    int hi = x.Length - lo < block + L ? x.Length : lo + block;
+                    SimdSpan.AccumulateSum<T>(lanes, x.AsSpan(lo, hi - lo), lo, x.Length, w, weighted);
+                    lo = hi;
+                }
+                T got = SimdSpan.SumOfLanes<T>(lanes), want = weighted ? SimdSpan.Dot<T>(x, filled) : SimdSpan.Sum<T>(x);
+                Assert.True(got.Equals(want) && T.IsNegative(got) == T.IsNegative(want), $"n = {x.Length}, blocks of {block}, weighted {weighted}: {got} vs {want}");
+            }
+    }
+
     private static void Check<T>(T[] x, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T sum = ReferenceSum<T>(x);
