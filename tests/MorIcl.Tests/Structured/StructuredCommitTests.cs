@@ -62,6 +62,32 @@ public class StructuredCommitTests
         }
     }
 
+    [Fact]
+    public void AnMlpRowReadByAnotherOutputIsNotCommittedInPlace()
+    {
+        // A linear pair u = ±x_0 with outputs x_0 ← x_0 − u (a reset) and x_1 ← x_1 + u: the reset row is read, through
+        // its unit, by the other output, so it may not be committed before that output is formed (docs/math.md §9.6).
+        var model = Compiler.Compile(new ConstructionSpec(3, 2, 0.5, null, 1, 1, 0.5));
+        var prompt = PromptSampler.Sample(new MixtureSpec(RegressionVectors.DrawNormalised(3, 2, SeedSequence.Create(3)), new[] { 0.5, 0.5 }, 0.5), 30, 3, 0);
+        var names = model.Layout.RowNames();
+        int x0 = Array.IndexOf(names, "x[0]"), x1 = Array.IndexOf(names, "x[1]"), D = model.Dimension;
+        var w1 = new SparseMatrix(2, D, new[] { 0, 1 }, new[] { x0, x0 }, new[] { 1.0, -1.0 });
+        var (rows, cols, values) = x0 < x1
+            ? (new[] { x0, x0, x1, x1 }, new[] { 0, 1, 0, 1 }, new[] { -1.0, 1.0, 1.0, -1.0 })
+            : (new[] { x1, x1, x0, x0 }, new[] { 0, 1, 0, 1 }, new[] { 1.0, -1.0, -1.0, 1.0 });
+        var w2 = new SparseMatrix(D, 2, rows, cols, values);
+        var mlp = new MlpLayer(w1, new double[2], w2, new double[D], new Provenance("affine", 0, 0, "test", "reset x_0 into x_1"), "exact");
+        var edited = new TransformerModel(model.Spec, model.Layout, model.Embedding, model.Layers.Append(mlp).ToList(), model.ReadOut, model.Margin);
+        int last = edited.Layers.Count - 1;
+        var dense = new ModelExecutor<double>(edited, ExecutorKind.Dense);
+        var before = dense.Forward(prompt.Examples, prompt.Query, trace: true).Trace![last];
+        var (a, _) = new ModelExecutor<double>(edited).ForwardLayer(last, before, prompt.N);
+        var (b, _) = dense.ForwardLayer(last, before, prompt.N);
+        Assert.Equal(b.Select(BitConverter.DoubleToInt64Bits), a.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(before[x1] + (0 + before[x0]), a[x1]);   // token 0: x_1 + x_0, read before the reset
+        Assert.Equal(0.0, a[x0]);
+    }
+
     /// <summary>The matrix with column (or row) <paramref name="from"/> renamed <paramref name="to"/>.</summary>
     private static SparseMatrix Remap(SparseMatrix m, int from, int to, bool columns)
     {

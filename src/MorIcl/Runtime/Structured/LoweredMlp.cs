@@ -58,7 +58,22 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
             _termStart[r + 1] = units.Count;
         }
         _termUnit = units.ToArray(); _termWeight = weights.ToArray();
+        // An output row with one term and no bias, which no other output's term reads from H, is committed in place.
+        var readByOthers = Enumerable.Range(0, w2.Rows).SelectMany(r => Enumerable.Range(_termStart[r], _termStart[r + 1] - _termStart[r])
+            .Where(e => _direct[_termUnit[e]] >= 0).Select(e => (Row: r, Source: _direct[_termUnit[e]]))).ToArray();
+        _inPlace = Enumerable.Range(0, w2.Rows).Select(r => _termStart[r + 1] - _termStart[r] == 1 && !mlp.BiasRows.Contains(mlp.OutRows[r])
+            && !readByOthers.Any(t => t.Row != r && t.Source == mlp.OutRows[r])).ToArray();
+        _committedInPlace = new bool[mlp.OutRows.Concat(mlp.BiasRows).DefaultIfEmpty(0).Max() + 1];
+        for (int r = 0; r < w2.Rows; r++) if (_inPlace[r]) _committedInPlace[mlp.OutRows[r]] = true;
     }
+
+    /// <summary>
+    /// Per output row: committed in place, h + (0 + t) (<see cref="StructuredRowKernels{T}.CommitScaled"/>), the bits of
+    /// Delta (+0) taking its one term and the commit adding it, when no bias adds to it and no other output reads the row.
+    /// </summary>
+    private readonly bool[] _inPlace;
+    /// <summary>Per residual row (up to the largest written): whether an in-place output row writes it.</summary>
+    private readonly bool[] _committedInPlace;
 
     /// <summary>The lowered MLP, or null when it has no linear pair (the dense kernel is then as good).</summary>
     public static LoweredMlp<T>? TryLower(CompiledModel<T>.Mlp mlp)
@@ -137,7 +152,14 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
             // the dense kernel's sum: the two differ only where a partial sum is −0, and x + (±0) = x for x ≠ −0.
             for (int r = 0; r < _mlp.OutRows.Length; r++)
             {
-                var d = delta.AsSpan(_mlp.OutRows[r] * ld + j0, w);
+                int row = _mlp.OutRows[r];
+                if (_inPlace[r])
+                {
+                    int e1 = _termStart[r];
+                    finite[row] &= StructuredRowKernels<T>.CommitScaled(h.AsSpan(row * ld + j0, w), Unit(_termUnit[e1], h, z, ld, j0, w), _termWeight[e1]);
+                    continue;
+                }
+                var d = delta.AsSpan(row * ld + j0, w);
                 for (int e = _termStart[r]; e < _termStart[r + 1]; e++) RowKernels<T>.AddScaled(d, Unit(_termUnit[e], h, z, ld, j0, w), _termWeight[e]);
             }
             for (int b = 0; b < _mlp.BiasRows.Length; b++)
@@ -145,7 +167,8 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
                 var d = delta.AsSpan(_mlp.BiasRows[b] * ld + j0, w);
                 TensorPrimitives.Add(d, _mlp.Bias[b], d);
             }
-            foreach (int c in written) finite[c] &= RowKernels<T>.AddAndClear(h.AsSpan(c * ld + j0, w), delta.AsSpan(c * ld + j0, w));
+            foreach (int c in written)
+                if (!_committedInPlace[c]) finite[c] &= RowKernels<T>.AddAndClear(h.AsSpan(c * ld + j0, w), delta.AsSpan(c * ld + j0, w));
         }
     }
 

@@ -117,6 +117,40 @@ internal static class StructuredRowKernels<T> where T : unmanaged, IFloatingPoin
     }
 
     /// <summary>
+    /// h_i = h_i + (0 + x_i·c): an MLP output row with one term, added to a Delta of +0 and committed (h + Delta), without
+    /// the Delta row; <paramref name="x"/> may be <paramref name="h"/> itself. Returns whether every h_i is finite.
+    /// </summary>
+    public static bool CommitScaled(Span<T> h, ReadOnlySpan<T> x, T c)
+    {
+        if (x.Length < h.Length) throw new ArgumentException("row lengths differ");
+        ref T hr = ref MemoryMarshal.GetReference(h); ref T xr = ref MemoryMarshal.GetReference(x);
+        bool finite = true;
+        nint j = SimdSpan.Width switch
+        {
+            SimdWidth.Vector512 => CommitScaled<Lanes512<T>>(ref hr, ref xr, c, 0, h.Length, ref finite),
+            SimdWidth.Vector256 => CommitScaled<Lanes256<T>>(ref hr, ref xr, c, 0, h.Length, ref finite),
+            _ => CommitScaled<Lanes128<T>>(ref hr, ref xr, c, 0, h.Length, ref finite),
+        };
+        CommitScaled<Lanes1<T>>(ref hr, ref xr, c, j, h.Length, ref finite);
+        return finite;
+    }
+
+    private static nint CommitScaled<TL>(ref T h, ref T x, T c, nint j, nint n, ref bool finite) where TL : struct, ILanes<TL, T>
+    {
+        var cv = TL.Broadcast(c);
+        var zero = TL.Broadcast(s_zero);
+        var acc = TL.Zero;
+        for (; j <= n - TL.Count; j += TL.Count)
+        {
+            var v = TL.Load(ref h, j) + (zero + cv * TL.Load(ref x, j));
+            TL.Store(v, ref h, j);
+            acc += v - v;                // 0 for finite v, NaN for ±∞ and NaN
+        }
+        finite &= !TL.Any(~TL.Equal(acc, TL.Zero));
+        return j;
+    }
+
+    /// <summary>
     /// d_i = d_i + c·((w_i·x_i) / s_i): a softmax head's single weighted value over its normaliser, signed by c = ±1,
     /// in one pass (three otherwise).
     /// </summary>
