@@ -64,6 +64,17 @@ public sealed class ReductionTests
                 T got = SimdSpan.SumOfLanes<T>(lanes), want = weighted ? SimdSpan.Dot<T>(x, filled) : SimdSpan.Sum<T>(x);
                 Assert.True(got.Equals(want) && T.IsNegative(got) == T.IsNegative(want), $"n = {x.Length}, blocks of {block}, weighted {weighted}: {got} vs {want}");
             }
+        // Several rows at once (the example means' value sums): each the Dot of its row against its weight.
+        int n = x.Length / 3;
+        var rows = Enumerable.Range(0, 6).Select(k => k % 3 * n).ToArray();
+        var weights = Enumerable.Range(0, 6).Select(k => T.CreateChecked(k - 2.5)).ToArray();
+        var sums = new T[6];
+        SimdSpan.WeightedSums<T>(x, rows, weights, n, sums);
+        for (int k = 0; k < 6; k++)
+        {
+            T want = SimdSpan.Dot<T>(x.AsSpan(rows[k], n), Enumerable.Repeat(weights[k], n).ToArray());
+            Assert.True(sums[k].Equals(want) && T.IsNegative(sums[k]) == T.IsNegative(want), $"row {k} of {n}: {sums[k]} vs {want}");
+        }
     }
 
     private static void Check<T>(T[] x, T[] y) where T : unmanaged, IFloatingPointIeee754<T>

@@ -68,6 +68,21 @@ public static class SimdSpan
         }
     }
 
+    /// <summary>
+    /// sums[k] = <see cref="Dot{T}"/>(x[offsets[k] …+count], a span holding weights[k] everywhere) for every k, bit for bit;
+    /// four rows share each pass, so their additions overlap (each row's own additions keep their order).
+    /// </summary>
+    public static void WeightedSums<T>(T[] x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> weights, int count, Span<T> sums)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (Width)
+        {
+            case SimdWidth.Vector512: Reductions<Lanes512<T>, T>.WeightedSums(x, offsets, weights, count, sums); break;
+            case SimdWidth.Vector256: Reductions<Lanes256x2<T>, T>.WeightedSums(x, offsets, weights, count, sums); break;
+            default: Reductions<Lanes128x4<T>, T>.WeightedSums(x, offsets, weights, count, sums); break;
+        }
+    }
+
     /// <summary>The lanes of <see cref="AccumulateSum{T}"/> reduced by the reductions' fixed tree.</summary>
     public static T SumOfLanes<T>(ReadOnlySpan<T> lanes) where T : unmanaged, IFloatingPointIeee754<T> => Width switch
     {
@@ -203,6 +218,44 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
     }
 
     public static T SumOfLanes(ReadOnlySpan<T> lanes) => TW.Sum(TW.Load(ref MemoryMarshal.GetReference(lanes), 0));
+
+    /// <summary>See <see cref="SimdSpan.WeightedSums{T}"/>: Dot's loop and tail for four rows at a time.</summary>
+    public static void WeightedSums(T[] x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> weights, int n, Span<T> sums)
+    {
+        int k = 0;
+        if (n >= TW.Count)
+            for (; k + 4 <= offsets.Length; k += 4)
+            {
+                ref T r0 = ref x[offsets[k]]; ref T r1 = ref x[offsets[k + 1]]; ref T r2 = ref x[offsets[k + 2]]; ref T r3 = ref x[offsets[k + 3]];
+                TW w0 = TW.Broadcast(weights[k]), w1 = TW.Broadcast(weights[k + 1]), w2 = TW.Broadcast(weights[k + 2]), w3 = TW.Broadcast(weights[k + 3]);
+                TW a0 = TW.Zero, a1 = TW.Zero, a2 = TW.Zero, a3 = TW.Zero;
+                nint i = 0;
+                for (; i <= n - TW.Count; i += TW.Count)
+                {
+                    a0 += TW.Load(ref r0, i) * w0; a1 += TW.Load(ref r1, i) * w1;
+                    a2 += TW.Load(ref r2, i) * w2; a3 += TW.Load(ref r3, i) * w3;
+                }
+                if (i < n)
+                {
+                    // Tail(a, i, 0) * Tail(w…, i, 0): the last L elements, fresh lanes only.
+                    nint start = n - TW.Count;
+                    var fresh = TW.LessThanOrEqual(TW.Broadcast(T.CreateTruncating(i - start)), TW.Load(ref Indices[0], 0));
+                    var zero = TW.Broadcast(T.Zero);
+                    a0 += TW.Select(fresh, TW.Load(ref r0, start), zero) * TW.Select(fresh, w0, zero);
+                    a1 += TW.Select(fresh, TW.Load(ref r1, start), zero) * TW.Select(fresh, w1, zero);
+                    a2 += TW.Select(fresh, TW.Load(ref r2, start), zero) * TW.Select(fresh, w2, zero);
+                    a3 += TW.Select(fresh, TW.Load(ref r3, start), zero) * TW.Select(fresh, w3, zero);
+                }
+                sums[k] = TW.Sum(a0); sums[k + 1] = TW.Sum(a1); sums[k + 2] = TW.Sum(a2); sums[k + 3] = TW.Sum(a3);
+            }
+        Span<T> lanes = stackalloc T[TW.Count];
+        for (; k < offsets.Length; k++)
+        {
+            lanes.Clear();
+            Accumulate(lanes, x.AsSpan(offsets[k], n), 0, n, weights[k], weighted: true);
+            sums[k] = SumOfLanes(lanes);
+        }
+    }
 
     public static T Max(ReadOnlySpan<T> x)
     {

@@ -119,7 +119,8 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
 
     /// <summary>
     /// V_g[v] = Σ over the group's roles (in role order) of Σ_{j ∈ role} v_j[v] (fixed order). A value row that
-    /// is w times one residual row is not projected: SimdSpan.Dot(h, w…) adds the products w·h_j in Sum's order.
+    /// is w times one residual row is not projected: SimdSpan.WeightedSums gives SimdSpan.Dot(h, w…), the products
+    /// w·h_j added in Sum's order, for all the value rows at once.
     /// </summary>
     private static void ValueSums(CompiledModel<T>.Head head, in HeadStream<T> s, int roles, ReadOnlySpan<int> group, int groups)
     {
@@ -130,23 +131,19 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         for (int v = 0; v < dv; v++) allSingle &= m.Start[v + 1] - m.Start[v] == 1;
         if (!allSingle) ModelExecutor<T>.Project(m, s.H, ld, s.VT);
         sc.ValueSumOfGroup.AsSpan(0, groups * dv).Clear();
-        T filled = T.NaN;                 // the value the weight row sc.Sum holds (NaN: none)
+        Span<int> offsets = stackalloc int[dv];
+        Span<T> weights = stackalloc T[dv], sums = stackalloc T[dv];
         for (int r = 0; r < roles; r++)
         {
             if (group[r] < 0) continue;
             var (start, count) = s.Range(r);
-            for (int v = 0; v < dv; v++)
+            if (allSingle)
             {
-                T sum;
-                if (!allSingle) sum = SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
-                else
-                {
-                    T w = m.Values[m.Start[v]];
-                    if (!(w == filled && T.IsNegative(w) == T.IsNegative(filled))) { sc.Sum.AsSpan(0, Math.Max(s.Examples, 1)).Fill(w); filled = w; }
-                    sum = SimdSpan.Dot<T>(s.H.AsSpan(m.Cols[m.Start[v]] * ld + start, count), sc.Sum.AsSpan(0, count));
-                }
-                sc.ValueSumOfGroup[group[r] * dv + v] += sum;
+                for (int v = 0; v < dv; v++) { offsets[v] = m.Cols[m.Start[v]] * ld + start; weights[v] = m.Values[m.Start[v]]; }
+                SimdSpan.WeightedSums<T>(s.H, offsets, weights, count, sums);
             }
+            else for (int v = 0; v < dv; v++) sums[v] = SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
+            for (int v = 0; v < dv; v++) sc.ValueSumOfGroup[group[r] * dv + v] += sums[v];
         }
     }
 
