@@ -426,10 +426,12 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 var w = sc.Scores.AsSpan(slot * ld + start, count);
                 var x = c.Values.Row(v, s.H, s.VT, ld, start, count);
                 var dst = s.Delta.AsSpan(head.OutRows[v] * ld + start, count);
-                if (relu && qr == TokenRoles.Example && c.CommitsExamples.Length > v && c.CommitsExamples[v])
+                if (qr == TokenRoles.Example && c.CommitsExamples.Length > v && c.CommitsExamples[v])
                 {
                     int row = head.OutRows[v];
-                    sc.ThroughFinite[row] = StructuredRowKernels<T>.CommitWeightedValue(s.H.AsSpan(row * ld + start, count), w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
+                    var h = s.H.AsSpan(row * ld + start, count);
+                    sc.ThroughFinite[row] = relu ? StructuredRowKernels<T>.CommitWeightedValue(h, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu)
+                        : StructuredRowKernels<T>.CommitWeightedQuotient(h, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v]);
                     sc.Through[row] = true;
                 }
                 else if (relu) StructuredRowKernels<T>.AddWeightedValue(dst, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);
