@@ -36,6 +36,15 @@ public sealed class ReductionTests
         Check(x.Select(v => (float)v).ToArray(), y.Select(v => (float)v).ToArray());
     }
 
+    [Fact]
+    public void One_element_sums_keep_the_sign_rule_of_the_lanes()
+    {
+        // Lane 0 holds 0 + x: a sum or dot of one −0 is +0, as in the documented order.
+        Assert.Equal(BitConverter.DoubleToInt64Bits(ReferenceSum<double>(new[] { -0.0 })), BitConverter.DoubleToInt64Bits(SimdSpan.Sum<double>(new[] { -0.0 })));
+        Assert.Equal(0L, BitConverter.DoubleToInt64Bits(SimdSpan.Dot<double>(new[] { -0.0 }, new[] { 2.0 })));
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(SimdSpan.Sum<float>(new[] { -0.0f })));
+    }
+
     [Theory, MemberData(nameof(Lengths))]
     public void A_sum_given_in_pieces_has_the_bits_of_one_call(int n)
     {

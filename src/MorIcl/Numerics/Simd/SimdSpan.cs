@@ -164,6 +164,8 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
 
     public static T Sum(ReadOnlySpan<T> x)
     {
+        // One element: lane 0 holds 0 + x and the others +0, and adding +0 changes nothing after that.
+        if (x.Length == 1) return T.Zero + x[0];
         ref T r = ref MemoryMarshal.GetReference(x);
         nint n = x.Length, i = 0;
         var acc = TW.Zero;
@@ -174,6 +176,7 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
 
     public static T Dot(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
     {
+        if (a.Length == 1) return T.Zero + a[0] * b[0];   // as Sum of one element
         ref T ar = ref MemoryMarshal.GetReference(a); ref T br = ref MemoryMarshal.GetReference(b);
         nint n = a.Length, i = 0;
         var acc = TW.Zero;
