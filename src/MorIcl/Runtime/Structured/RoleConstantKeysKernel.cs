@@ -169,14 +169,15 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         return true;
     }
 
-    /// <summary>Σ_{j ∈ role r} v_j[v] for a role of one token (or any role given whole), as <see cref="ValueSums"/> forms it.</summary>
+    /// <summary>Σ_{j ∈ role r} v_j[v] over the role's tokens [start, start + count), as <see cref="ValueSums"/> forms it.</summary>
     internal static T RoleSum(CompiledModel<T>.Head head, in HeadStream<T> s, bool single, int v, int start, int count)
     {
         var m = head.VRows;
         if (!single) return SimdSpan.Sum<T>(s.VT.AsSpan(v * s.Ld + start, count));
-        Span<T> w = stackalloc T[count];
-        w.Fill(m.Values[m.Start[v]]);
-        return SimdSpan.Dot<T>(s.H.AsSpan(m.Cols[m.Start[v]] * s.Ld + start, count), w);
+        Span<T> lanes = stackalloc T[SimdSpan.VirtualLanes<T>()];
+        lanes.Clear();
+        SimdSpan.AccumulateSum(lanes, s.H.AsSpan(m.Cols[m.Start[v]] * s.Ld + start, count), 0, count, m.Values[m.Start[v]], weighted: true);
+        return SimdSpan.SumOfLanes<T>(lanes);
     }
 
     /// <summary>Per group, how many pairs of a query of role qr are admitted and how many are not.</summary>
