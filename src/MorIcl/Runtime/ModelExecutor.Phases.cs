@@ -306,7 +306,8 @@ public sealed partial class ModelExecutor<T>
     private void Replay(Phase phase, PhaseScratch ps, Workspace ws, LayerCertificate[] layers)
     {
         Array.Copy(ps.FiniteAtStart, ws.RowFinite, ps.FiniteAtStart.Length);
-        ws.NonFiniteRows = ws.RowFinite.Count(f => !f);
+        ws.NonFiniteRows = 0;
+        foreach (bool f in ws.RowFinite) if (!f) ws.NonFiniteRows++;
         for (int k = 0; k < phase.Count; k++)
         {
             int l = phase.First + k;
