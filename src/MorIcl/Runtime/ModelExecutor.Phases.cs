@@ -111,6 +111,7 @@ public sealed partial class ModelExecutor<T>
     {
         if (phase.HasPerToken && n > Plan.MaxPosition) return PhaseOutcome.LayerByLayer;   // the heads run densely there
         var sc = ws.Structured!;
+        FillReplicated(ws, n, ld);   // the phase's kernels read whole rows
         var ps = ws.Phases ??= new PhaseScratch(_model, _model.Roles, SimdSpan.VirtualLanes<T>());
         var full = new HeadStream<T>(ws.H, ws.Delta, ws.QT, ws.KT, ws.VT, N, n, ld, sc);
         Array.Copy(ws.RowFinite, ps.FiniteAtStart, ps.FiniteAtStart.Length);

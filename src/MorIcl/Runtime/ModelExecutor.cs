@@ -58,6 +58,13 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         _analysis = analysis;
     }
 
+    /// <summary>
+    /// Whether a pass without trace or rounding analysis keeps a replicated row (β_k after an example mean) at each role's
+    /// first token only, filling the role's other tokens when a layer reads them token by token (docs/math.md §9.6;
+    /// default true). The bits are the same either way.
+    /// </summary>
+    public bool ReplicatedRowsPerRole { get; init; } = true;
+
     /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>
     public bool RunsStructured(int layer, int head) => _structured?.Takes(layer, head) ?? false;
 
@@ -91,6 +98,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = Roles(n, N);
+            ws.Lazy = ReplicatedRowsPerRole && traces is null && bounds is null;
             if (traces is null && bounds is null)
             {
                 // The block schedule; when a phase's bound fails after its blocks, the prompt again, layer by layer.
@@ -109,6 +117,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
                 boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
+            FillReplicated(ws, n, ld);
             ws.DeltaClean = true;
             final?.Invoke(TokenMajor(H, N, ld, D));
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
@@ -145,6 +154,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         try
         {
             Load(ws, before, N, ld, D);
+            ws.Lazy = false;
             var cert = RunLayer(layer, ws, N, ld, D, n, Roles(n, N));
             ws.DeltaClean = true;
             return (TokenMajor(ws.H, N, ld, D), cert);
@@ -156,6 +166,9 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     {
         var layer = _model.Layers[l];
         var scratch = ws.Structured;
+        if (scratch is { StaleCount: > 0 })
+            for (int c = 0; c < D; c++)
+                if (scratch.Stale[c] && !_structured!.PerRoleOnly(l, c, scratch)) Fill(ws, c, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
         var cert = layer switch
@@ -217,6 +230,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         public readonly int[] Positive, Counts, Dense, Chunks;
         public readonly bool[] MasksFilled, Divide, RowFinite, BlockFinite;
         public int NonFiniteRows;     // per admission table, for the current prompt
+        /// <summary>Whether per-role commits may keep replicated rows per role (a pass without trace or rounding analysis).</summary>
+        public bool Lazy;
         /// <summary>Whether Delta is all +0 (a pass ended normally, or the workspace is new).</summary>
         public bool DeltaClean = true;
         /// <summary>Staging for <see cref="FeatureMajorLoad{T}"/>: Block tokens × D.</summary>
@@ -286,6 +301,9 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 maxLeak = Math.Max(maxLeak, lk);
                 continue;
             }
+            if (ws.Structured is { StaleCount: > 0 } st)
+                foreach (var cols in new[] { head.QCols, head.KCols, head.VCols, head.OutRows })
+                    foreach (int c in cols) if (st.Stale[c]) Fill(ws, c, n, ld);
             ws.Structured?.Flush(head.OutRows, delta, ld, n);   // the dense head writes per token
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);
@@ -454,6 +472,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         foreach (int c in rows)
         {
             if (ws.Structured is { } st && n >= 0 && st.Pending[c] == PendingState.PerRole) continue;
+            if (ws.Structured is { } ss && ss.Stale[c]) Fill(ws, c, N - 1 - (ss.Roles - 2), ld);   // n examples of N tokens
             // A row whose examples a kernel committed: the other tokens (and the padding) take their Delta.
             int from = ws.Structured is { } th && n >= 0 && th.Through[c] ? n : 0;
             bool f = RowKernels<T>.AddAndClear(ws.H.AsSpan(c * ld + from, ld - from), ws.Delta.AsSpan(c * ld + from, ld - from))
@@ -462,6 +481,21 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             ws.H.AsSpan(c * ld + N, ld - N).Clear();
         }
         return ws.NonFiniteRows == 0;
+    }
+
+    /// <summary>A replicated row kept per role (<see cref="StructuredScratch{T}.Stale"/>): every example takes the first one's value.</summary>
+    private static void Fill(Workspace ws, int c, int n, int ld)
+    {
+        var sc = ws.Structured!;
+        ws.H.AsSpan(c * ld, n).Fill(ws.H[c * ld]);
+        sc.Stale[c] = false; sc.StaleCount--;
+    }
+
+    /// <summary>Every replicated row filled (the end of a pass, or before a phase of the block schedule).</summary>
+    private static void FillReplicated(Workspace ws, int n, int ld)
+    {
+        if (ws.Structured is not { StaleCount: > 0 } sc) return;
+        for (int c = 0; c < sc.Stale.Length; c++) if (sc.Stale[c]) Fill(ws, c, n, ld);
     }
 
     /// <summary>After a commit done block by block (<see cref="LoweredMlp{T}.Run"/>): padding back to 0 and the finiteness flags, as <see cref="Commit"/>.</summary>
@@ -498,7 +532,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 var (start, count) = HeadStream<T>.RangeOf(r, n);
                 if (count == 0) continue;
                 T v = ws.H[c * ld + start] + sc.RoleDelta[c * sc.Roles + r];
-                ws.H.AsSpan(c * ld + start, count).Fill(v);
+                if (ws.Lazy && count > 1) { ws.H[c * ld + start] = v; if (!sc.Stale[c]) { sc.Stale[c] = true; sc.StaleCount++; } }
+                else ws.H.AsSpan(c * ld + start, count).Fill(v);
                 f &= T.IsFinite(v);
             }
             if (f != ws.RowFinite[c]) { ws.RowFinite[c] = f; ws.NonFiniteRows += f ? -1 : 1; }

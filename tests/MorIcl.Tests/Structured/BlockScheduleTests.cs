@@ -17,10 +17,11 @@ namespace MorIcl.Tests.Structured;
 public class BlockScheduleTests
 {
     /// <summary>The fused and the layer-by-layer executor on one prompt: everything they report, bit for bit.</summary>
-    private static void AssertSameBits<T>(TransformerModel model, Prompt prompt, string name, int block = 32) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AssertSameBits<T>(TransformerModel model, Prompt prompt, string name, int block = 32) where T : unmanaged, IFloatingPointIeee754<T> =>
+        AssertSameBits(new ModelExecutor<T>(model) { FuseBlocks = true, BlockTokens = block }, new ModelExecutor<T>(model) { FuseBlocks = false }, prompt, name);
+
+    private static void AssertSameBits<T>(ModelExecutor<T> fused, ModelExecutor<T> alone, Prompt prompt, string name) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var fused = new ModelExecutor<T>(model) { FuseBlocks = true, BlockTokens = block };
-        var alone = new ModelExecutor<T>(model) { FuseBlocks = false };
         double[]? hf = null, ha = null;
         var a = fused.Forward(prompt.Examples, prompt.Query, false, h => hf = h);
         var b = alone.Forward(prompt.Examples, prompt.Query, false, h => ha = h);
@@ -64,6 +65,20 @@ public class BlockScheduleTests
         }
         Assert.True(symmetric && estimated, "the cases include symmetric and estimated mixing");
         Assert.True(phases >= 10, $"the schedule has {phases} phases over these models");
+    }
+
+    [Fact]
+    public void ReplicatedRowsKeptPerRoleGiveTheBitsOfRowsFilledAtOnce()
+    {
+        // docs/math.md §9.6: β_k after an example mean kept at each role's first token until a layer reads it token by
+        // token, against every token written at the commit; random specifications, float and double.
+        foreach (int seed in new[] { 2, 5, 6 })
+        {
+            var (spec, prompt, name) = StructuredEqualsDenseTests.Case(seed);
+            var model = Compiler.Compile(spec);
+            AssertSameBits(new ModelExecutor<double>(model), new ModelExecutor<double>(model) { ReplicatedRowsPerRole = false }, prompt, $"{name}, double");
+            AssertSameBits(new ModelExecutor<float>(model), new ModelExecutor<float>(model) { ReplicatedRowsPerRole = false }, prompt, $"{name}, float");
+        }
     }
 
     [Fact]

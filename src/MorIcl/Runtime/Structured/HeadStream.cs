@@ -128,11 +128,24 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         MaxQ = new double[roles * dk]; MaxK = new double[roles * dk];
         Known = new bool[dimension]; Constant = new bool[dimension]; DeltaConstant = new bool[dimension];
         Roles = roles; RoleDelta = new T[dimension * roles]; Pending = new PendingState[dimension];
-        Through = new bool[dimension]; ThroughFinite = new bool[dimension];
+        Through = new bool[dimension]; ThroughFinite = new bool[dimension]; Stale = new bool[dimension];
     }
 
     /// <summary>A new stream: nothing is known about its rows.</summary>
-    public void BeginPrompt() => Array.Clear(Known);
+    public void BeginPrompt()
+    {
+        Array.Clear(Known);
+        Array.Clear(Stale);
+        StaleCount = 0;
+    }
+
+    /// <summary>
+    /// Replicated rows kept per role (docs/math.md §9.6): a role-constant row whose per-role commit wrote only each role's
+    /// first token; the other tokens of the role are filled (<see cref="ModelExecutor{T}"/>) before anything reads them
+    /// token by token. Such a row is known role-constant.
+    /// </summary>
+    public readonly bool[] Stale;
+    public int StaleCount;
 
     /// <summary>A new layer, which writes <paramref name="written"/>: its updates are role-constant until a kernel says otherwise.</summary>
     public void BeginLayer(int[] written)

@@ -45,6 +45,60 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                 if (_admittedOnly[l][h] is { } c && (heads[h].PairedWith < 0 || c.PairLeader)) c.CommitsExamples = CommitsExamples(a, h, heads[h].PairedWith);
         }
         Phases = BlockSchedule.Build(model, plan, Takes, AdmittedOnly);
+        _perRole = Enumerable.Range(0, model.Layers.Length).Select(l => PerRoleReads(model, l)).ToArray();
+    }
+
+    /// <summary>
+    /// Per layer and residual row the layer touches: null when the layer may read or write the row token by token, else
+    /// the rows that must be known role-constant for the layer to read it at each role's first token only (RoleConstantKeys
+    /// keys; queries of RoleConstantKeys and AdmittedKeysOnly content that are one vector per role; per-role updates).
+    /// Rows the layer does not touch are absent.
+    /// </summary>
+    private readonly Dictionary<int, int[]?>[] _perRole;
+
+    private Dictionary<int, int[]?> PerRoleReads(CompiledModel<T> model, int l)
+    {
+        var verdict = new Dictionary<int, int[]?>();
+        void Add(int c, int[]? need)
+        {
+            if (verdict.TryGetValue(c, out var old)) verdict[c] = old is null || need is null ? null : old.Union(need).ToArray();
+            else verdict[c] = need;
+        }
+        switch (model.Layers[l])
+        {
+            case CompiledModel<T>.Mlp m:
+                var source = (MlpLayer)model.Source.Layers[l];
+                var rows = source.InputRanges.Length > 0 ? Enumerable.Range(0, model.Source.Dimension) : m.InCols.Concat(m.WrittenRows);
+                foreach (int c in rows) Add(c, null);
+                break;
+            case CompiledModel<T>.Attention a:
+                for (int h = 0; h < a.Heads.Length; h++)
+                {
+                    var head = a.Heads[h];
+                    var plan = _plan.Heads[l][h];
+                    var compiled = _admittedOnly[l][h];
+                    bool taken = _taken[l][h];
+                    foreach (int c in head.VCols) Add(c, null);
+                    foreach (int c in head.OutRows) Add(c, taken && plan.Pattern == HeadPattern.RoleConstantKeys ? head.QCols : null);
+                    foreach (int c in head.QCols)
+                        Add(c, !taken ? null : plan.Pattern == HeadPattern.RoleConstantKeys ? head.QCols
+                            : compiled is not null && compiled.QContent.Cols.Contains(c) ? compiled.QContent.Cols : null);
+                    foreach (int c in head.KCols)
+                        Add(c, !taken ? null : plan.Pattern == HeadPattern.RoleConstantKeys ? Array.Empty<int>()
+                            : compiled is not null && compiled.KContent.Cols.Contains(c) ? compiled.KContent.Cols : null);
+                }
+                break;
+        }
+        return verdict;
+    }
+
+    /// <summary>Whether layer l reads and writes row c at each role's first token only, given what is known of the rows now.</summary>
+    public bool PerRoleOnly(int layer, int c, StructuredScratch<T> sc)
+    {
+        if (!_perRole[layer].TryGetValue(c, out var need)) return true;
+        if (need is null) return false;
+        foreach (int x in need) if (!sc.Known[x] || !sc.Constant[x]) return false;
+        return true;
     }
 
     public ExecutionPlan Plan => _plan;
