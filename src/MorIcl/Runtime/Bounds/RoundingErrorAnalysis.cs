@@ -37,6 +37,10 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
 
     private readonly double _unit;
     private readonly bool _structuredHeads;
+    /// <summary>Whether every layer's pass radius is replaced by the measured one where smaller (docs/math.md §8.10).</summary>
+    private readonly bool _measure;
+    /// <summary>false only in the test that shows a measured radius without the exact side |H − c̃| is rejected.</summary>
+    private readonly bool _measuredWithRest;
     private long _structuredRuns;
 
     /// <summary>How many head bounds so far took the O(N) AdmittedKeysOnly path (for tests).</summary>
@@ -47,11 +51,15 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
     /// <summary>
     /// With another unit roundoff for the pass than T's own (only for tests that show a wrong rounding
     /// model is caught), and optionally without the O(N) bounds of AdmittedKeysOnly heads (every head
-    /// bounded densely: the reference the structured bounds are compared with).
+    /// bounded densely: the reference the structured bounds are compared with), and optionally a priori
+    /// only (<paramref name="measurePassRadius"/> false: no layer but the approximate ones gets its pass
+    /// radius measured — the analysis whose own rounding model the tests hold to the observed errors).
     /// </summary>
-    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff, bool structuredHeads = true)
+    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff, bool structuredHeads = true, bool measurePassRadius = true, bool measuredWithRest = true)
     {
+        _measuredWithRest = measuredWithRest;
         _structuredHeads = structuredHeads;
+        _measure = measurePassRadius;
         _model = model;
         _unit = unitRoundoff;
         _bounds = BoundsModel.Create<T>(model);
@@ -82,7 +90,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         private readonly HeadBounds<T> _head;
         private readonly MlpBounds<T> _mlp;
         private readonly Enclosure _stream = new(1, 1, 0);
-        private readonly MeasuredPassRadius _measured = new();
+        private readonly MeasuredPassRadius _measured;
         private int[] _roles = Array.Empty<int>();
         private int _n, _tokens, _dim, _symbols, _layer;
         private double _responsibilities;
@@ -94,6 +102,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         internal Pass(RoundingErrorAnalysis<T> owner)
         {
             _owner = owner;
+            _measured = new MeasuredPassRadius(owner._measuredWithRest);
             _head = new HeadBounds<T>(owner._unit);
             _mlp = new MlpBounds<T>(owner._unit);
         }
@@ -152,8 +161,9 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                 }
             }
             else _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
-            // An approximate layer (the log interpolant's long sum, docs/math.md §8.9) gets its pass radius measured at the next input.
-            bool measure = _owner._model.Layers[l] is MlpLayer { DeclaredError: > 0 };
+            // Every layer's pass radius is also measured at the next input (docs/math.md §8.9–§8.10); an
+            // approximate layer (the log interpolant's long sum) always, even when the analysis is a-priori only.
+            bool measure = _owner._measure || _owner._model.Layers[l] is MlpLayer { DeclaredError: > 0 };
             _residual.Commit<T>(_stream, _stream.G, _stream.Exact, _owner._unit, Rounding.SelfInflation(layer.LongestSum(N)), measure ? _measured : null);
             _stream.RefreshNorms();
             NoteReadOut(_owner._model.Layers[l].Provenance.Decode);
@@ -162,9 +172,16 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             return new LayerErrorBounds(worst, margin, leak, scoreError);
         }
 
-        /// <summary>The read-out bounds after the last layer; returns the pass to the pool.</summary>
-        public OutputErrorBounds Finish()
+        /// <summary>
+        /// The read-out bounds after the last layer, given the pass's final stream <paramref name="h"/>
+        /// (feature-major, row stride <paramref name="ld"/>: the last layer's pass radius is measured on it,
+        /// docs/math.md §8.10); returns the pass to the pool.
+        /// </summary>
+        public OutputErrorBounds Finish(ReadOnlySpan<T> h, int ld)
         {
+            LoadStream(h, ld);
+            _measured.Apply(_stream);
+            _stream.RefreshNorms();
             var model = _owner._model;
             int N = _tokens, q = _n;
             double beta = 0;
