@@ -34,7 +34,7 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             int w = Math.Min(Block, N - i0);
             Enclosure.Project(mlp.W1, stream, i0, w, mlp.B1, mlp.B1Delta, _u, _eta, _limit, _z, _scratch);
-            Classify(_z);
+            Classify(_z, mlp.PairLeader);
             Relu(_z, _relu);
             Enclosure.Project(mlp.W2, _relu, 0, w, null, null, _u, _eta, _limit, _out, _scratch);
             for (int r = 0; r < mlp.W2.Count; r++)
@@ -51,10 +51,14 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
-    /// <summary>Each unit's certain sign in exact arithmetic (from its whole radius), and the analysis's own rounding of z̄.</summary>
-    private void Classify(Enclosure z)
+    /// <summary>
+    /// Each unit's certain sign in exact arithmetic (from its whole radius), and the analysis's own rounding
+    /// of z̄. A linear pair (<see cref="LinearPairs"/>) of uncertain sign is, on its exact side, its leader
+    /// active (state 1) and its follower contributing nothing (state 0): W₂ᵤReLU(z) + W₂ᵤ₊₁ReLU(−z) = W₂ᵤz.
+    /// </summary>
+    private void Classify(Enclosure z, bool[] pairLeader)
     {
-        int size = z.Rows * z.Tokens;
+        int size = z.Rows * z.Tokens, T = z.Tokens;
         if (_state.Length < size) { _state = new byte[size]; _zR = new double[size]; _an = new double[size]; }
         for (int k = 0; k < size; k++)
         {
@@ -62,9 +66,20 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
             _zR[k] = R;
             _state[k] = double.IsNaN(c) ? (byte)2 : c - R > 0 ? (byte)1 : c + R <= 0 ? (byte)0 : (byte)2;
         }
+        for (int u = 0; u < pairLeader.Length; u++)
+        {
+            if (!pairLeader[u]) continue;
+            for (int i = 0; i < T; i++)
+            {
+                int k = u * T + i, f = k + T;
+                if (_state[k] != 2 && _state[f] != 2) continue;
+                if (!(z.Center[f] == -z.Center[k])) continue;   // the centers' sum must be W₂ᵤ·z̄ (NaN: no)
+                _state[k] = 1; _state[f] = 0;
+            }
+        }
     }
 
-    /// <summary>ReLU of an enclosure: center max(c, 0); a radius r stays where c &gt; 0 and becomes max(0, c + r) where c ≤ 0; the affine form survives on certainly active units only.</summary>
+    /// <summary>ReLU of an enclosure: center max(c, 0); a radius r stays where c &gt; 0 and becomes max(0, c + r) where c ≤ 0; the affine form survives on certainly active units (and linear pairs' leaders) only.</summary>
     private void Relu(Enclosure z, Enclosure relu)
     {
         int S = z.Symbols;
@@ -74,18 +89,13 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             double c = z.Center[k];
             relu.Integral[k] = z.Integral[k];
-            if (c > 0 || double.IsNaN(c))
-            {
-                relu.Center[k] = c; relu.Pass[k] = z.Pass[k];
-                relu.Exact[k] = _state[k] == 1 ? z.Exact[k] : _zR[k];
-                if (_state[k] == 1 && S > 0) { z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S)); relu.GNorm[k] = z.GNorm[k]; }
-            }
-            else
-            {
-                relu.Center[k] = 0;
-                relu.Pass[k] = Math.Max(0, c + z.Pass[k]);
-                relu.Exact[k] = Math.Max(0, c + _zR[k]);
-            }
+            bool positive = c > 0 || double.IsNaN(c);
+            // The pass side by the center's sign; the exact side by the unit's state (a pair's leader is
+            // linear and its follower silent even where c has the other sign, see Classify).
+            relu.Center[k] = positive ? c : 0;
+            relu.Pass[k] = positive ? z.Pass[k] : Math.Max(0, c + z.Pass[k]);
+            relu.Exact[k] = _state[k] switch { 1 => z.Exact[k], 0 => 0, _ => positive ? _zR[k] : Math.Max(0, c + _zR[k]) };
+            if (_state[k] == 1 && S > 0) { z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S)); relu.GNorm[k] = z.GNorm[k]; }
         }
     }
 
