@@ -182,6 +182,27 @@ public class RoundingBoundTests(ITestOutputHelper output)
         Assert.True(caught > 0, "a measured radius without the exact side is rejected on some case");
     }
 
+    /// <summary>
+    /// A ReLU pair's exact side (docs/math.md §8.11): the leader carries the whole deviation s·v − s̄·v̄ and the
+    /// follower none. A mutant in which both heads drop it (each assumes the other carries it) gives bounds
+    /// the observed float errors exceed.
+    /// </summary>
+    [Fact]
+    public void APairTreatmentThatDropsTheDeviationIsCaught()
+    {
+        int caught = 0;
+        for (int seed = 1; seed < 12 && caught == 0; seed++)
+        {
+            var c = Draw(seed);
+            var model = Compiler.Compile(c.Spec);
+            var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
+            var wrong = new ModelExecutor<float>(model, ExecutorKind.Structured, new RoundingErrorAnalysis<float>(model, Rounding.SingleUnit) { SilentPairsMutant = true }).Forward(c.Prompt.Examples, c.Prompt.Query);
+            var (p, b) = Observed(wrong, dd);
+            if (p > wrong.Certificate.PredictionErrorBound || b > wrong.Certificate.BetaErrorBound) caught++;
+        }
+        Assert.True(caught > 0, "a pair treatment in which neither head carries the exact deviation is rejected on some case");
+    }
+
     /// <summary>Random ReLU and linear heads (not a construction; every pair admitted): the bound holds for any model.</summary>
     [Theory]
     [InlineData(1)]

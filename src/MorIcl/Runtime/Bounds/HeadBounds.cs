@@ -26,6 +26,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private double[] _lx = Array.Empty<double>(), _ux = Array.Empty<double>(), _lp = Array.Empty<double>(), _up = Array.Empty<double>(), _w = Array.Empty<double>();
     private double[] _vR = Array.Empty<double>(), _vG = Array.Empty<double>(), _gs = Array.Empty<double>(), _gOut = Array.Empty<double>();
     private int[] _active = Array.Empty<int>();
+    private bool[] _paired = Array.Empty<bool>();
     private double[] _maxAbsV = Array.Empty<double>(), _maxVp = Array.Empty<double>(), _maxVR = Array.Empty<double>();
     private readonly double _u, _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
     private int _symbols;
@@ -41,6 +42,9 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private int[] _roleCount = Array.Empty<int>();
     private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>(), _outMag = Array.Empty<double>(), _outGnorm = Array.Empty<double>();
 
+    /// <summary>+1: the leader of a ReLU pair (docs/math.md §8.11), −1 its follower, 0 neither.</summary>
+    private int _pair;
+
     public HeadBounds(double unitRoundoff) { _u = unitRoundoff; }
 
     public double CertifiedMargin { get; private set; }
@@ -53,9 +57,10 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// AdmittedKeysOnly (docs/math.md §9.2) is bounded in O(N) (<see cref="TryAdmittedKeysOnly"/>); every
     /// other head densely, over classes of indistinguishable keys and queries. Returns whether the O(N) path was taken.
     /// </summary>
-    public bool Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual)
+    public bool Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual, int pair = 0)
     {
         int N = stream.Tokens;
+        _pair = head.Activation == Activation.Relu ? pair : 0;
         _symbols = stream.Symbols;
         Enclosure.Project(head.Q, stream, 0, N, null, null, _u, _eta, _limit, _q, _scratch);
         Enclosure.Project(head.K, stream, 0, N, null, null, _u, _eta, _limit, _k, _scratch);
@@ -250,7 +255,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         if (_a.Length < N)
         {
             _a = new double[N]; _dp = new double[N]; _dx = new double[N];
-            _lx = new double[N]; _ux = new double[N]; _lp = new double[N]; _up = new double[N]; _w = new double[N]; _active = new int[N];
+            _lx = new double[N]; _ux = new double[N]; _lp = new double[N]; _up = new double[N]; _w = new double[N]; _active = new int[N]; _paired = new bool[N];
         }
         if (_vR.Length < dv * N) { _vR = new double[dv * N]; _vG = new double[dv * N]; }
         if (_maxAbsV.Length < dv)
@@ -302,7 +307,12 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (s[j] + sp[j] > 0 || double.IsNaN(s[j])) t += _mult[j];
                 if (double.IsNaN(s[j])) a = double.NaN;
             }
-            if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
+            // A ReLU pair's key whose positional part is exactly 0: the leader carries the pair's whole exact
+            // deviation (linear in s), the follower none (docs/math.md §8.11).
+            bool paired = _pair != 0 && _scores.PositionalZero[j] && !double.IsNaN(s[j]);
+            _paired[active] = paired;
+            if (paired && _pair > 0) dx = sx[j];
+            if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a) || (paired && _pair > 0 && s[j] != 0)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
         }
         // Keys a structured head never forms: certified ≤ 0 before the row is run (RunAdmittedKeysOnly).
         for (int b = 0; b < _bulk; b++) CertifiedMargin = Math.Min(CertifiedMargin, -_bulkExact[b]);
@@ -321,7 +331,10 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             int j = _active[q], col = _col[j];
             double mu = _mult[j], a = _a[q], aa = Math.Abs(a), dp = _dp[q], dx = _dx[q];
-            bool lin = linear || s[j] - sx[j] > 0;
+            bool paired = _paired[q], silent = paired && _pair < 0;
+            bool lin = !silent && (linear || s[j] - sx[j] > 0 || paired);
+            // The exact side's activation value: s̄ itself for a pair's leader (ReLU(s)v + ReLU(−s)(−v) = s·v).
+            double ae = paired ? s[j] : a, aae = Math.Abs(ae);
             double xs = 0, gsNorm = 0;
             if (lin)
             {
@@ -336,14 +349,15 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 pass[o] += mu * (dp * (av + vp) + aa * vp + gT * (aa + dp) * (av + vp));
                 mag[o] += mu * aa * av;
                 var g = gOut.Slice(o * S, S);
+                if (silent) continue;
                 if (lin)
                 {
-                    exact[o] += mu * (av * xs + aa * vx + sx[j] * vR);
+                    exact[o] += mu * (av * xs + aae * vx + sx[j] * vR);
                     if (S > 0)
                     {
                         if (vc != 0 && gsNorm > 0) TensorPrimitives.MultiplyAdd(_gs.AsSpan(0, S), mu * vc, g, g);
-                        if (a != 0 && _vG[k] > 0) TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * a, g, g);
-                        gnorm[o] += mu * (av * gsNorm + aa * _vG[k]);
+                        if (ae != 0 && _vG[k] > 0) TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * ae, g, g);
+                        gnorm[o] += mu * (av * gsNorm + aae * _vG[k]);
                     }
                 }
                 else

@@ -67,6 +67,9 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         _heads = Structured.ExecutionPlan.Compile(model);
     }
 
+    /// <summary>Only for the test that shows a wrong pair treatment is caught: both heads of a ReLU pair drop their exact deviation.</summary>
+    internal bool SilentPairsMutant { get; init; }
+
     /// <summary>Number of symbols of the affine forms (replicated rows that layers write).</summary>
     public int Symbols => _plan.Symbols;
 
@@ -154,7 +157,9 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                     var head = a.Heads[hi];
                     var plans = _owner._heads.Heads[l];
                     var plan = _owner._structuredHeads && hi < plans.Length ? plans[hi] : null;
-                    if (_head.Run(head, plan, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual)) Interlocked.Increment(ref _owner._structuredRuns);
+                    // A ReLU pair (the plan proves it from the weights, §9.4): its exact side is linear (§8.11).
+                    int pair = hi >= plans.Length || plans[hi].PairedWith < 0 ? 0 : plans[hi].PairedWith > hi && !_owner.SilentPairsMutant ? 1 : -1;
+                    if (_head.Run(head, plan, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual, pair)) Interlocked.Increment(ref _owner._structuredRuns);
                     margin = Math.Min(margin, _head.CertifiedMargin);
                     leak = Math.Max(leak, _head.LeakageBound);
                     scoreError = Math.Max(scoreError, _head.ScoreErrorBound);
