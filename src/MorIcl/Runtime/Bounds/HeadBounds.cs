@@ -202,11 +202,16 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         int N = roles.Length, pos = head.PositionalDims, dk = head.Dk, qr = roles[i], R = roleCount;
         _bulk = 0;
-        // The pass's rounding: γ_{m+1}(u) on P plus the m content products when its positional prefix is
-        // exact in T (the plan proves every partial sum ≤ 2^p), else γ_{d_k+1}(u) on every term — the
-        // positional ones' magnitudes are at most the plan's PositionalMagnitude either way.
+        // The pass's rounding: when its positional prefix is exact in T (the plan proves every partial sum
+        // ≤ 2^p), the computed score is a tree of roundings RN(a + b) (or fused RN(a + b·c)) over the leaves P
+        // and the m content products, each monotone in its leaves; with P ≤ Π_b and q̂k̂ ≤ m_a it is at most the
+        // same tree on (Π_b, m_a), itself ≤ Π_b + Σm_a + γ_{m+1}(u)(|Π_b| + Σm_a) (docs/math.md §8.12): |Π_b|, not
+        // the positional terms' magnitudes. Otherwise γ_{d_k+1}(u) on every term, the positional ones at most
+        // the plan's PositionalMagnitude. The same holds for the analysis's own center s̄ in double (its prefix
+        // is exact: this path requires ExactIn(53)).
         // up: the double evaluation of the sums of d_k − P non-negative products below (γ_{d_k+1}(2^-53), Higham Lemma 3.1).
-        double gT = Rounding.Gamma(plan.ExactIn(Rounding.Precision<T>()) ? dk - pos + 1 : dk + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
+        bool exactT = plan.ExactIn(Rounding.Precision<T>());
+        double gT = Rounding.Gamma(exactT ? dk - pos + 1 : dk + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
         for (int kr = 0; kr < R; kr++)
         {
             int block = qr * R + kr;
@@ -234,9 +239,9 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             _bulkCount[_bulk] = count;
             // Also above the analysis's own center s̄ (computed in double: γ_{m+1}(2^-53)(|P| + Σ|q̄||k̄|) more).
             // Each sum of k terms below is itself evaluated in double: k·2^-53·(|π| + …) more covers it.
-            double gD = Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
-            _bulkExact[_bulk] = pi + exact + gD * (plan.PositionalMagnitude + exact) + 4 * Rounding.DoubleUnit * (Math.Abs(pi) + exact);
-            _bulkPass[_bulk] = pi + pass + gT * (plan.PositionalMagnitude + pass) + _eta * dk + 6 * Rounding.DoubleUnit * (Math.Abs(pi) + pass);
+            double gD = Rounding.Gamma(dk + 1, Rounding.DoubleUnit), piPass = exactT ? Math.Abs(pi) : plan.PositionalMagnitude;
+            _bulkExact[_bulk] = pi + exact + gD * (Math.Abs(pi) + exact) + 4 * Rounding.DoubleUnit * (Math.Abs(pi) + exact);
+            _bulkPass[_bulk] = pi + pass + gT * (piPass + pass) + _eta * dk + 6 * Rounding.DoubleUnit * (Math.Abs(pi) + pass);
             _bulkRadius[_bulk] = radius + gD * (plan.PositionalMagnitude + exact) * (1 + 4 * Rounding.DoubleUnit);
             _bulk++;
         }
