@@ -286,7 +286,9 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// (two more roundings): p = (1/N)[Σ dp(|v̄| + p_v) + Σ φ̄ p_v] + γ_{t+2}(u)(1/N)Σ(φ̄ + dp)(|v̄| + p_v).
     /// Exact: where φ is certainly linear (s̄ − R_s &gt; 0, or a linear head) the deviation
     /// v̄·dev(s) + s̄·dev(v) + dev(s)dev(v) keeps its affine form; elsewhere φ̄·dev(v) does, and
-    /// dx·(|v̄| + R_v) goes to the remainder.
+    /// dx·(|v̄| + R_v) goes to the remainder. In a ReLU pair (docs/math.md §8.11) a key whose positional part
+    /// is exactly 0 has exact scores s and −s in the two heads, and ReLU(s)v + ReLU(−s)(−v) = s·v: the
+    /// leader takes the linear form with s̄ signed, the follower adds no exact deviation for that key.
     /// </summary>
     private void ReluRow(BoundsModel.Head head, int i, int qr, int C, int N, int roleCount, bool self)
     {

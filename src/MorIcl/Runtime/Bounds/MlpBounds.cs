@@ -11,7 +11,8 @@ namespace MorIcl.Runtime.Bounds;
 /// unit's sign is certain the MLP is affine with Jacobian J = W₂·D·W₁ (D = the active units), so the
 /// deviation of h + out is (I + J)·dev(h) exactly — kept as an affine form, and with the remainder of
 /// row r entering as |1 + J_rr|·x_r + Σ_{c≠r} |J_rc|·x_c (a reset, J_rr = −1, stays exact); a unit of
-/// uncertain sign adds |W₂_ru|·(its ReLU's deviation bound) instead. Tokens are taken in blocks.
+/// uncertain sign adds |W₂_ru|·(its ReLU's deviation bound) instead, except in a linear pair
+/// (<see cref="LinearPairs"/>, docs/math.md §8.11), whose exact side stays linear. Tokens are taken in blocks.
 /// </summary>
 internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

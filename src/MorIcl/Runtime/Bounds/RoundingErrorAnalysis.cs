@@ -23,7 +23,9 @@ public sealed record OutputErrorBounds(double Prediction, double Beta, double Re
 /// stream) before running the layer, and the analysis recomputes the layer's quantities in double with
 /// enclosures (<see cref="Enclosure"/>), bounding the pass's rounding by the number of terms of each
 /// sum (valid for any summation order the kernels use, FMA or not), the weights' rounding to T, and
-/// the propagation of E. Memory O(N·D·(1 + m)) per pass (m symbols); the construction's heads cost
+/// the propagation of E. At every next input (and at the read-out) each written element's pass radius is
+/// also measured, |Ĥ − H| ≤ |c̃ − Ĥ| + |H − c̃| with c̃ the analysis's center, and the smaller bound kept
+/// (docs/math.md §8.10). Memory O(N·D·(1 + m)) per pass (m symbols); the construction's heads cost
 /// O(N·D) each (docs/math.md §8.8), a head whose keys all differ O(N²).
 /// </summary>
 public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPointIeee754<T>
