@@ -140,6 +140,21 @@ public class RoundingBoundTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Whether a float analysis (a mutant) gives, on one of the first small cases, a ŷ or β̂ bound that the observed error exceeds.</summary>
+    private static bool CaughtOnSomeCase(ExecutorKind kind, Func<TransformerModel, RoundingErrorAnalysis<float>> analysis)
+    {
+        for (int seed = 1; seed < 12; seed++)
+        {
+            var c = Draw(seed);
+            var model = Compiler.Compile(c.Spec);
+            var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
+            var wrong = new ModelExecutor<float>(model, kind, analysis(model)).Forward(c.Prompt.Examples, c.Prompt.Query);
+            var (p, b) = Observed(wrong, dd);
+            if (p > wrong.Certificate.PredictionErrorBound || b > wrong.Certificate.BetaErrorBound) return true;
+        }
+        return false;
+    }
+
     /// <summary>
     /// The comparison can fail: the same analysis with the pass's unit roundoff set to 0 (a rounding
     /// model that ignores the pass's own arithmetic, keeping only the rounding of its inputs and weights)
@@ -148,17 +163,7 @@ public class RoundingBoundTests(ITestOutputHelper output)
     [Fact]
     public void ARoundingModelThatIgnoresThePassArithmeticIsCaught()
     {
-        int caught = 0;
-        for (int seed = 1; seed < 12 && caught == 0; seed++)
-        {
-            var c = Draw(seed);
-            var model = Compiler.Compile(c.Spec);
-            var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
-            var wrong = new ModelExecutor<float>(model, ExecutorKind.Dense, new RoundingErrorAnalysis<float>(model, unitRoundoff: 0, measurePassRadius: false)).Forward(c.Prompt.Examples, c.Prompt.Query);
-            var (p, b) = Observed(wrong, dd);
-            if (p > wrong.Certificate.PredictionErrorBound || b > wrong.Certificate.BetaErrorBound) caught++;
-        }
-        Assert.True(caught > 0, "an analysis without the pass's own rounding is rejected on some case");
+        Assert.True(CaughtOnSomeCase(ExecutorKind.Dense, model => new RoundingErrorAnalysis<float>(model, unitRoundoff: 0, measurePassRadius: false)), "an analysis without the pass's own rounding is rejected on some case");
     }
 
     /// <summary>
@@ -169,17 +174,7 @@ public class RoundingBoundTests(ITestOutputHelper output)
     [Fact]
     public void AMeasuredRadiusWithoutTheExactSideIsCaught()
     {
-        int caught = 0;
-        for (int seed = 1; seed < 12 && caught == 0; seed++)
-        {
-            var c = Draw(seed);
-            var model = Compiler.Compile(c.Spec);
-            var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
-            var wrong = new ModelExecutor<float>(model, ExecutorKind.Structured, new RoundingErrorAnalysis<float>(model, Rounding.SingleUnit, measuredWithRest: false)).Forward(c.Prompt.Examples, c.Prompt.Query);
-            var (p, b) = Observed(wrong, dd);
-            if (p > wrong.Certificate.PredictionErrorBound || b > wrong.Certificate.BetaErrorBound) caught++;
-        }
-        Assert.True(caught > 0, "a measured radius without the exact side is rejected on some case");
+        Assert.True(CaughtOnSomeCase(ExecutorKind.Structured, model => new RoundingErrorAnalysis<float>(model, Rounding.SingleUnit, measuredWithRest: false)), "a measured radius without the exact side is rejected on some case");
     }
 
     /// <summary>
@@ -190,17 +185,7 @@ public class RoundingBoundTests(ITestOutputHelper output)
     [Fact]
     public void APairTreatmentThatDropsTheDeviationIsCaught()
     {
-        int caught = 0;
-        for (int seed = 1; seed < 12 && caught == 0; seed++)
-        {
-            var c = Draw(seed);
-            var model = Compiler.Compile(c.Spec);
-            var dd = HighPrecisionExecutor.Forward(model, c.Prompt.Examples, c.Prompt.Query);
-            var wrong = new ModelExecutor<float>(model, ExecutorKind.Structured, new RoundingErrorAnalysis<float>(model, Rounding.SingleUnit) { SilentPairsMutant = true }).Forward(c.Prompt.Examples, c.Prompt.Query);
-            var (p, b) = Observed(wrong, dd);
-            if (p > wrong.Certificate.PredictionErrorBound || b > wrong.Certificate.BetaErrorBound) caught++;
-        }
-        Assert.True(caught > 0, "a pair treatment in which neither head carries the exact deviation is rejected on some case");
+        Assert.True(CaughtOnSomeCase(ExecutorKind.Structured, model => new RoundingErrorAnalysis<float>(model, Rounding.SingleUnit) { SilentPairsMutant = true }), "a pair treatment in which neither head carries the exact deviation is rejected on some case");
     }
 
     /// <summary>Random ReLU and linear heads (not a construction; every pair admitted): the bound holds for any model.</summary>
