@@ -31,9 +31,12 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         int N = stream.Tokens, D = stream.Rows, S = stream.Symbols, H = mlp.W1.Count;
         if (_j.Length < D) { _j = new double[D]; _jAbs = new double[D]; _touched = new bool[D]; _cols = new int[D]; }
-        for (int i0 = 0; i0 < N; i0 += Block)
+        // Tokens in blocks whose hidden enclosures (H units × block × S symbols) stay within ~32 MB each:
+        // the log interpolant's ~2 500 units with ~70 symbols took 6 GB at 256 tokens per block.
+        int block = Math.Clamp((1 << 22) / Math.Max(1, H * Math.Max(1, S)), 1, Block);
+        for (int i0 = 0; i0 < N; i0 += block)
         {
-            int w = Math.Min(Block, N - i0);
+            int w = Math.Min(block, N - i0);
             Enclosure.Project(mlp.W1, stream, i0, w, mlp.B1, mlp.B1Delta, _u, _eta, _limit, _z, _scratch);
             Classify(_z, mlp.PairLeader);
             Relu(_z, _relu);
