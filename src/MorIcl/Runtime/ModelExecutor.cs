@@ -123,7 +123,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             // The read-out only looks at the query token (index n): read it as token 0 of a one-token stream.
             var queryToken = new double[D];
             for (int c = 0; c < D; c++) queryToken[c] = double.CreateChecked(H[c * ld + n]);
-            var output = bounds?.Finish();
+            var output = bounds?.Finish(H, ld);
             var cert = new Certificate(layers, n <= model.MaxPromptLength, n, model.MaxPromptLength)
             {
                 Precision = typeof(T) == typeof(float) ? "float" : "double",

@@ -75,6 +75,8 @@ internal sealed class BoundsModel
         public required double[] B1, B1Delta;
         public required Rows W2;                // non-zero output rows over hidden units
         public required int[] BiasRows;         // rows with b2 ≠ 0
+        /// <summary>Per hidden unit: it and the next are one linear map in exact arithmetic (<see cref="LinearPairs"/>).</summary>
+        public required bool[] PairLeader;
         public required double[] Bias, BiasDelta;
         public override int LongestSum(int tokens) => 4 * (W1.MaxEntries + W2.MaxEntries + 4);
     }
@@ -112,10 +114,12 @@ internal sealed class BoundsModel
             {
                 var outRows = m.W2.NonZeroRows();
                 var biasRows = Enumerable.Range(0, m.B2.Length).Where(r => m.B2[r] != 0).ToArray();
+                var w1 = Rows.Of<T>(m.W1, Enumerable.Range(0, m.Hidden).ToArray());
+                var w2 = Rows.Of<T>(m.W2, outRows);
                 return new Mlp
                 {
-                    W1 = Rows.Of<T>(m.W1, Enumerable.Range(0, m.Hidden).ToArray()), B1 = m.B1, B1Delta = m.B1.Select(Delta<T>).ToArray(),
-                    W2 = Rows.Of<T>(m.W2, outRows), BiasRows = biasRows, Bias = biasRows.Select(r => m.B2[r]).ToArray(),
+                    W1 = w1, B1 = m.B1, B1Delta = m.B1.Select(Delta<T>).ToArray(), PairLeader = LinearPairs.Leaders(w1, m.B1, w2),
+                    W2 = w2, BiasRows = biasRows, Bias = biasRows.Select(r => m.B2[r]).ToArray(),
                     BiasDelta = biasRows.Select(r => Delta<T>(m.B2[r])).ToArray(),
                     Written = outRows.Concat(biasRows).Distinct().OrderBy(r => r).ToArray(),
                 };

@@ -26,6 +26,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private double[] _lx = Array.Empty<double>(), _ux = Array.Empty<double>(), _lp = Array.Empty<double>(), _up = Array.Empty<double>(), _w = Array.Empty<double>();
     private double[] _vR = Array.Empty<double>(), _vG = Array.Empty<double>(), _gs = Array.Empty<double>(), _gOut = Array.Empty<double>();
     private int[] _active = Array.Empty<int>();
+    private bool[] _paired = Array.Empty<bool>();
     private double[] _maxAbsV = Array.Empty<double>(), _maxVp = Array.Empty<double>(), _maxVR = Array.Empty<double>();
     private readonly double _u, _eta = Rounding.Underflow<T>(), _limit = Rounding.ExactIntegerLimit<T>();
     private int _symbols;
@@ -41,6 +42,9 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     private int[] _roleCount = Array.Empty<int>();
     private double[] _mult = Array.Empty<double>(), _outCenter = Array.Empty<double>(), _outPass = Array.Empty<double>(), _outExact = Array.Empty<double>(), _outMag = Array.Empty<double>(), _outGnorm = Array.Empty<double>();
 
+    /// <summary>+1: the leader of a ReLU pair (docs/math.md §8.11), −1 its follower, 0 neither.</summary>
+    private int _pair;
+
     public HeadBounds(double unitRoundoff) { _u = unitRoundoff; }
 
     public double CertifiedMargin { get; private set; }
@@ -53,9 +57,10 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// AdmittedKeysOnly (docs/math.md §9.2) is bounded in O(N) (<see cref="TryAdmittedKeysOnly"/>); every
     /// other head densely, over classes of indistinguishable keys and queries. Returns whether the O(N) path was taken.
     /// </summary>
-    public bool Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual)
+    public bool Run(BoundsModel.Head head, HeadPlan? plan, Enclosure stream, int[] roles, int roleCount, int n, long maxPosition, ResidualBounds residual, int pair = 0)
     {
         int N = stream.Tokens;
+        _pair = head.Activation == Activation.Relu ? pair : 0;
         _symbols = stream.Symbols;
         Enclosure.Project(head.Q, stream, 0, N, null, null, _u, _eta, _limit, _q, _scratch);
         Enclosure.Project(head.K, stream, 0, N, null, null, _u, _eta, _limit, _k, _scratch);
@@ -197,11 +202,16 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         int N = roles.Length, pos = head.PositionalDims, dk = head.Dk, qr = roles[i], R = roleCount;
         _bulk = 0;
-        // The pass's rounding: γ_{m+1}(u) on P plus the m content products when its positional prefix is
-        // exact in T (the plan proves every partial sum ≤ 2^p), else γ_{d_k+1}(u) on every term — the
-        // positional ones' magnitudes are at most the plan's PositionalMagnitude either way.
+        // The pass's rounding: when its positional prefix is exact in T (the plan proves every partial sum
+        // ≤ 2^p), the computed score is a tree of roundings RN(a + b) (or fused RN(a + b·c)) over the leaves P
+        // and the m content products, each monotone in its leaves; with P ≤ Π_b and q̂k̂ ≤ m_a it is at most the
+        // same tree on (Π_b, m_a), itself ≤ Π_b + Σm_a + γ_{m+1}(u)(|Π_b| + Σm_a) (docs/math.md §8.12): |Π_b|, not
+        // the positional terms' magnitudes. Otherwise γ_{d_k+1}(u) on every term, the positional ones at most
+        // the plan's PositionalMagnitude. The same holds for the analysis's own center s̄ in double (its prefix
+        // is exact: this path requires ExactIn(53)).
         // up: the double evaluation of the sums of d_k − P non-negative products below (γ_{d_k+1}(2^-53), Higham Lemma 3.1).
-        double gT = Rounding.Gamma(plan.ExactIn(Rounding.Precision<T>()) ? dk - pos + 1 : dk + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
+        bool exactT = plan.ExactIn(Rounding.Precision<T>());
+        double gT = Rounding.Gamma(exactT ? dk - pos + 1 : dk + 1, _u), up = 1 + Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
         for (int kr = 0; kr < R; kr++)
         {
             int block = qr * R + kr;
@@ -229,9 +239,9 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
             _bulkCount[_bulk] = count;
             // Also above the analysis's own center s̄ (computed in double: γ_{m+1}(2^-53)(|P| + Σ|q̄||k̄|) more).
             // Each sum of k terms below is itself evaluated in double: k·2^-53·(|π| + …) more covers it.
-            double gD = Rounding.Gamma(dk + 1, Rounding.DoubleUnit);
-            _bulkExact[_bulk] = pi + exact + gD * (plan.PositionalMagnitude + exact) + 4 * Rounding.DoubleUnit * (Math.Abs(pi) + exact);
-            _bulkPass[_bulk] = pi + pass + gT * (plan.PositionalMagnitude + pass) + _eta * dk + 6 * Rounding.DoubleUnit * (Math.Abs(pi) + pass);
+            double gD = Rounding.Gamma(dk + 1, Rounding.DoubleUnit), piPass = exactT ? Math.Abs(pi) : plan.PositionalMagnitude;
+            _bulkExact[_bulk] = pi + exact + gD * (Math.Abs(pi) + exact) + 4 * Rounding.DoubleUnit * (Math.Abs(pi) + exact);
+            _bulkPass[_bulk] = pi + pass + gT * (piPass + pass) + _eta * dk + 6 * Rounding.DoubleUnit * (Math.Abs(pi) + pass);
             _bulkRadius[_bulk] = radius + gD * (plan.PositionalMagnitude + exact) * (1 + 4 * Rounding.DoubleUnit);
             _bulk++;
         }
@@ -250,7 +260,7 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         if (_a.Length < N)
         {
             _a = new double[N]; _dp = new double[N]; _dx = new double[N];
-            _lx = new double[N]; _ux = new double[N]; _lp = new double[N]; _up = new double[N]; _w = new double[N]; _active = new int[N];
+            _lx = new double[N]; _ux = new double[N]; _lp = new double[N]; _up = new double[N]; _w = new double[N]; _active = new int[N]; _paired = new bool[N];
         }
         if (_vR.Length < dv * N) { _vR = new double[dv * N]; _vG = new double[dv * N]; }
         if (_maxAbsV.Length < dv)
@@ -276,7 +286,9 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
     /// (two more roundings): p = (1/N)[Σ dp(|v̄| + p_v) + Σ φ̄ p_v] + γ_{t+2}(u)(1/N)Σ(φ̄ + dp)(|v̄| + p_v).
     /// Exact: where φ is certainly linear (s̄ − R_s &gt; 0, or a linear head) the deviation
     /// v̄·dev(s) + s̄·dev(v) + dev(s)dev(v) keeps its affine form; elsewhere φ̄·dev(v) does, and
-    /// dx·(|v̄| + R_v) goes to the remainder.
+    /// dx·(|v̄| + R_v) goes to the remainder. In a ReLU pair (docs/math.md §8.11) a key whose positional part
+    /// is exactly 0 has exact scores s and −s in the two heads, and ReLU(s)v + ReLU(−s)(−v) = s·v: the
+    /// leader takes the linear form with s̄ signed, the follower adds no exact deviation for that key.
     /// </summary>
     private void ReluRow(BoundsModel.Head head, int i, int qr, int C, int N, int roleCount, bool self)
     {
@@ -302,7 +314,12 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (s[j] + sp[j] > 0 || double.IsNaN(s[j])) t += _mult[j];
                 if (double.IsNaN(s[j])) a = double.NaN;
             }
-            if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
+            // A ReLU pair's key whose positional part is exactly 0: the leader carries the pair's whole exact
+            // deviation (linear in s), the follower none (docs/math.md §8.11).
+            bool paired = _pair != 0 && _scores.PositionalZero[j] && !double.IsNaN(s[j]);
+            _paired[active] = paired;
+            if (paired && _pair > 0) dx = sx[j];
+            if (Math.Abs(a) + dp + dx > 0 || double.IsNaN(a) || (paired && _pair > 0 && s[j] != 0)) { _a[active] = a; _dp[active] = dp; _dx[active] = dx; _active[active++] = j; }
         }
         // Keys a structured head never forms: certified ≤ 0 before the row is run (RunAdmittedKeysOnly).
         for (int b = 0; b < _bulk; b++) CertifiedMargin = Math.Min(CertifiedMargin, -_bulkExact[b]);
@@ -321,7 +338,10 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             int j = _active[q], col = _col[j];
             double mu = _mult[j], a = _a[q], aa = Math.Abs(a), dp = _dp[q], dx = _dx[q];
-            bool lin = linear || s[j] - sx[j] > 0;
+            bool paired = _paired[q], silent = paired && _pair < 0;
+            bool lin = !silent && (linear || s[j] - sx[j] > 0 || paired);
+            // The exact side's activation value: s̄ itself for a pair's leader (ReLU(s)v + ReLU(−s)(−v) = s·v).
+            double ae = paired ? s[j] : a, aae = Math.Abs(ae);
             double xs = 0, gsNorm = 0;
             if (lin)
             {
@@ -336,14 +356,15 @@ internal sealed class HeadBounds<T> where T : unmanaged, IFloatingPointIeee754<T
                 pass[o] += mu * (dp * (av + vp) + aa * vp + gT * (aa + dp) * (av + vp));
                 mag[o] += mu * aa * av;
                 var g = gOut.Slice(o * S, S);
+                if (silent) continue;
                 if (lin)
                 {
-                    exact[o] += mu * (av * xs + aa * vx + sx[j] * vR);
+                    exact[o] += mu * (av * xs + aae * vx + sx[j] * vR);
                     if (S > 0)
                     {
                         if (vc != 0 && gsNorm > 0) TensorPrimitives.MultiplyAdd(_gs.AsSpan(0, S), mu * vc, g, g);
-                        if (a != 0 && _vG[k] > 0) TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * a, g, g);
-                        gnorm[o] += mu * (av * gsNorm + aa * _vG[k]);
+                        if (ae != 0 && _vG[k] > 0) TensorPrimitives.MultiplyAdd(v.Coefficients(o, col), mu * ae, g, g);
+                        gnorm[o] += mu * (av * gsNorm + aae * _vG[k]);
                     }
                 }
                 else

@@ -1,7 +1,7 @@
 namespace MorIcl.Runtime.Bounds;
 
 /// <summary>
-/// The pass radius of an approximate layer's outputs measured a posteriori (docs/math.md §8.9). For an
+/// The pass radius of a layer's outputs measured a posteriori (docs/math.md §8.9, and for every layer §8.10). For an
 /// element e written by the layer, H − Ĥ = (H − c̃) + (c̃ − Ĥ) with c̃ = fl(h + Σ_m c̄_m) the analysis's
 /// center: |H − c̃ − Σ G σ| ≤ rest (the exact remainder of <see cref="ResidualBounds.Commit"/> plus
 /// γ_{k+1}(2⁻⁵³)(|h| + Σ|c̄_m|) for c̃'s own rounding), and c̃ − Ĥ is known once the pass has written Ĥ:

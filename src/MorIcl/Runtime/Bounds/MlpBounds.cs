@@ -11,7 +11,8 @@ namespace MorIcl.Runtime.Bounds;
 /// unit's sign is certain the MLP is affine with Jacobian J = W₂·D·W₁ (D = the active units), so the
 /// deviation of h + out is (I + J)·dev(h) exactly — kept as an affine form, and with the remainder of
 /// row r entering as |1 + J_rr|·x_r + Σ_{c≠r} |J_rc|·x_c (a reset, J_rr = −1, stays exact); a unit of
-/// uncertain sign adds |W₂_ru|·(its ReLU's deviation bound) instead. Tokens are taken in blocks.
+/// uncertain sign adds |W₂_ru|·(its ReLU's deviation bound) instead, except in a linear pair
+/// (<see cref="LinearPairs"/>, docs/math.md §8.11), whose exact side stays linear. Tokens are taken in blocks.
 /// </summary>
 internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -30,11 +31,14 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         int N = stream.Tokens, D = stream.Rows, S = stream.Symbols, H = mlp.W1.Count;
         if (_j.Length < D) { _j = new double[D]; _jAbs = new double[D]; _touched = new bool[D]; _cols = new int[D]; }
-        for (int i0 = 0; i0 < N; i0 += Block)
+        // Tokens in blocks whose hidden enclosures (H units × block × S symbols) stay within ~32 MB each:
+        // the log interpolant's ~2 500 units with ~70 symbols took 6 GB at 256 tokens per block.
+        int block = Math.Clamp((1 << 22) / Math.Max(1, H * Math.Max(1, S)), 1, Block);
+        for (int i0 = 0; i0 < N; i0 += block)
         {
-            int w = Math.Min(Block, N - i0);
+            int w = Math.Min(block, N - i0);
             Enclosure.Project(mlp.W1, stream, i0, w, mlp.B1, mlp.B1Delta, _u, _eta, _limit, _z, _scratch);
-            Classify(_z);
+            Classify(_z, mlp.PairLeader);
             Relu(_z, _relu);
             Enclosure.Project(mlp.W2, _relu, 0, w, null, null, _u, _eta, _limit, _out, _scratch);
             for (int r = 0; r < mlp.W2.Count; r++)
@@ -51,10 +55,14 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
-    /// <summary>Each unit's certain sign in exact arithmetic (from its whole radius), and the analysis's own rounding of z̄.</summary>
-    private void Classify(Enclosure z)
+    /// <summary>
+    /// Each unit's certain sign in exact arithmetic (from its whole radius), and the analysis's own rounding
+    /// of z̄. A linear pair (<see cref="LinearPairs"/>) of uncertain sign is, on its exact side, its leader
+    /// active (state 1) and its follower contributing nothing (state 0): W₂ᵤReLU(z) + W₂ᵤ₊₁ReLU(−z) = W₂ᵤz.
+    /// </summary>
+    private void Classify(Enclosure z, bool[] pairLeader)
     {
-        int size = z.Rows * z.Tokens;
+        int size = z.Rows * z.Tokens, T = z.Tokens;
         if (_state.Length < size) { _state = new byte[size]; _zR = new double[size]; _an = new double[size]; }
         for (int k = 0; k < size; k++)
         {
@@ -62,9 +70,20 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
             _zR[k] = R;
             _state[k] = double.IsNaN(c) ? (byte)2 : c - R > 0 ? (byte)1 : c + R <= 0 ? (byte)0 : (byte)2;
         }
+        for (int u = 0; u < pairLeader.Length; u++)
+        {
+            if (!pairLeader[u]) continue;
+            for (int i = 0; i < T; i++)
+            {
+                int k = u * T + i, f = k + T;
+                if (_state[k] != 2 && _state[f] != 2) continue;
+                if (!(z.Center[f] == -z.Center[k])) continue;   // the centers' sum must be W₂ᵤ·z̄ (NaN: no)
+                _state[k] = 1; _state[f] = 0;
+            }
+        }
     }
 
-    /// <summary>ReLU of an enclosure: center max(c, 0); a radius r stays where c &gt; 0 and becomes max(0, c + r) where c ≤ 0; the affine form survives on certainly active units only.</summary>
+    /// <summary>ReLU of an enclosure: center max(c, 0); a radius r stays where c &gt; 0 and becomes max(0, c + r) where c ≤ 0; the affine form survives on certainly active units (and linear pairs' leaders) only.</summary>
     private void Relu(Enclosure z, Enclosure relu)
     {
         int S = z.Symbols;
@@ -74,18 +93,13 @@ internal sealed class MlpBounds<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             double c = z.Center[k];
             relu.Integral[k] = z.Integral[k];
-            if (c > 0 || double.IsNaN(c))
-            {
-                relu.Center[k] = c; relu.Pass[k] = z.Pass[k];
-                relu.Exact[k] = _state[k] == 1 ? z.Exact[k] : _zR[k];
-                if (_state[k] == 1 && S > 0) { z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S)); relu.GNorm[k] = z.GNorm[k]; }
-            }
-            else
-            {
-                relu.Center[k] = 0;
-                relu.Pass[k] = Math.Max(0, c + z.Pass[k]);
-                relu.Exact[k] = Math.Max(0, c + _zR[k]);
-            }
+            bool positive = c > 0 || double.IsNaN(c);
+            // The pass side by the center's sign; the exact side by the unit's state (a pair's leader is
+            // linear and its follower silent even where c has the other sign, see Classify).
+            relu.Center[k] = positive ? c : 0;
+            relu.Pass[k] = positive ? z.Pass[k] : Math.Max(0, c + z.Pass[k]);
+            relu.Exact[k] = _state[k] switch { 1 => z.Exact[k], 0 => 0, _ => positive ? _zR[k] : Math.Max(0, c + _zR[k]) };
+            if (_state[k] == 1 && S > 0) { z.G.AsSpan(k * S, S).CopyTo(relu.G.AsSpan(k * S, S)); relu.GNorm[k] = z.GNorm[k]; }
         }
     }
 

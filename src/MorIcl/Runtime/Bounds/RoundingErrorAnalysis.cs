@@ -23,7 +23,9 @@ public sealed record OutputErrorBounds(double Prediction, double Beta, double Re
 /// stream) before running the layer, and the analysis recomputes the layer's quantities in double with
 /// enclosures (<see cref="Enclosure"/>), bounding the pass's rounding by the number of terms of each
 /// sum (valid for any summation order the kernels use, FMA or not), the weights' rounding to T, and
-/// the propagation of E. Memory O(N·D·(1 + m)) per pass (m symbols); the construction's heads cost
+/// the propagation of E. At every next input (and at the read-out) each written element's pass radius is
+/// also measured, |Ĥ − H| ≤ |c̃ − Ĥ| + |H − c̃| with c̃ the analysis's center, and the smaller bound kept
+/// (docs/math.md §8.10). Memory O(N·D·(1 + m)) per pass (m symbols); the construction's heads cost
 /// O(N·D) each (docs/math.md §8.8), a head whose keys all differ O(N²).
 /// </summary>
 public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -37,6 +39,10 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
 
     private readonly double _unit;
     private readonly bool _structuredHeads;
+    /// <summary>Whether every layer's pass radius is replaced by the measured one where smaller (docs/math.md §8.10).</summary>
+    private readonly bool _measure;
+    /// <summary>false only in the test that shows a measured radius without the exact side |H − c̃| is rejected.</summary>
+    private readonly bool _measuredWithRest;
     private long _structuredRuns;
 
     /// <summary>How many head bounds so far took the O(N) AdmittedKeysOnly path (for tests).</summary>
@@ -47,17 +53,24 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
     /// <summary>
     /// With another unit roundoff for the pass than T's own (only for tests that show a wrong rounding
     /// model is caught), and optionally without the O(N) bounds of AdmittedKeysOnly heads (every head
-    /// bounded densely: the reference the structured bounds are compared with).
+    /// bounded densely: the reference the structured bounds are compared with), and optionally a priori
+    /// only (<paramref name="measurePassRadius"/> false: no layer but the approximate ones gets its pass
+    /// radius measured — the analysis whose own rounding model the tests hold to the observed errors).
     /// </summary>
-    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff, bool structuredHeads = true)
+    internal RoundingErrorAnalysis(TransformerModel model, double unitRoundoff, bool structuredHeads = true, bool measurePassRadius = true, bool measuredWithRest = true)
     {
+        _measuredWithRest = measuredWithRest;
         _structuredHeads = structuredHeads;
+        _measure = measurePassRadius;
         _model = model;
         _unit = unitRoundoff;
         _bounds = BoundsModel.Create<T>(model);
         _plan = new ReplicationPlan(model, _bounds);
         _heads = Structured.ExecutionPlan.Compile(model);
     }
+
+    /// <summary>Only for the test that shows a wrong pair treatment is caught: both heads of a ReLU pair drop their exact deviation.</summary>
+    internal bool SilentPairsMutant { get; init; }
 
     /// <summary>Number of symbols of the affine forms (replicated rows that layers write).</summary>
     public int Symbols => _plan.Symbols;
@@ -82,7 +95,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         private readonly HeadBounds<T> _head;
         private readonly MlpBounds<T> _mlp;
         private readonly Enclosure _stream = new(1, 1, 0);
-        private readonly MeasuredPassRadius _measured = new();
+        private readonly MeasuredPassRadius _measured;
         private int[] _roles = Array.Empty<int>();
         private int _n, _tokens, _dim, _symbols, _layer;
         private double _responsibilities;
@@ -94,6 +107,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
         internal Pass(RoundingErrorAnalysis<T> owner)
         {
             _owner = owner;
+            _measured = new MeasuredPassRadius(owner._measuredWithRest);
             _head = new HeadBounds<T>(owner._unit);
             _mlp = new MlpBounds<T>(owner._unit);
         }
@@ -145,15 +159,18 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                     var head = a.Heads[hi];
                     var plans = _owner._heads.Heads[l];
                     var plan = _owner._structuredHeads && hi < plans.Length ? plans[hi] : null;
-                    if (_head.Run(head, plan, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual)) Interlocked.Increment(ref _owner._structuredRuns);
+                    // A ReLU pair (the plan proves it from the weights, §9.4): its exact side is linear (§8.11).
+                    int pair = hi >= plans.Length || plans[hi].PairedWith < 0 ? 0 : plans[hi].PairedWith > hi && !_owner.SilentPairsMutant ? 1 : -1;
+                    if (_head.Run(head, plan, _stream, _roles, _owner._bounds.Roles, _n, _owner._heads.MaxPosition, _residual, pair)) Interlocked.Increment(ref _owner._structuredRuns);
                     margin = Math.Min(margin, _head.CertifiedMargin);
                     leak = Math.Max(leak, _head.LeakageBound);
                     scoreError = Math.Max(scoreError, _head.ScoreErrorBound);
                 }
             }
             else _mlp.Run((BoundsModel.Mlp)layer, _stream, _residual);
-            // An approximate layer (the log interpolant's long sum, docs/math.md §8.9) gets its pass radius measured at the next input.
-            bool measure = _owner._model.Layers[l] is MlpLayer { DeclaredError: > 0 };
+            // Every layer's pass radius is also measured at the next input (docs/math.md §8.9–§8.10); an
+            // approximate layer (the log interpolant's long sum) always, even when the analysis is a-priori only.
+            bool measure = _owner._measure || _owner._model.Layers[l] is MlpLayer { DeclaredError: > 0 };
             _residual.Commit<T>(_stream, _stream.G, _stream.Exact, _owner._unit, Rounding.SelfInflation(layer.LongestSum(N)), measure ? _measured : null);
             _stream.RefreshNorms();
             NoteReadOut(_owner._model.Layers[l].Provenance.Decode);
@@ -162,9 +179,16 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
             return new LayerErrorBounds(worst, margin, leak, scoreError);
         }
 
-        /// <summary>The read-out bounds after the last layer; returns the pass to the pool.</summary>
-        public OutputErrorBounds Finish()
+        /// <summary>
+        /// The read-out bounds after the last layer, given the pass's final stream <paramref name="h"/>
+        /// (feature-major, row stride <paramref name="ld"/>: the last layer's pass radius is measured on it,
+        /// docs/math.md §8.10); returns the pass to the pool.
+        /// </summary>
+        public OutputErrorBounds Finish(ReadOnlySpan<T> h, int ld)
         {
+            LoadStream(h, ld);
+            _measured.Apply(_stream);
+            _stream.RefreshNorms();
             var model = _owner._model;
             int N = _tokens, q = _n;
             double beta = 0;

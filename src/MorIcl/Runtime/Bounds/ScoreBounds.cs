@@ -27,6 +27,12 @@ internal sealed class ScoreBounds
     /// <summary>Score centers, pass radii and exact radii of the current row, over keys 0 … N − 1.</summary>
     public double[] Center = Array.Empty<double>(), PassRadius = Array.Empty<double>(), ExactRadius = Array.Empty<double>();
 
+    /// <summary>
+    /// Per slot: the positional part of the exact score is exactly 0 (no positional dimensions, or an exact
+    /// integer prefix whose value is 0), so a ReLU pair's two scores are exactly opposite there (docs/math.md §8.11).
+    /// </summary>
+    public bool[] PositionalZero = Array.Empty<bool>();
+
     private Enclosure _q = null!, _k = null!;
     private int _dk, _pos, _n, _nq;
     private double _u, _eta, _limit;
@@ -50,7 +56,7 @@ internal sealed class ScoreBounds
             _kPosExact = new bool[N];
             _p = new double[N]; _pMax = new double[N]; _prodMax = new double[N]; _pMag = new double[N]; _pP = new double[N]; _pX = new double[N];
             _c = new double[N]; _cMag = new double[N]; _cP = new double[N]; _cX = new double[N]; _tmp = new double[N]; _anRow = new double[N];
-            Center = new double[N]; PassRadius = new double[N]; ExactRadius = new double[N];
+            Center = new double[N]; PassRadius = new double[N]; ExactRadius = new double[N]; PositionalZero = new bool[N];
         }
         for (int a = 0; a < dk; a++)
         {
@@ -132,6 +138,7 @@ internal sealed class ScoreBounds
             Center[t] = P + C;
             _anRow[t] = 0;
             bool exactPrefix = posExact && _kPosExact[j] && _pMax[t] <= _limit && _prodMax[t] <= _limit;
+            PositionalZero[t] = _pos == 0 || (exactPrefix && P == 0);
             if (exactPrefix && content == 0) { PassRadius[t] = 0; ExactRadius[t] = 0; continue; }
             if (exactPrefix)
             {
