@@ -30,7 +30,7 @@ namespace MorIcl.Runtime;
 public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly CompiledModel<T> _model;
-    private readonly ConcurrentBag<Workspace> _pool = new();
+    private readonly ConcurrentStack<Workspace> _pool = new();
     private readonly StructuredExecutor<T>? _structured;
     private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
     public TransformerModel Model => _model.Source;
@@ -136,7 +136,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 ErrorBoundTrace = boundTraces?.ToArray(),
             };
         }
-        finally { _pool.Add(ws); }
+        finally { _pool.Push(ws); }
     }
 
     /// <summary>
@@ -159,7 +159,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             ws.DeltaClean = true;
             return (TokenMajor(ws.H, N, ld, D), cert);
         }
-        finally { _pool.Add(ws); }
+        finally { _pool.Push(ws); }
     }
 
     private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles)
@@ -257,7 +257,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
 
     private Workspace Rent(int ld, int d)
     {
-        while (_pool.TryTake(out var ws))
+        while (_pool.TryPop(out var ws))
             if (ws.Capacity >= ld) return ws;   // smaller ones are dropped; they are rebuilt at the larger size
         return new Workspace(_model, ld, d);
     }

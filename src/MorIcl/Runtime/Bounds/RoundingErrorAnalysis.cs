@@ -35,7 +35,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
     private readonly ReplicationPlan _plan;
     /// <summary>The structured executor's plan: its positional forms let AdmittedKeysOnly heads be bounded in O(N).</summary>
     private readonly Structured.ExecutionPlan _heads;
-    private readonly ConcurrentBag<Pass> _pool = new();
+    private readonly ConcurrentStack<Pass> _pool = new();
 
     private readonly double _unit;
     private readonly bool _structuredHeads;
@@ -82,7 +82,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
     public Pass Begin(double[] h0, int n)
     {
         int D = _model.Dimension, N = _model.Embedding.TokenCount(n);
-        if (!_pool.TryTake(out var pass)) pass = new Pass(this);
+        if (!_pool.TryPop(out var pass)) pass = new Pass(this);
         pass.Start(h0, n, N, D);
         return pass;
     }
@@ -196,7 +196,7 @@ public sealed class RoundingErrorAnalysis<T> where T : unmanaged, IFloatingPoint
                 for (int a = 0; a < block.Width; a++) beta = Worst(beta, _stream.Radius(block[a] * N + q));
             var result = new OutputErrorBounds(Worst(0, _stream.Radius(model.ReadOut.Prediction * N + q)), beta,
                 double.IsNaN(_responsibilities) ? double.NaN : _responsibilities);
-            _owner._pool.Add(this);
+            _owner._pool.Push(this);
             return result;
         }
 
