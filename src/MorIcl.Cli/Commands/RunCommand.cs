@@ -68,6 +68,8 @@ internal static class RunCommand
             Certificate? doubleBounds = null;
             if (boundRounding)
             {
+                if (examples.N >= LongPromptNotice)
+                    ctx.Err.WriteLine($"note: the rounding-bound analysis on n = {examples.N} examples can take minutes (about 200 s of CPU at n = 20 000 for the README's long-prompt model in double, more in float); --no-rounding-bounds skips it");
                 var bounded = precisionName == "double" ? new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q)
                     : new ModelExecutor<float>(model, kind, boundRounding: true).Forward(examples, q);
                 doubleBounds = precisionName == "double" ? bounded.Certificate : new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q).Certificate;
@@ -189,6 +191,9 @@ internal static class RunCommand
         }));
         return cmd;
     }
+
+    /// <summary>From this many examples on, `run` says before the bounds pass that it can take minutes.</summary>
+    private const int LongPromptNotice = 5000;
 
     /// <summary>
     /// The forward pass, timed alone (after one untimed pass on the prompt's first few examples, so the

@@ -110,6 +110,23 @@ public class ConstructAndRunCommandTests
     }
 
     [Fact]
+    public void ALongPromptIsToldThatTheBoundsPassCanTakeMinutesAndHowToSkipIt()
+    {
+        using var c = new CliRunner();
+        c.Run("construct", "--dim", "1", "--components", "2", "--em-iterations", "1", "--gd-steps", "1", "--step-size", "0.5", "--sigma", "0.5",
+            "--max-prompt-length", "6000", "--out", c.PathOf("long.json"));
+        c.Run("sample", "--dim", "1", "--components", "2", "--prompt-length", "5001", "--sigma", "0.5", "--seed", "2", "--out", c.PathOf("long.csv"));
+        c.Run("sample", "--dim", "1", "--components", "2", "--prompt-length", "4999", "--sigma", "0.5", "--seed", "2", "--out", c.PathOf("short.csv"));
+        var bounded = c.Run("run", "--model", c.PathOf("long.json"), "--data", c.PathOf("long.csv"), "--json");
+        Assert.True(bounded.ExitCode == 0, bounded.Err);
+        Assert.Contains("n = 5000 examples can take minutes", bounded.Err);
+        Assert.Contains("--no-rounding-bounds skips it", bounded.Err);
+        Assert.NotNull(JsonNode.Parse(bounded.Out)!["certificate"]!["predictionErrorBound"]);   // stdout is still the JSON alone
+        Assert.DoesNotContain("can take minutes", c.Run("run", "--model", c.PathOf("long.json"), "--data", c.PathOf("long.csv"), "--no-rounding-bounds").Err);
+        Assert.DoesNotContain("can take minutes", c.Run("run", "--model", c.PathOf("long.json"), "--data", c.PathOf("short.csv")).Err);
+    }
+
+    [Fact]
     public void OutOfDomainPromptPrintsTheAnswerMarkedAndExitsThree()
     {
         using var c = new CliRunner();
