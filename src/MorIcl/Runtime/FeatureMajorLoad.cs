@@ -3,7 +3,7 @@ using System.Numerics;
 namespace MorIcl.Runtime;
 
 /// <summary>
-/// Loads a prompt's tokens, given one by one (token-major), into the executor's feature-major stream H (D × ld):
+/// Loads a prompt's tokens, given one by one and in order (token-major), into the executor's feature-major stream H (D × ld):
 /// <see cref="Block"/> tokens are staged token-major and then written row by row, so every write to H is a
 /// run of consecutive tokens instead of one cache line per number. Every value is written (zeros included),
 /// so H needs no clearing first; the padding columns [N, ld) are set to +0. The bits are those of writing
@@ -25,6 +25,8 @@ internal static class FeatureMajorLoad<T> where T : unmanaged, IFloatingPointIee
         int staged = 0, first = 0;
         tokens((i, token) =>
         {
+            // The staging writes runs of consecutive tokens: the caller must give tokens 0, 1, …, N − 1 in order.
+            if (i != first + staged) throw new InvalidOperationException($"token {i} given where token {first + staged} was expected (tokens must come in order)");
             var row = stage.AsSpan(staged * D, D);
             for (int c = 0; c < D; c++)
             {
