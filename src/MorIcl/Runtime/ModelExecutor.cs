@@ -152,11 +152,14 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 ErrorBoundTrace = boundTraces?.ToArray(),
             };
         }
-        finally
-        {
-            if (ws.Structured is { } sc) { lock (_countsLock) _counts.Add(sc.Counts); sc.Counts = default; }
-            _pool.Push(ws);
-        }
+        finally { Release(ws); }
+    }
+
+    /// <summary>A workspace back to the pool, its pass's shortcut counts added to the executor's.</summary>
+    private void Release(Workspace ws)
+    {
+        if (ws.Structured is { } sc) { lock (_countsLock) _counts.Add(sc.Counts); sc.Counts = default; }
+        _pool.Push(ws);
     }
 
     /// <summary>
@@ -179,7 +182,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             ws.DeltaClean = true;
             return (TokenMajor(ws.H, N, ld, D), cert);
         }
-        finally { _pool.Push(ws); }
+        finally { Release(ws); }
     }
 
     private LayerCertificate RunLayer(int l, Workspace ws, int N, int ld, int D, int n, int[] roles)

@@ -90,6 +90,28 @@ public class FusedRowsTests
         Assert.True(wrong.Counts.SumsUsed > 0);
     }
 
+    [Fact]
+    public void ASumFormedAheadIsNotTakenByAnotherStream()
+    {
+        // Layer by layer on given streams (ModelExecutor.ForwardLayer): the gradient layer forms its sums ahead on one
+        // stream; the mean, run next on another stream (the gradient rows changed), must sum that stream, not take them.
+        var spec = new ConstructionSpec(3, 2, 0.5, new[] { 0.4, 0.6 }, 2, 2, 0.5);
+        var model = Compiler.Compile(spec);
+        var p = Sample(spec, 50, 29);
+        var trace = new ModelExecutor<double>(model, ExecutorKind.Dense).Forward(p.Examples, p.Query, trace: true).Trace!;
+        int l = Enumerable.Range(0, model.Layers.Count).First(i => model.Layers[i].Provenance.Operator == "gd_step" && model.Layers[i] is AttentionLayer);
+        var names = model.Layout.RowNames();
+        int D = model.Dimension;
+        var fused = new ModelExecutor<double>(model);
+        var (after, _) = fused.ForwardLayer(l, trace[l], p.N);
+        var other = after.Select((v, i) => names[i % D].StartsWith("sx", StringComparison.Ordinal) ? v * 1.5 : v).ToArray();
+        Assert.True(fused.Counts.SumsAhead > 0);
+        var (a, ca) = fused.ForwardLayer(l + 1, other, p.N);
+        var (b, cb) = Plain<double>(model).ForwardLayer(l + 1, other, p.N);
+        Assert.Equal(b.Select(BitConverter.DoubleToInt64Bits), a.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(0, fused.Counts.SumsUsed);
+    }
+
     public static IEnumerable<object[]> Lengths => new[] { 1, 7, 8, 9, 31, 32, 33, 100, 1001 }.Select(n => new object[] { n });
 
     [Theory, MemberData(nameof(Lengths))]

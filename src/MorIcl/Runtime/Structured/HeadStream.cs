@@ -147,6 +147,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     /// <summary>A new stream: nothing is known about its rows.</summary>
     public void BeginPrompt()
     {
+        Epoch++;              // nothing formed for another stream (a sum ahead, a pair) is taken as the layer before's
+        PairHead = -1;
         Array.Clear(Known);
         Array.Clear(Stale);
         StaleCount = 0;
