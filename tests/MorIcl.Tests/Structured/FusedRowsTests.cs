@@ -69,14 +69,17 @@ public class FusedRowsTests
     [Fact]
     public void NonFiniteRowsAreResetByTheirPassAndKeepTheirBits()
     {
-        // x of 1e200: u², N·x and the gradient terms overflow to ±∞ and NaN; a reset of such a row is NaN, not +0.
+        // x of 1e200: u², N·x and the gradient terms overflow to ±∞ and NaN; a reset of such a row is NaN, not +0. From 1e150
+        // (double) and 1e15 (float) on, the numbers come near the largest one and the bounds send heads to the dense path.
         var spec = new ConstructionSpec(3, 2, 0.5, new[] { 0.4, 0.6 }, 2, 2, 0.5);
         var model = Compiler.Compile(spec);
         var p = Sample(spec, 40, 23);
-        var huge = new Prompt(new RegressionData(p.N, p.D, p.Examples.Columns.Select(v => v * 1e200).ToArray(), p.Examples.Y.ToArray()), p.Query, p.QueryLabel, p.Components);
-        var d = new ModelExecutor<double>(model);
-        BlockScheduleTests.AssertSameBits(d, Plain<double>(model), huge, "x · 1e200, double");
-        Assert.False(d.Forward(huge.Examples, huge.Query).Certificate.InDomain);
+        Prompt Scaled(double s) => new(new RegressionData(p.N, p.D, p.Examples.Columns.Select(v => v * s).ToArray(), p.Examples.Y.ToArray()), p.Query, p.QueryLabel, p.Components);
+        foreach (double scale in new[] { 1e150, 1e152, 1e153, 1e154, 1e155, 1e200 })
+            BlockScheduleTests.AssertSameBits(new ModelExecutor<double>(model), Plain<double>(model), Scaled(scale), $"x · {scale:R}, double");
+        foreach (double scale in new[] { 1e15, 1e17, 1e18, 1e19, 1e25 })
+            BlockScheduleTests.AssertSameBits(new ModelExecutor<float>(model), Plain<float>(model), Scaled(scale), $"x · {scale:R}, float");
+        Assert.False(new ModelExecutor<double>(model).Forward(Scaled(1e200).Examples, p.Query).Certificate.InDomain);
     }
 
     [Fact]
@@ -110,6 +113,40 @@ public class FusedRowsTests
         var (b, cb) = Plain<double>(model).ForwardLayer(l + 1, other, p.N);
         Assert.Equal(b.Select(BitConverter.DoubleToInt64Bits), a.Select(BitConverter.DoubleToInt64Bits));
         Assert.Equal(0, fused.Counts.SumsUsed);
+    }
+
+    [Fact]
+    public void ASumIsFiniteOnlyWhereItsRowIsFinite()
+    {
+        // docs/math.md §9.6, fused rows 2: the commit takes a row's finiteness from its sum ahead when the weight is finite
+        // and non-zero. A row with one ±∞ or NaN anywhere (the tail chunk included) must give a non-finite sum, for weights
+        // from 1e-300 to 1e300 of both signs; finite rows whose sum overflows are the exact test's (finite).
+        var rng = new Random(4);
+        foreach (int n in new[] { 1, 2, 7, 8, 9, 17, 100, 2051, 4100 })
+            for (int trial = 0; trial < 20; trial++)
+            {
+                var row = Enumerable.Range(0, n).Select(_ => (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-300, 300))).ToArray();
+                row[rng.Next(n)] = new[] { double.PositiveInfinity, double.NegativeInfinity, double.NaN }[trial % 3];
+                double w = (trial % 2 == 0 ? 1 : -1) * Math.Pow(10, rng.Next(-300, 301));
+                Assert.False(double.IsFinite(SumInPieces(row, w)), $"n = {n}, w = {w:R}: a non-finite row summed to a finite number");
+                var single = row.Select(v => (float)v).ToArray();
+                Assert.False(float.IsFinite(SumInPieces(single, (float)Math.Clamp(w, 1e-30, 1e30))), $"n = {n}, float");
+            }
+        var big = Enumerable.Repeat(1e308, 64).ToArray();
+        Assert.False(double.IsFinite(SumInPieces(big, 1.0)));          // finite values, an overflowing sum: tested exactly
+    }
+
+    private static T SumInPieces<T>(T[] row, T w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int L = SimdSpan.VirtualLanes<T>(), n = row.Length, piece = 2048;
+        var lanes = new T[L];
+        for (int b0 = 0; b0 < n; b0 += piece)
+        {
+            int len = n - b0 - piece < L ? n - b0 : piece;
+            SimdSpan.AccumulateSums<T>(lanes, row, new[] { b0 }, new[] { w }, b0, len, n);
+            if (len != piece) break;
+        }
+        return SimdSpan.SumOfLanes<T>(lanes);
     }
 
     public static IEnumerable<object[]> Lengths => new[] { 1, 7, 8, 9, 31, 32, 33, 100, 1001 }.Select(n => new object[] { n });

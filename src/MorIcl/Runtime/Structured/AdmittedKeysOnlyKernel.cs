@@ -458,6 +458,11 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         for (int r = 0; r < m; r++)
             if (c.SumWeight.Length > v[r] && c.SumWeight[v[r]] is T weight) { summed[k] = r; weights[k++] = weight; }
         bool ahead = k > 0;
+        // When every row is summed ahead against a finite, non-zero weight, a finite sum proves its row finite (w·h is ±∞
+        // or NaN for a non-finite h, and so is every sum it enters), so the commit need not test each value; a sum that is
+        // not finite (a non-finite value, or an overflow of finite ones) sends its row to an exact test.
+        bool bySums = k == m;
+        for (int e = 0; e < k; e++) bySums &= T.IsFinite(weights[e]) && !T.IsZero(weights[e]);
         // Block by block when a sum is formed ahead: each block is summed while it is in cache (every block but the
         // last a multiple of the lanes long, the last at least the lanes long when the row is: SimdSpan.AccumulateSum).
         int block = ahead ? SumBlock : count;
@@ -465,7 +470,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         {
             int len = count - b0 - block < L ? count - b0 : block;
             var w = sc.Scores.AsSpan(slot * ld + start + b0, len);
-            finite &= FusedRowKernels<T>.CommitWeightedValues(s.H, rows, constant, bases, w, c.Values, s.VT, v[..m], scale, relu, ld, start + b0);
+            finite &= FusedRowKernels<T>.CommitWeightedValues(s.H, rows, constant, bases, w, c.Values, s.VT, v[..m], scale, relu, ld, start + b0, checkFinite: !bySums);
             if (ahead)
             {
                 for (int e = 0; e < k; e++) offsets[e] = rows[summed[e]] * ld + start + b0;
@@ -473,13 +478,20 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             }
             if (len != block) break;
         }
-        for (int e = 0; e < k; e++) sc.SumAhead(rows[summed[e]], SimdSpan.SumOfLanes<T>(lanes.Slice(e * L, L)), weights[e], count);
+        Span<bool> sumFinite = stackalloc bool[m];
+        for (int e = 0; e < k; e++)
+        {
+            T sum = SimdSpan.SumOfLanes<T>(lanes.Slice(e * L, L));
+            sumFinite[summed[e]] = T.IsFinite(sum);
+            sc.SumAhead(rows[summed[e]], sum, weights[e], count);
+        }
         sc.Counts.Commits++; sc.Counts.SumsAhead += k;
         for (int r = 0; r < m; r++)
         {
             int row = rows[r];
             if (constant[r]) sc.Unstale(row);
-            sc.ThroughFinite[row] = finite || AllFinite(s.H.AsSpan(row * ld + start, count));
+            bool known = bySums ? sumFinite[r] : finite;
+            sc.ThroughFinite[row] = known || AllFinite(s.H.AsSpan(row * ld + start, count));
             sc.Through[row] = true;
             done[v[r]] = true;
         }

@@ -91,54 +91,77 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
     /// every value written is finite.
     /// </summary>
     public static bool CommitWeightedValues(T[] h, ReadOnlySpan<int> outRows, ReadOnlySpan<bool> constant, ReadOnlySpan<T> b,
-        ReadOnlySpan<T> w, RowSources<T> values, T[] buffer, ReadOnlySpan<int> v, ReadOnlySpan<T> c, bool relu, int ld, int start)
+        ReadOnlySpan<T> w, RowSources<T> values, T[] buffer, ReadOnlySpan<int> v, ReadOnlySpan<T> c, bool relu, int ld, int start, bool checkFinite = true)
     {
         int m = v.Length, count = w.Length;
         if (outRows.Length < m || constant.Length < m || b.Length < m || c.Length < m) throw new ArgumentException("row counts differ");
         nint* dst = stackalloc nint[Math.Max(m, 1)];
         nint* src = stackalloc nint[Math.Max(m, 1)];
+        // Per row: 0 the base is h itself, 1 a constant, 2 the constant +0, for which +0 + (0 + t) has the bits of 0 + t
+        // for every t (0 + t is t unless t = −0, where it is +0; +0 + u = u for every u, NaN payloads included).
+        byte* kind = stackalloc byte[Math.Max(m, 1)];
         bool finite = true;
         fixed (T* ph = h, pb = buffer, pw = w, pbase = b, pc = c)
-        fixed (bool* pconst = constant)
         {
             for (int r = 0; r < m; r++)
             {
                 dst[r] = (nint)Checked(ph, h.Length, (long)outRows[r] * ld + start, count);
                 src[r] = (nint)RowStart(values, v[r], ph, h.Length, pb, buffer.Length, ld, start, count);
+                kind[r] = (byte)(!constant[r] ? 0 : T.IsZero(b[r]) && !T.IsNegative(b[r]) ? 2 : 1);
             }
-            nint j = SimdSpan.Width switch
+            var k = new CommitRows(dst, src, kind, pbase, pw, pc, m);
+            nint j = (SimdSpan.Width, checkFinite) switch
             {
-                SimdWidth.Vector512 => Commit<Lanes512<T>>(dst, src, pconst, pbase, pw, pc, relu, m, 0, count, ref finite),
-                SimdWidth.Vector256 => Commit<Lanes256<T>>(dst, src, pconst, pbase, pw, pc, relu, m, 0, count, ref finite),
-                _ => Commit<Lanes128<T>>(dst, src, pconst, pbase, pw, pc, relu, m, 0, count, ref finite),
+                (SimdWidth.Vector512, true) => Commit<Lanes512<T>, Checks>(k, relu, 0, count, ref finite),
+                (SimdWidth.Vector512, false) => Commit<Lanes512<T>, NoChecks>(k, relu, 0, count, ref finite),
+                (SimdWidth.Vector256, true) => Commit<Lanes256<T>, Checks>(k, relu, 0, count, ref finite),
+                (SimdWidth.Vector256, false) => Commit<Lanes256<T>, NoChecks>(k, relu, 0, count, ref finite),
+                (_, true) => Commit<Lanes128<T>, Checks>(k, relu, 0, count, ref finite),
+                (_, false) => Commit<Lanes128<T>, NoChecks>(k, relu, 0, count, ref finite),
             };
-            Commit<Lanes1<T>>(dst, src, pconst, pbase, pw, pc, relu, m, j, count, ref finite);
+            if (checkFinite) Commit<Lanes1<T>, Checks>(k, relu, j, count, ref finite);
+            else Commit<Lanes1<T>, NoChecks>(k, relu, j, count, ref finite);
         }
         return finite;
     }
 
+    /// <summary>The rows of a fused commit: output and value rows, base kinds and constants, weights, scales.</summary>
+    private readonly struct CommitRows(nint* dst, nint* src, byte* kind, T* b, T* w, T* c, int m)
+    {
+        public readonly nint* Dst = dst, Src = src;
+        public readonly byte* Kind = kind;
+        public readonly T* B = b, W = w, C = c;
+        public readonly int M = m;
+    }
+
+    /// <summary>Whether a fused commit forms the finiteness of what it writes (else its caller knows it otherwise).</summary>
+    private interface IFiniteness { static abstract bool On { get; } }
+    private readonly struct Checks : IFiniteness { public static bool On => true; }
+    private readonly struct NoChecks : IFiniteness { public static bool On => false; }
+
     /// <summary>+0, read at run time: b + (zero + t) is the commit of a Delta that took t alone, and the JIT cannot fold it to b + t.</summary>
     private static T s_zero = T.Zero;
 
-    private static nint Commit<TL>(nint* dst, nint* src, bool* constant, T* b, T* w, T* c, bool relu, int m, nint j, nint n, ref bool finite)
-        where TL : struct, ILanes<TL, T>
+    private static nint Commit<TL, TF>(CommitRows k, bool relu, nint j, nint n, ref bool finite)
+        where TL : struct, ILanes<TL, T> where TF : struct, IFiniteness
     {
         var zero = TL.Broadcast(s_zero);
         var acc = TL.Zero;
         for (; j <= n - TL.Count; j += TL.Count)
         {
-            var wv = TL.Load(ref *w, j);
+            var wv = TL.Load(ref *k.W, j);
             if (relu) wv = TL.Max(wv, TL.Zero);
-            for (int r = 0; r < m; r++)
+            for (int r = 0; r < k.M; r++)
             {
-                ref T hr = ref *(T*)dst[r];
-                var basev = constant[r] ? TL.Broadcast(b[r]) : TL.Load(ref hr, j);
-                var value = basev + (zero + (wv * TL.Load(ref *(T*)src[r], j)) * TL.Broadcast(c[r]));
+                ref T hr = ref *(T*)k.Dst[r];
+                var t = zero + (wv * TL.Load(ref *(T*)k.Src[r], j)) * TL.Broadcast(k.C[r]);
+                byte kind = k.Kind[r];
+                var value = kind == 2 ? t : (kind == 1 ? TL.Broadcast(k.B[r]) : TL.Load(ref hr, j)) + t;
                 TL.Store(value, ref hr, j);
-                acc |= value - value;        // +0 for finite values, NaN bits for ±∞ and NaN (an OR: no chain of additions)
+                if (TF.On) acc |= value - value;        // +0 for finite values, NaN bits for ±∞ and NaN (an OR: no chain of additions)
             }
         }
-        finite &= !TL.Any(~TL.Equal(acc, TL.Zero));
+        if (TF.On) finite &= !TL.Any(~TL.Equal(acc, TL.Zero));
         return j;
     }
 
