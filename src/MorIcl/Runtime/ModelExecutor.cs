@@ -167,8 +167,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         var layer = _model.Layers[l];
         var scratch = ws.Structured;
         if (scratch is { StaleCount: > 0 })
-            for (int c = 0; c < D; c++)
-                if (scratch.Stale[c] && !_structured!.PerRoleOnly(l, c, scratch)) Fill(ws, c, n, ld);
+            foreach (int c in _structured!.Touched(l))     // an untouched row is per-role only
+                if (scratch.Stale[c] && !_structured.PerRoleOnly(l, c, scratch)) Fill(ws, c, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
         var cert = layer switch

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MorIcl.Runtime.Structured;
 
 /// <summary>
@@ -20,21 +22,41 @@ public static class ScoreBound
     {
         if (maxAbsQ.Length != maxAbsK.Length) throw new ArgumentException("the maxima differ in length");
         double u = positionalMax;
-        for (int a = 0; a < maxAbsQ.Length; a++)
-        {
-            double m = RoundUp(Up(maxAbsQ[a] * maxAbsK[a]), single);
-            u = RoundUp(Up(u + m), single);
-        }
+        if (single)
+            for (int a = 0; a < maxAbsQ.Length; a++)
+            {
+                double m = RoundUpToSingle(NextUp(maxAbsQ[a] * maxAbsK[a]));
+                u = RoundUpToSingle(NextUp(u + m));
+            }
+        // In double RU_T is the identity on doubles: the same steps without it.
+        else for (int a = 0; a < maxAbsQ.Length; a++) u = NextUp(u + NextUp(maxAbsQ[a] * maxAbsK[a]));
         return u;
     }
 
-    /// <summary>The next double above v (v itself when v is ±∞ or NaN); +0 stays above −0 via BitIncrement.</summary>
-    private static double Up(double v) => double.IsFinite(v) ? Math.BitIncrement(v) : v;
-
-    /// <summary>The smallest value of the precision ≥ v (float when <paramref name="single"/>).</summary>
-    private static double RoundUp(double v, bool single)
+    /// <summary>
+    /// The next double above a finite v (v itself when v is ±∞ or NaN, so a bound built from them proves nothing), as
+    /// <see cref="Math.BitIncrement"/> gives it on finite values. A finite double's bits, read as a sign and a magnitude
+    /// (the low 63 bits), order the doubles of one sign by magnitude with no gaps: the next double above a v ≥ +0 has
+    /// magnitude bits + 1 (the largest finite one goes to +∞, still ≥ v), and the next above a v &lt; 0 has magnitude
+    /// bits − 1 (−ε goes to −0). Both are bits + 1 and bits − 1 of the signed 64-bit pattern, i.e. bits + (sign ? −1 : +1).
+    /// −0 is the one exception: its magnitude is 0, and the next double above it is +ε (bits − 1 would be a NaN pattern).
+    /// The result is always ≥ v and &gt; v for finite v (ScoreBoundTests checks it against BitIncrement and the order).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double NextUp(double v)
     {
-        if (!single || !double.IsFinite(v)) return v;
+        long bits = BitConverter.DoubleToInt64Bits(v);
+        const long exponent = 0x7FF0_0000_0000_0000;
+        if ((bits & exponent) == exponent) return v;            // ±∞, NaN
+        if (bits == long.MinValue) return double.Epsilon;       // −0
+        return BitConverter.Int64BitsToDouble(bits + ((bits >> 63) | 1));
+    }
+
+    /// <summary>The smallest float ≥ v (v itself when v is ±∞ or NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double RoundUpToSingle(double v)
+    {
+        if (!double.IsFinite(v)) return v;
         float f = (float)v;
         if (f < v) f = MathF.BitIncrement(f);
         return f;

@@ -45,16 +45,27 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                 if (_admittedOnly[l][h] is { } c && (heads[h].PairedWith < 0 || c.PairLeader)) c.CommitsExamples = CommitsExamples(a, h, heads[h].PairedWith);
         }
         Phases = BlockSchedule.Build(model, plan, Takes, AdmittedOnly);
-        _perRole = Enumerable.Range(0, model.Layers.Length).Select(l => PerRoleReads(model, l)).ToArray();
+        var reads = Enumerable.Range(0, model.Layers.Length).Select(l => PerRoleReads(model, l)).ToArray();
+        // As arrays: a row the layer does not touch needs nothing (an empty list, the same verdict as absent).
+        _perRole = reads.Select(verdict =>
+        {
+            var need = Enumerable.Repeat(Array.Empty<int>(), model.Source.Dimension).ToArray<int[]?>();
+            foreach (var (c, rows) in verdict) need[c] = rows;
+            return need;
+        }).ToArray();
+        _touched = reads.Select(verdict => verdict.Keys.Order().ToArray()).ToArray();
     }
 
     /// <summary>
     /// Per layer and residual row the layer touches: null when the layer may read or write the row token by token, else
     /// the rows that must be known role-constant for the layer to read it at each role's first token only (RoleConstantKeys
     /// keys; queries of RoleConstantKeys and AdmittedKeysOnly content that are one vector per role; per-role updates).
-    /// Rows the layer does not touch are absent.
+    /// Rows the layer does not touch need nothing (an empty array). Indexed [layer][row].
     /// </summary>
-    private readonly Dictionary<int, int[]?>[] _perRole;
+    private readonly int[]?[][] _perRole;
+
+    /// <summary>Per layer: the residual rows it touches (ascending), the only rows for which <see cref="PerRoleOnly"/> can be false.</summary>
+    private readonly int[][] _touched;
 
     private Dictionary<int, int[]?> PerRoleReads(CompiledModel<T> model, int l)
     {
@@ -95,11 +106,14 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     /// <summary>Whether layer l reads and writes row c at each role's first token only, given what is known of the rows now.</summary>
     public bool PerRoleOnly(int layer, int c, StructuredScratch<T> sc)
     {
-        if (!_perRole[layer].TryGetValue(c, out var need)) return true;
+        var need = _perRole[layer][c];
         if (need is null) return false;
         foreach (int x in need) if (!sc.Known[x] || !sc.Constant[x]) return false;
         return true;
     }
+
+    /// <summary>The residual rows layer l touches, ascending: every other row is read and written at each role's first token only.</summary>
+    public ReadOnlySpan<int> Touched(int layer) => _touched[layer];
 
     public ExecutionPlan Plan => _plan;
 
