@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using MorIcl.Runtime.Structured;
 
 namespace MorIcl.Tests.Structured;
@@ -188,5 +189,45 @@ public class ScoreBoundTests
         Assert.Equal(double.PositiveInfinity, ScoreBound.Upper(0, [double.MaxValue], [2], single));             // the product overflows
         Assert.Equal(double.PositiveInfinity, ScoreBound.Upper(double.MaxValue, [1], [1], single));             // the sum's next-up overflows
         if (single) Assert.Equal(double.PositiveInfinity, ScoreBound.Upper(0, [1e39], [1], single));           // beyond float
+    }
+    [Fact]
+    public void TheVectorNextUpIsTheScalarOneInEveryLane()
+    {
+        var rng = new Random(99);
+        var values = Specials.Concat([double.NaN, double.PositiveInfinity, double.NegativeInfinity, BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0001)])
+            .Concat(Enumerable.Range(0, 4000).Select(_ => BitConverter.Int64BitsToDouble(rng.NextInt64(long.MinValue, long.MaxValue)))).ToArray();
+        for (int i = 0; i + 4 <= values.Length; i++)
+        {
+            var got = ScoreBound.NextUp(Vector256.Create(values.AsSpan(i, 4)));
+            for (int l = 0; l < 4; l++)
+                Assert.Equal(BitConverter.DoubleToInt64Bits(ScoreBound.NextUp(values[i + l])), BitConverter.DoubleToInt64Bits(got[l]));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BlocksBoundedTogetherHaveTheBitsOfOneUpperEach(bool single)
+    {
+        // Maxima with zeros, subnormals, ties, NaN and +∞ (the stride and offsets of the per-role maxima).
+        var rng = new Random(single ? 3 : 4);
+        double[] pool = [0, double.Epsilon, 3 * double.Epsilon, Math.ScaleB(1, -53), 0.5, 1, 1e-300, 1e300, double.NaN, double.PositiveInfinity, 2.2250738585072014E-308];
+        double Pick() => rng.Next(4) == 0 ? pool[rng.Next(pool.Length)] : rng.NextDouble() * Math.Pow(2, rng.Next(-60, 60));
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int dk = rng.Next(1, 20), dc = rng.Next(0, dk + 1), roles = rng.Next(1, 6), count = rng.Next(0, roles * roles + 1);
+            var maxQ = Enumerable.Range(0, roles * dk).Select(_ => Pick()).ToArray();
+            var maxK = Enumerable.Range(0, roles * dk).Select(_ => Pick()).ToArray();
+            var qOffset = Enumerable.Range(0, count).Select(_ => rng.Next(roles) * dk).ToArray();
+            var kOffset = Enumerable.Range(0, count).Select(_ => rng.Next(roles) * dk).ToArray();
+            var positional = Enumerable.Range(0, count).Select(_ => rng.Next(5) == 0 ? pool[rng.Next(pool.Length)] : -(double)rng.Next(0, 100000)).ToArray();
+            var bound = new double[count];
+            ScoreBound.UpperOfBlocks(positional, qOffset, kOffset, maxQ, maxK, dc, single, bound);
+            for (int i = 0; i < count; i++)
+            {
+                double want = ScoreBound.Upper(positional[i], maxQ.AsSpan(qOffset[i], dc), maxK.AsSpan(kOffset[i], dc), single);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(want), BitConverter.DoubleToInt64Bits(bound[i]));
+            }
+        }
     }
 }

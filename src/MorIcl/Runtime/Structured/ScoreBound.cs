@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace MorIcl.Runtime.Structured;
 
@@ -31,6 +32,45 @@ public static class ScoreBound
         // In double RU_T is the identity on doubles: the same steps without it.
         else for (int a = 0; a < maxAbsQ.Length; a++) u = NextUp(u + NextUp(maxAbsQ[a] * maxAbsK[a]));
         return u;
+    }
+
+    /// <summary>
+    /// <see cref="Upper"/> of several blocks: bound[i] = Upper(positionalMax[i], maxAbsQ[qOffset[i] …+dc], maxAbsK[kOffset[i] …+dc], single).
+    /// In double, four blocks go through the same steps at once (one block per lane: the product, its next-up, the sum, its
+    /// next-up, each element-wise as the scalar steps), so the bits do not depend on whether or how wide the vectors are.
+    /// </summary>
+    internal static void UpperOfBlocks(ReadOnlySpan<double> positionalMax, ReadOnlySpan<int> qOffset, ReadOnlySpan<int> kOffset,
+        ReadOnlySpan<double> maxAbsQ, ReadOnlySpan<double> maxAbsK, int dc, bool single, Span<double> bound)
+    {
+        int count = positionalMax.Length, i = 0;
+        if (qOffset.Length != count || kOffset.Length != count || bound.Length < count) throw new ArgumentException("one offset pair and one bound per block");
+        if (!single && Vector256.IsHardwareAccelerated)
+            for (; i + 4 <= count; i += 4)
+            {
+                var q = maxAbsQ.Slice(qOffset[i], dc); var q1 = maxAbsQ.Slice(qOffset[i + 1], dc); var q2 = maxAbsQ.Slice(qOffset[i + 2], dc); var q3 = maxAbsQ.Slice(qOffset[i + 3], dc);
+                var k = maxAbsK.Slice(kOffset[i], dc); var k1 = maxAbsK.Slice(kOffset[i + 1], dc); var k2 = maxAbsK.Slice(kOffset[i + 2], dc); var k3 = maxAbsK.Slice(kOffset[i + 3], dc);
+                var u = Vector256.Create(positionalMax.Slice(i, 4));
+                for (int a = 0; a < dc; a++)
+                {
+                    var product = Vector256.Create(q[a], q1[a], q2[a], q3[a]) * Vector256.Create(k[a], k1[a], k2[a], k3[a]);
+                    u = NextUp(u + NextUp(product));
+                }
+                u.CopyTo(bound.Slice(i, 4));
+            }
+        for (; i < count; i++) bound[i] = Upper(positionalMax[i], maxAbsQ.Slice(qOffset[i], dc), maxAbsK.Slice(kOffset[i], dc), single);
+    }
+
+    /// <summary><see cref="NextUp(double)"/> in each lane (the same bit operations, lane by lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<double> NextUp(Vector256<double> v)
+    {
+        var bits = v.AsInt64();
+        var exponent = Vector256.Create(0x7FF0_0000_0000_0000L);
+        var special = Vector256.Equals(bits & exponent, exponent);                  // ±∞, NaN: kept
+        var negativeZero = Vector256.Equals(bits, Vector256.Create(long.MinValue)); // −0 ↦ +ε
+        var next = (bits + (Vector256.LessThan(bits, Vector256<long>.Zero) | Vector256<long>.One)).AsDouble();
+        next = Vector256.ConditionalSelect(negativeZero.AsDouble(), Vector256.Create(double.Epsilon), next);
+        return Vector256.ConditionalSelect(special.AsDouble(), v, next);
     }
 
     /// <summary>
