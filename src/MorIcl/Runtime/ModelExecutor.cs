@@ -33,8 +33,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     private readonly ConcurrentStack<Workspace> _pool = new();
     private readonly StructuredExecutor<T>? _structured;
     private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
-    /// <summary>The rows a prompt's embedding can make non-zero (the sparse load).</summary>
-    private readonly LiveRows _liveRows;
+    /// <summary>The prompt's embedding written feature-major (null when the model's embedding rows overlap).</summary>
+    private readonly FeatureMajorEmbedding? _embedding;
     public TransformerModel Model => _model.Source;
     /// <summary>The per-head plan (every head Dense when <see cref="Kind"/> is Dense).</summary>
     public ExecutionPlan Plan { get; }
@@ -54,7 +54,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     internal ModelExecutor(TransformerModel model, ExecutorKind kind, Bounds.RoundingErrorAnalysis<T>? analysis)
     {
         _model = new CompiledModel<T>(model);
-        _liveRows = LiveRows.Of(model);
+        _embedding = FeatureMajorEmbedding.TryCreate(model);
         Kind = kind;
         Plan = ExecutionPlan.Compile(model);
         if (kind == ExecutorKind.Structured) _structured = new StructuredExecutor<T>(Plan, _model);
@@ -95,7 +95,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         {
             var H = ws.H;
             if (h0 is not null) Load(ws, h0, N, ld, D);
-            else Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write), _liveRows);
+            else Load(ws, N, ld, D, examples, query);
             var traces = trace ? new List<double[]> { h0! } : null;
             var bounds = _analysis?.Begin(h0!, n);
             var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
@@ -108,7 +108,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 if (!RunLayers(ws, N, ld, D, n, roles, layers, FuseBlocks))
                 {
                     ws.DeltaClean = false;
-                    Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write), _liveRows);
+                    Load(ws, N, ld, D, examples, query);
                     RunLayers(ws, N, ld, D, n, roles, layers, fuse: false);
                 }
             }
@@ -198,17 +198,29 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// <summary>
     /// As above, from the tokens <paramref name="tokens"/> gives one by one (<see cref="FeatureMajorLoad{T}"/>).
     /// Delta is cleared only when a pass did not end normally: every completed pass leaves it at +0 (each commit
-    /// adds and clears the rows its layer writes, and the other rows are never written). With <paramref name="live"/>
-    /// (a prompt's embedding) only the rows it can write are staged; the others are cleared in bulk.
+    /// adds and clears the rows its layer writes, and the other rows are never written).
     /// </summary>
-    private void Load(Workspace ws, int N, int ld, int D, Action<PromptTokens.TokenAction> tokens, LiveRows? live = null)
+    private void Load(Workspace ws, int N, int ld, int D, Action<PromptTokens.TokenAction> tokens)
+    {
+        BeginLoad(ws, D, ld);
+        ws.NonFiniteRows = FeatureMajorLoad<T>.Load(ws.H, ld, D, N, tokens, ws.RowFinite, ws.Stage);
+    }
+
+    /// <summary>As above, the prompt's embedding written straight into H (<see cref="FeatureMajorEmbedding"/>) when the model's rows allow it.</summary>
+    private void Load(Workspace ws, int N, int ld, int D, RegressionData examples, double[] query)
+    {
+        if (_embedding is null) { Load(ws, N, ld, D, write => PromptTokens.Embed(_model.Source, examples, query, write)); return; }
+        BeginLoad(ws, D, ld);
+        ws.NonFiniteRows = _embedding.Load(examples, query, ws.H, ld, ws.RowFinite);
+    }
+
+    /// <summary>Before H is loaded: the structured scratch for a new prompt, Delta at +0, the masks to be refilled.</summary>
+    private void BeginLoad(Workspace ws, int D, int ld)
     {
         if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
         if (!ws.DeltaClean) Array.Clear(ws.Delta, 0, D * ld);
         ws.DeltaClean = false;
         Array.Clear(ws.MasksFilled);
-        ws.NonFiniteRows = live is null ? FeatureMajorLoad<T>.Load(ws.H, ld, D, N, tokens, ws.RowFinite, ws.Stage)
-            : FeatureMajorLoad<T>.Load(ws.H, ld, D, N, tokens, ws.RowFinite, ws.Stage, live);
     }
 
     private static double[] TokenMajor(double[] h, int N, int ld, int D)
