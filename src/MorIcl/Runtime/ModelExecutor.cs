@@ -68,6 +68,22 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// </summary>
     public bool ReplicatedRowsPerRole { get; init; } = true;
 
+    /// <summary>
+    /// Whether the structured kernels use the fused-row shortcuts of docs/math.md §9.6 (default true): a head's per-token
+    /// content dimensions in one pass, its committed value rows in one pass with the next layer's example sums formed
+    /// on the way, and resets of finite rows kept per role. The bits are the same either way.
+    /// </summary>
+    public bool FusedRows { get; init; } = true;
+
+    /// <summary>For a test only: every example sum formed ahead is one unit in the last place off (a wrong shortcut the tests must catch).</summary>
+    internal bool PerturbSumsAhead { get; init; }
+
+    private FusedRowCounts _counts;
+    private readonly object _countsLock = new();
+
+    /// <summary>How often each fused-row shortcut ran, summed over this executor's passes (tests check that a comparison exercised them).</summary>
+    internal FusedRowCounts Counts { get { lock (_countsLock) return _counts; } }
+
     /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>
     public bool RunsStructured(int layer, int head) => _structured?.Takes(layer, head) ?? false;
 
@@ -139,7 +155,11 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 ErrorBoundTrace = boundTraces?.ToArray(),
             };
         }
-        finally { _pool.Push(ws); }
+        finally
+        {
+            if (ws.Structured is { } sc) { lock (_countsLock) _counts.Add(sc.Counts); sc.Counts = default; }
+            _pool.Push(ws);
+        }
     }
 
     /// <summary>
@@ -171,13 +191,13 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         var scratch = ws.Structured;
         if (scratch is { StaleCount: > 0 })
             foreach (int c in _structured!.Touched(l))     // an untouched row is per-role only
-                if (scratch.Stale[c] && !_structured.PerRoleOnly(l, c, scratch)) Fill(ws, c, n, ld);
+                if (scratch.Stale[c] && !_structured.PerRoleOnly(l, c, scratch) && !_structured.CommitsOnConstant(l, c)) Fill(ws, c, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
         var cert = layer switch
         {
             CompiledModel<T>.Attention a => RunAttention(a, ws, N, ld, D, n, roles, l),
-            CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l)),
+            CompiledModel<T>.Mlp m => RunMlp(m, (MlpLayer)_model.Source.Layers[l], ws, N, ld, D, l, _structured?.Mlp(l), n),
             _ => throw new InvalidOperationException(),
         };
         scratch?.EndLayer(layer.WrittenRows);
@@ -217,7 +237,12 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// <summary>Before H is loaded: the structured scratch for a new prompt, Delta at +0, the masks to be refilled.</summary>
     private void BeginLoad(Workspace ws, int D, int ld)
     {
-        if (_structured is not null) (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
+        if (_structured is not null)
+        {
+            (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
+            ws.Structured.Fused = FusedRows;
+            ws.Structured.PerturbAhead = PerturbSumsAhead;
+        }
         if (!ws.DeltaClean) Array.Clear(ws.Delta, 0, D * ld);
         ws.DeltaClean = false;
         Array.Clear(ws.MasksFilled);
@@ -246,6 +271,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         public readonly T[] H, Delta, QT, KT, KPacked, VT, S, Z, Acc, Out, Masks, Scale;
         public readonly int[] Positive, Counts, Dense, Chunks;
         public readonly bool[] MasksFilled, Divide, RowFinite, BlockFinite;
+        /// <summary>Per row: a reset of the current MLP layer done without its pass (<see cref="LazyResets"/>).</summary>
+        public readonly bool[] Reset;
         public int NonFiniteRows;     // per admission table, for the current prompt
         /// <summary>Whether per-role commits may keep replicated rows per role (a pass without trace or rounding analysis).</summary>
         public bool Lazy;
@@ -265,7 +292,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             Z = new T[Math.Max(1, m.MaxHidden) * Math.Max(MlpBlock, LoweredMlp<T>.Block)]; Acc = new T[MlpBlock];
             Out = new T[AttentionKernels.RowTile * m.MaxDv];
             Positive = new int[AttentionKernels.RowTile * ld]; Counts = new int[AttentionKernels.RowTile]; Chunks = new int[ld]; Dense = new int[AttentionKernels.RowTile]; Scale = new T[AttentionKernels.RowTile];
-            Masks = new T[m.Admissions * 2 * m.Roles * ld]; MasksFilled = new bool[m.Admissions]; Divide = new bool[AttentionKernels.RowTile]; RowFinite = new bool[d]; BlockFinite = new bool[d];
+            Masks = new T[m.Admissions * 2 * m.Roles * ld]; MasksFilled = new bool[m.Admissions]; Divide = new bool[AttentionKernels.RowTile]; RowFinite = new bool[d]; BlockFinite = new bool[d]; Reset = new bool[d];
         }
     }
 
@@ -501,12 +528,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>A replicated row kept per role (<see cref="StructuredScratch{T}.Stale"/>): every example takes the first one's value.</summary>
-    private static void Fill(Workspace ws, int c, int n, int ld)
-    {
-        var sc = ws.Structured!;
-        ws.H.AsSpan(c * ld, n).Fill(ws.H[c * ld]);
-        sc.Stale[c] = false; sc.StaleCount--;
-    }
+    private static void Fill(Workspace ws, int c, int n, int ld) => ws.Structured!.Fill(ws.H, c, n, ld);
 
     /// <summary>Every replicated row filled (the end of a pass, or before a phase of the block schedule).</summary>
     private static void FillReplicated(Workspace ws, int n, int ld)
@@ -572,7 +594,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         }
     }
 
-    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index, LoweredMlp<T>? lowered = null)
+    private static LayerCertificate RunMlp(CompiledModel<T>.Mlp mlp, MlpLayer source, Workspace ws, int N, int ld, int D, int index, LoweredMlp<T>? lowered, int n)
     {
         // The declared input ranges are checked on the layer's input (before it writes).
         var h = ws.H;
@@ -584,7 +606,9 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         bool finite = false;
         if (lowered is not null)
         {
-            lowered.Run(ws.H, ws.Delta, ld, ws.Z, mlp.WrittenRows, ws.BlockFinite);
+            var skip = LazyResets(ws, lowered);
+            lowered.Run(ws.H, ws.Delta, ld, ws.Z, mlp.WrittenRows, ws.BlockFinite, skip);
+            if (skip is not null) CommitResets(ws, lowered, n, ld);
             finite = Committed(ws, mlp.WrittenRows, N, ld);
         }
         else for (int j0 = 0; j0 < ld; j0 += MlpBlock) MlpBlockOutputs(mlp, ws, ld, j0, Math.Min(MlpBlock, ld - j0));
@@ -593,6 +617,43 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         // other precision no bound is declared, so the certificate says +∞ rather than a wrong number.
         double declared = source.DeclaredError == 0 ? 0 : typeof(T) == typeof(double) ? source.DeclaredError : double.PositiveInfinity;
         return new LayerCertificate(index, double.PositiveInfinity, 0, finite && slack >= 0, finite, slack, declared);
+    }
+
+    /// <summary>
+    /// The reset rows of a lowered MLP (<see cref="LoweredMlp{T}.Resets"/>) that are finite on every token, marked in
+    /// <see cref="Workspace.Reset"/>: their reset gives +0 everywhere, so it is written per role (<see cref="CommitResets"/>)
+    /// instead of by a pass; null when there is none (or the pass keeps no row per role).
+    /// </summary>
+    private static bool[]? LazyResets(Workspace ws, LoweredMlp<T> mlp)
+    {
+        if (!ws.Lazy || ws.Structured is not { Fused: true } || mlp.Resets.Length == 0) return null;
+        bool any = false;
+        foreach (int c in mlp.Resets) any |= ws.Reset[c] = ws.RowFinite[c];
+        return any ? ws.Reset : null;
+    }
+
+    /// <summary>
+    /// The marked resets committed after the MLP's other outputs: +0 at each role's first token, the row kept per role
+    /// (<see cref="StructuredScratch{T}.Stale"/>) and known role-constant, and finite. Every token the dense commit would
+    /// set to +0 reads +0 from here on (docs/math.md §9.6).
+    /// </summary>
+    private static void CommitResets(Workspace ws, LoweredMlp<T> mlp, int n, int ld)
+    {
+        var sc = ws.Structured!;
+        foreach (int c in mlp.Resets)
+        {
+            if (!ws.Reset[c]) continue;
+            ws.Reset[c] = false;
+            for (int r = 0; r < sc.Roles; r++)
+            {
+                var (start, count) = HeadStream<T>.RangeOf(r, n);
+                if (count > 0) ws.H[c * ld + start] = T.Zero;
+            }
+            if (n > 1 && !sc.Stale[c]) { sc.Stale[c] = true; sc.StaleCount++; }
+            sc.Known[c] = sc.Constant[c] = sc.DeltaConstant[c] = true;
+            ws.BlockFinite[c] = true;
+            sc.Counts.Resets++;
+        }
     }
 
     /// <summary>Delta += the MLP's output on the tokens [j0, j0 + w), w ≤ <see cref="MlpBlock"/> (per token, so the same bits in any blocking).</summary>

@@ -50,6 +50,9 @@ internal static class WidthCases
                 // The block schedule (docs/math.md §9.6), blocks of 16: its reductions' lanes and tails on every width.
                 yield return Line($"forward/blocks/double/{name}/n={p.Examples.N}", Blocks<double>(model, p));
                 yield return Line($"forward/blocks/float/{name}/n={p.Examples.N}", Blocks<float>(model, p));
+                // Without a trace: replicated rows and resets kept per role, fused rows with their sums ahead (docs/math.md §9.6).
+                yield return Line($"forward/untraced/double/{name}/n={p.Examples.N}", Blocks<double>(model, p, fuse: false));
+                yield return Line($"forward/untraced/float/{name}/n={p.Examples.N}", Blocks<float>(model, p, fuse: false));
                 var reference = ReferenceRun.Of(spec, p.Examples, p.Query);
                 yield return Line($"reference/{name}/n={p.Examples.N}", reference.Beta.SelectMany(b => b).Append(reference.Prediction));
             }
@@ -89,11 +92,11 @@ internal static class WidthCases
         return values;
     }
 
-    /// <summary>A pass by the block schedule: its numbers and the final stream.</summary>
-    private static IEnumerable<double> Blocks<T>(TransformerModel model, Prompt p) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>A pass without trace (by the block schedule unless not <paramref name="fuse"/>): its numbers and the final stream.</summary>
+    private static IEnumerable<double> Blocks<T>(TransformerModel model, Prompt p, bool fuse = true) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         double[]? final = null;
-        var r = new ModelExecutor<T>(model) { FuseBlocks = true, BlockTokens = 16 }.Forward(p.Examples, p.Query, false, h => final = h);
+        var r = new ModelExecutor<T>(model) { FuseBlocks = fuse, BlockTokens = 16 }.Forward(p.Examples, p.Query, false, h => final = h);
         var c = r.Certificate;
         return new[] { r.Prediction, c.MinMargin, c.MaxLeakage }.Concat(r.Beta.SelectMany(b => b)).Concat(r.Mixing ?? Array.Empty<double>())
             .Concat(c.Layers.SelectMany(l => new[] { l.MinMargin, l.MaxLeakage })).Concat(final!);

@@ -20,7 +20,7 @@ public class BlockScheduleTests
     private static void AssertSameBits<T>(TransformerModel model, Prompt prompt, string name, int block = 32) where T : unmanaged, IFloatingPointIeee754<T> =>
         AssertSameBits(new ModelExecutor<T>(model) { FuseBlocks = true, BlockTokens = block }, new ModelExecutor<T>(model) { FuseBlocks = false }, prompt, name);
 
-    private static void AssertSameBits<T>(ModelExecutor<T> fused, ModelExecutor<T> alone, Prompt prompt, string name) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void AssertSameBits<T>(ModelExecutor<T> fused, ModelExecutor<T> alone, Prompt prompt, string name) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double[]? hf = null, ha = null;
         var a = fused.Forward(prompt.Examples, prompt.Query, false, h => hf = h);

@@ -69,6 +69,22 @@ public static class SimdSpan
     }
 
     /// <summary>
+    /// <see cref="AccumulateSum{T}"/> (weighted) of one piece [offset, offset + len) of several rows at once: row k starts at
+    /// x[offsets[k]] (the piece's first element) and has the lanes [k·L, (k + 1)·L) of <paramref name="lanes"/>, L =
+    /// <see cref="VirtualLanes{T}"/>. Each row's lanes take exactly the additions AccumulateSum gives them.
+    /// </summary>
+    public static void AccumulateSums<T>(Span<T> lanes, T[] x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> weights, int offset, int len, int total)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (Width)
+        {
+            case SimdWidth.Vector512: Reductions<Lanes512<T>, T>.AccumulateMany(lanes, x, offsets, weights, offset, len, total); break;
+            case SimdWidth.Vector256: Reductions<Lanes256x2<T>, T>.AccumulateMany(lanes, x, offsets, weights, offset, len, total); break;
+            default: Reductions<Lanes128x4<T>, T>.AccumulateMany(lanes, x, offsets, weights, offset, len, total); break;
+        }
+    }
+
+    /// <summary>
     /// sums[k] = <see cref="Dot{T}"/>(x[offsets[k] …+count], a span holding weights[k] everywhere) for every k, bit for bit;
     /// four rows share each pass, so their additions overlap (each row's own additions keep their order).
     /// </summary>
@@ -196,6 +212,48 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
         var w = TW.Broadcast(weight);
         for (; offset + i <= total - TW.Count && i + TW.Count <= len; i += TW.Count)
             acc += weighted ? TW.Load(ref r, i) * w : TW.Load(ref r, i);
+        acc = AccumulateTail(acc, piece, offset, total, i, weight, weighted);
+        TW.Store(acc, ref MemoryMarshal.GetReference(lanes), 0);
+    }
+
+    /// <summary>
+    /// See <see cref="SimdSpan.AccumulateSums{T}"/>: <see cref="Accumulate"/> (weighted) for several rows of x, piece
+    /// [offset, offset + len) of each, four rows at a time so that their additions overlap.
+    /// </summary>
+    public static void AccumulateMany(Span<T> lanes, T[] x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> weights, nint offset, nint len, nint total)
+    {
+        int L = TW.Count, k = 0;
+        if (lanes.Length < offsets.Length * L) throw new ArgumentException($"expected {L} lanes per row");
+        if (len == 0) return;
+        ref T l0 = ref MemoryMarshal.GetReference(lanes);
+        for (; k + 4 <= offsets.Length; k += 4)
+        {
+            ref T r0 = ref x[offsets[k]]; ref T r1 = ref x[offsets[k + 1]]; ref T r2 = ref x[offsets[k + 2]]; ref T r3 = ref x[offsets[k + 3]];
+            if (offsets[k + 3] + len > x.Length || offsets[k] + len > x.Length || offsets[k + 1] + len > x.Length || offsets[k + 2] + len > x.Length)
+                throw new ArgumentOutOfRangeException(nameof(offsets));
+            TW w0 = TW.Broadcast(weights[k]), w1 = TW.Broadcast(weights[k + 1]), w2 = TW.Broadcast(weights[k + 2]), w3 = TW.Broadcast(weights[k + 3]);
+            TW a0 = TW.Load(ref l0, k * L), a1 = TW.Load(ref l0, (k + 1) * L), a2 = TW.Load(ref l0, (k + 2) * L), a3 = TW.Load(ref l0, (k + 3) * L);
+            nint i = 0;
+            for (; offset + i <= total - L && i + L <= len; i += L)
+            {
+                a0 += TW.Load(ref r0, i) * w0; a1 += TW.Load(ref r1, i) * w1;
+                a2 += TW.Load(ref r2, i) * w2; a3 += TW.Load(ref r3, i) * w3;
+            }
+            a0 = AccumulateTail(a0, x.AsSpan(offsets[k], (int)len), offset, total, i, weights[k], true);
+            a1 = AccumulateTail(a1, x.AsSpan(offsets[k + 1], (int)len), offset, total, i, weights[k + 1], true);
+            a2 = AccumulateTail(a2, x.AsSpan(offsets[k + 2], (int)len), offset, total, i, weights[k + 2], true);
+            a3 = AccumulateTail(a3, x.AsSpan(offsets[k + 3], (int)len), offset, total, i, weights[k + 3], true);
+            TW.Store(a0, ref l0, k * L); TW.Store(a1, ref l0, (k + 1) * L); TW.Store(a2, ref l0, (k + 2) * L); TW.Store(a3, ref l0, (k + 3) * L);
+        }
+        for (; k < offsets.Length; k++) Accumulate(lanes.Slice(k * L, L), x.AsSpan(offsets[k], (int)len), offset, total, weights[k], weighted: true);
+    }
+
+    /// <summary>Accumulate's tail: after the piece's whole chunks (up to i), the tail chunk when this piece is the last.</summary>
+    private static TW AccumulateTail(TW acc, ReadOnlySpan<T> piece, nint offset, nint total, nint i, T weight, bool weighted)
+    {
+        nint len = piece.Length;
+        ref T r = ref MemoryMarshal.GetReference(piece);
+        var w = TW.Broadcast(weight);
         if (offset + len == total && offset + i < total)
         {
             // The tail: Tail(x, from, 0) (times Tail(w…, from, 0)), read from this piece.
@@ -217,7 +275,7 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
             }
             acc += weighted ? x * m : x;
         }
-        TW.Store(acc, ref MemoryMarshal.GetReference(lanes), 0);
+        return acc;
     }
 
     public static T SumOfLanes(ReadOnlySpan<T> lanes) => TW.Sum(TW.Load(ref MemoryMarshal.GetReference(lanes), 0));

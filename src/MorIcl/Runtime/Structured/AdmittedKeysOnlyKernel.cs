@@ -45,6 +45,11 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         /// committed at once (<see cref="StructuredRowKernels{T}.CommitWeightedValue"/>).
         /// </summary>
         public bool[] CommitsExamples = Array.Empty<bool>();
+        /// <summary>
+        /// Per value row: the next layer's example mean sums the output row over the examples with this weight
+        /// (StructuredExecutor.SumsAhead), or null. The fused commit then forms that sum while the rows are in cache.
+        /// </summary>
+        public T?[] SumWeight = Array.Empty<T?>();
     }
 
     public static Compiled Compile(HeadPlan plan, CompiledModel<T>.Head head, EmbeddingRows rows)
@@ -298,11 +303,26 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             score.Fill(acc);
             return;
         }
+        // Per-token queries against one key: every content dimension and the queries' maxima in one pass (the passes
+        // below, fused); the maxima are the role's, so they are known from here on.
+        bool fused = sc.Fused && qVector != kVector && !product && dc > 0 && !s.Windowed;
+        bool constantForm = self || form.Kind == PositionalFormKind.Constant;
         if (!product)
         {
-            if (self || form.Kind == PositionalFormKind.Constant) score.Fill(T.CreateChecked(form.Constant));
+            if (constantForm) { if (!fused) score.Fill(T.CreateChecked(form.Constant)); }
             // Positioned tokens: example i has position i, the query position n — their token indices.
             else for (int i = 0; i < count; i++) score[i] = T.CreateChecked(form.At(start + i, key, c.PositionBase, c.Digits));
+        }
+        if (fused)
+        {
+            // The per-token operand is the queries (one key per role) or the keys of the role itself (one query per role).
+            Span<T> other = stackalloc T[dc];
+            for (int a = 0; a < dc; a++) other[a] = qVector ? c.Queries.Sign[a] * KOne(a) : c.Keys.Sign[a] * QOne(a);
+            FusedRowKernels<T>.DotTrackingMax(score, T.CreateChecked(form.Constant), !constantForm, qVector ? c.Queries : c.Keys, s.H, qVector ? s.QT : s.KT,
+                ld, start, other, (qVector ? sc.MaxQ : sc.MaxK).AsSpan(qr * dk, dc));
+            known[qVector ? qr : plan.Roles + qr] = true;
+            sc.Counts.Scores++;
+            return;
         }
         var tmp = sc.Max.AsSpan(start, count);
         // A per-token operand's maximum over the role is tracked in the same pass (once per role).
@@ -406,6 +426,84 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         return slot >= 0;
     }
 
+    /// <summary>
+    /// The examples' outputs of a ReLU head for every value row that only the examples' own key feeds
+    /// (<see cref="OnlyItself"/>) and whose output row the head commits (<see cref="Compiled.CommitsExamples"/>), in one pass
+    /// (<see cref="FusedRowKernels{T}.CommitWeightedValues"/>): the bits of one <see cref="StructuredRowKernels{T}.CommitWeightedValue"/>
+    /// per row. An output row kept per role (a reset row, +0 on every example) is read as its constant, not filled first.
+    /// Marks the rows done in <paramref name="done"/>.
+    /// </summary>
+    private static void CommitFused(CompiledModel<T>.Head head, Compiled c, in HeadStream<T> s, int roleCount, int start, int count, T invN, bool relu, Span<bool> done)
+    {
+        int dv = head.OutRows.Length, slot = -1, m = 0;
+        Span<int> v = stackalloc int[dv];
+        for (int r = 0; r < dv; r++)
+        {
+            if (c.CommitsExamples.Length <= r || !c.CommitsExamples[r] || !OnlyItself(c, s, TokenRoles.Example, r, roleCount, out int t)) continue;
+            if (slot >= 0 && t != slot) continue;
+            slot = t; v[m++] = r;
+        }
+        if (m < 2) return;                       // one row: the row-by-row kernel is the same pass
+        var sc = s.Scratch;
+        int ld = s.Ld;
+        Span<int> rows = stackalloc int[m];
+        Span<bool> constant = stackalloc bool[m];
+        Span<T> bases = stackalloc T[m], scale = stackalloc T[m];
+        for (int r = 0; r < m; r++)
+        {
+            int row = rows[r] = head.OutRows[v[r]];
+            constant[r] = sc.Stale[row];
+            bases[r] = s.H[row * ld + start];
+            scale[r] = c.Values.Sign[v[r]] * invN;
+        }
+        bool finite = true;
+        int L = SimdSpan.VirtualLanes<T>();
+        Span<T> lanes = stackalloc T[m * L];
+        lanes.Clear();
+        // The rows summed ahead: their index among the m, weight and offset.
+        Span<int> summed = stackalloc int[m], offsets = stackalloc int[m];
+        Span<T> weights = stackalloc T[m];
+        int k = 0;
+        for (int r = 0; r < m; r++)
+            if (c.SumWeight.Length > v[r] && c.SumWeight[v[r]] is T weight) { summed[k] = r; weights[k++] = weight; }
+        bool ahead = k > 0;
+        // Block by block when a sum is formed ahead: each block is summed while it is in cache (every block but the
+        // last a multiple of the lanes long, the last at least the lanes long when the row is: SimdSpan.AccumulateSum).
+        int block = ahead ? SumBlock : count;
+        for (int b0 = 0; b0 < count; b0 += block)
+        {
+            int len = count - b0 - block < L ? count - b0 : block;
+            var w = sc.Scores.AsSpan(slot * ld + start + b0, len);
+            finite &= FusedRowKernels<T>.CommitWeightedValues(s.H, rows, constant, bases, w, c.Values, s.VT, v[..m], scale, relu, ld, start + b0);
+            if (ahead)
+            {
+                for (int e = 0; e < k; e++) offsets[e] = rows[summed[e]] * ld + start + b0;
+                SimdSpan.AccumulateSums<T>(lanes, s.H, offsets[..k], weights[..k], b0, len, count);
+            }
+            if (len != block) break;
+        }
+        for (int e = 0; e < k; e++) sc.SumAhead(rows[summed[e]], SimdSpan.SumOfLanes<T>(lanes.Slice(e * L, L)), weights[e], count);
+        sc.Counts.Commits++; sc.Counts.SumsAhead += k;
+        for (int r = 0; r < m; r++)
+        {
+            int row = rows[r];
+            if (constant[r]) sc.Unstale(row);
+            sc.ThroughFinite[row] = finite || AllFinite(s.H.AsSpan(row * ld + start, count));
+            sc.Through[row] = true;
+            done[v[r]] = true;
+        }
+    }
+
+    /// <summary>Tokens per block of a fused commit that forms sums ahead (a multiple of every lane count).</summary>
+    private const int SumBlock = 2048;
+
+    /// <summary>Whether every element is finite (after a fused commit that met a non-finite value: which rows hold it).</summary>
+    private static bool AllFinite(ReadOnlySpan<T> x)
+    {
+        foreach (var e in x) if (!T.IsFinite(e)) return false;
+        return true;
+    }
+
     /// <summary>What multiplies the values: ReLU of the score, the score itself (a ReLU pair), or the softmax weight.</summary>
     private enum Weights { Relu, Score, Softmax }
 
@@ -427,8 +525,11 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         T invN = T.One / T.CreateChecked(s.N);
         var acc = sc.Sum.AsSpan(start, count);
         var tmp = sc.Max.AsSpan(start, count);
+        Span<bool> fused = stackalloc bool[dv];
+        if (sc.Fused && relu && qr == TokenRoles.Example && !s.Windowed) CommitFused(head, c, s, roleCount, start, count, invN, weights == Weights.Relu, fused);
         for (int v = 0; v < dv; v++)
         {
+            if (fused[v]) continue;
             if (OnlyItself(c, s, qr, v, roleCount, out int slot))
             {
                 // One formed key carries a value: one pass, the same roundings as below.
@@ -438,6 +539,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 if (qr == TokenRoles.Example && c.CommitsExamples.Length > v && c.CommitsExamples[v])
                 {
                     int row = head.OutRows[v];
+                    if (sc.Stale[row]) sc.Fill(s.H, row, s.Examples, ld);
                     var h = s.H.AsSpan(row * ld + start, count);
                     sc.ThroughFinite[row] = relu ? StructuredRowKernels<T>.CommitWeightedValue(h, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu)
                         : StructuredRowKernels<T>.CommitWeightedQuotient(h, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v]);

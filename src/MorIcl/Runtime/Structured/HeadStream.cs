@@ -74,6 +74,13 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
     }
 }
 
+/// <summary>How often the fused-row shortcuts of docs/math.md §9.6 ran.</summary>
+internal struct FusedRowCounts
+{
+    public long Scores, Commits, SumsAhead, SumsUsed, Resets;
+    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; }
+}
+
 /// <summary>Where a row's update of the current layer is.</summary>
 internal enum PendingState : byte
 {
@@ -114,6 +121,10 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     /// the commit adds Delta on the other tokens only; ThroughFinite[c] says whether the examples' sums were finite.
     /// </summary>
     public readonly bool[] Through, ThroughFinite;
+    /// <summary>Whether this pass uses the fused-row shortcuts (<see cref="ModelExecutor{T}.FusedRows"/>).</summary>
+    public bool Fused = true;
+    /// <summary>How often each fused-row shortcut ran in this pass (for tests: a comparison is void if the path never ran).</summary>
+    public FusedRowCounts Counts;
     /// <summary>Counts layers (the pair record below is valid within one).</summary>
     public int Epoch;
     /// <summary>The first head of a ReLU pair that ran structurally in layer epoch PairEpoch, and its margin.</summary>
@@ -129,6 +140,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         Known = new bool[dimension]; Constant = new bool[dimension]; DeltaConstant = new bool[dimension];
         Roles = roles; RoleDelta = new T[dimension * roles]; Pending = new PendingState[dimension];
         Through = new bool[dimension]; ThroughFinite = new bool[dimension]; Stale = new bool[dimension];
+        _aheadSum = new T[dimension]; _aheadWeight = new T[dimension]; _aheadCount = new int[dimension];
+        _aheadEpoch = Enumerable.Repeat(int.MinValue, dimension).ToArray();
     }
 
     /// <summary>A new stream: nothing is known about its rows.</summary>
@@ -146,6 +159,48 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     /// </summary>
     public readonly bool[] Stale;
     public int StaleCount;
+
+    /// <summary>
+    /// Sums of example rows formed ahead by the layer that wrote them (<see cref="AdmittedKeysOnlyKernel{T}.Compiled.SumWeight"/>):
+    /// per residual row, SimdSpan.Dot of its n examples against the weight, and the layer epoch it was formed in. The row is
+    /// not written again before the next layer (its writer commits its examples alone, and no head of that layer reads it).
+    /// </summary>
+    private readonly T[] _aheadSum, _aheadWeight;
+    private readonly int[] _aheadEpoch, _aheadCount;
+
+    /// <summary>Row c's examples sum to <paramref name="sum"/> against <paramref name="weight"/> (n = <paramref name="count"/>), as formed in this layer.</summary>
+    public void SumAhead(int c, T sum, T weight, int count)
+    {
+        _aheadSum[c] = PerturbAhead ? T.BitIncrement(sum) : sum; _aheadWeight[c] = weight; _aheadCount[c] = count; _aheadEpoch[c] = Epoch;
+    }
+
+    /// <summary>
+    /// The sum formed ahead for row c, when it was formed in the layer just before this one, over <paramref name="count"/>
+    /// examples, against a weight with the bits of <paramref name="weight"/>.
+    /// </summary>
+    public bool TryAhead(int c, T weight, int count, out T sum)
+    {
+        sum = _aheadSum[c];
+        return _aheadEpoch[c] == Epoch - 1 && _aheadCount[c] == count && Bits(_aheadWeight[c]) == Bits(weight);
+    }
+
+    /// <summary>For a test only: every sum formed ahead is changed by one unit in the last place before it is read.</summary>
+    public bool PerturbAhead;
+
+    private static long Bits(T x) => typeof(T) == typeof(double) ? BitConverter.DoubleToInt64Bits(double.CreateTruncating(x)) : BitConverter.SingleToInt32Bits(float.CreateTruncating(x));
+
+    /// <summary>Row c of H, kept per role, filled: every example takes the first one's value (n examples, rows of length ld).</summary>
+    public void Fill(T[] h, int c, int n, int ld)
+    {
+        h.AsSpan(c * ld, n).Fill(h[c * ld]);
+        Unstale(c);
+    }
+
+    /// <summary>Row c no longer kept per role: its tokens hold their values (filled, or written per token).</summary>
+    public void Unstale(int c)
+    {
+        Stale[c] = false; StaleCount--;
+    }
 
     /// <summary>A new layer, which writes <paramref name="written"/>: its updates are role-constant until a kernel says otherwise.</summary>
     public void BeginLayer(int[] written)

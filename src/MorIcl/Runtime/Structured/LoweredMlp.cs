@@ -65,7 +65,17 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
             && !readByOthers.Any(t => t.Row != r && t.Source == mlp.OutRows[r])).ToArray();
         _committedInPlace = new bool[mlp.OutRows.Concat(mlp.BiasRows).DefaultIfEmpty(0).Max() + 1];
         for (int r = 0; r < w2.Rows; r++) if (_inPlace[r]) _committedInPlace[mlp.OutRows[r]] = true;
+        Resets = Enumerable.Range(0, w2.Rows).Where(r => _inPlace[r] && _direct[_termUnit[_termStart[r]]] == mlp.OutRows[r]
+            && _termWeight[_termStart[r]] == -T.One).Select(r => mlp.OutRows[r]).ToArray();
     }
+
+    /// <summary>
+    /// The output rows that are resets, h ← h + (0 + (−1)·h) (docs/math.md §9.6): committed in place from the row itself
+    /// with weight −1. On a finite h this is +0 on every token: 0 + (−h) is −h (+0 when h = ±0) and h + (−h) = +0 in
+    /// rounding to nearest; on ±∞ or NaN it is NaN. So a reset of a row known finite may be done without its pass
+    /// (<see cref="Run"/>'s <c>skip</c>), the row then being the constant +0.
+    /// </summary>
+    public int[] Resets { get; }
 
     /// <summary>
     /// Per output row: committed in place, h + (0 + t) (<see cref="StructuredRowKernels{T}.CommitScaled"/>), the bits of
@@ -123,17 +133,18 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <paramref name="finite"/>[c]: whether written row c is finite on every column, padding included (the
     /// caller clears the padding, as the dense commit).
     /// </summary>
-    public void Run(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite)
+    /// <para><paramref name="skip"/>[c]: a reset row (<see cref="Resets"/>) the caller sets to +0 itself; it is not written here.</para>
+    public void Run(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite, bool[]? skip = null)
     {
         foreach (int c in written) finite[c] = true;
-        RunWindow(h, delta, ld, z, written, finite, 0, ld);
+        RunWindow(h, delta, ld, z, written, finite, 0, ld, skip);
     }
 
     /// <summary>
     /// As <see cref="Run"/> on the tokens [lo, lo + count) only (the block schedule, docs/math.md §9.6): tokens are
     /// independent, so these tokens get the bits the whole pass gives them. <paramref name="finite"/>[c] is and-ed.
     /// </summary>
-    public void RunWindow(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite, int lo, int count)
+    public void RunWindow(T[] h, T[] delta, int ld, T[] z, int[] written, bool[] finite, int lo, int count, bool[]? skip = null)
     {
         var w1 = _mlp.W1Rows;
         for (int j0 = lo; j0 < lo + count; j0 += Block)
@@ -155,6 +166,7 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
                 int row = _mlp.OutRows[r];
                 if (_inPlace[r])
                 {
+                    if (skip is not null && skip[row]) continue;
                     int e1 = _termStart[r];
                     finite[row] &= StructuredRowKernels<T>.CommitScaled(h.AsSpan(row * ld + j0, w), Unit(_termUnit[e1], h, z, ld, j0, w), _termWeight[e1]);
                     continue;

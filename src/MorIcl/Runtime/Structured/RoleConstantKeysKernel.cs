@@ -140,11 +140,24 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             if (allSingle)
             {
                 for (int v = 0; v < dv; v++) { offsets[v] = m.Cols[m.Start[v]] * ld + start; weights[v] = m.Values[m.Start[v]]; }
-                SimdSpan.WeightedSums<T>(s.H, offsets, weights, count, sums);
+                if (!Ahead(m, sc, r, count, weights, sums)) SimdSpan.WeightedSums<T>(s.H, offsets, weights, count, sums);
             }
             else for (int v = 0; v < dv; v++) sums[v] = SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
             for (int v = 0; v < dv; v++) sc.ValueSumOfGroup[group[r] * dv + v] += sums[v];
         }
+    }
+
+    /// <summary>
+    /// The examples' value sums, when the layer before formed every one of them ahead (the same SimdSpan.Dot, on the same
+    /// elements: <see cref="StructuredScratch{T}.TryAhead"/>).
+    /// </summary>
+    private static bool Ahead(CompiledModel<T>.SparseRows m, StructuredScratch<T> sc, int role, int count, ReadOnlySpan<T> weights, Span<T> sums)
+    {
+        if (role != TokenRoles.Example || count < 2) return false;
+        for (int v = 0; v < sums.Length; v++)
+            if (!sc.TryAhead(m.Cols[m.Start[v]], weights[v], count, out sums[v])) return false;
+        sc.Counts.SumsUsed += sums.Length;
+        return true;
     }
 
     /// <summary>V_g[v] = Σ over the group's roles (in role order) of the role sums, from +0: the additions of <see cref="ValueSums"/>.</summary>

@@ -44,7 +44,21 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             for (int h = 0; h < heads.Length; h++)
                 if (_admittedOnly[l][h] is { } c && (heads[h].PairedWith < 0 || c.PairLeader)) c.CommitsExamples = CommitsExamples(a, h, heads[h].PairedWith);
         }
+        for (int l = 0; l + 1 < plan.Heads.Count; l++)
+            if (model.Layers[l] is CompiledModel<T>.Attention a)
+                for (int h = 0; h < a.Heads.Length; h++)
+                    if (_admittedOnly[l][h] is { } k) k.SumWeight = SumsAhead(model, plan, l + 1, a.Heads[h].OutRows, k.CommitsExamples);
         Phases = BlockSchedule.Build(model, plan, Takes, AdmittedOnly);
+        _commitsOnConstant = new bool[plan.Heads.Count][];
+        for (int l = 0; l < plan.Heads.Count; l++)
+        {
+            _commitsOnConstant[l] = new bool[model.Source.Dimension];
+            if (model.Layers[l] is not CompiledModel<T>.Attention a) continue;
+            for (int h = 0; h < a.Heads.Length; h++)
+                if (_admittedOnly[l][h] is { } k)
+                    for (int v = 0; v < k.CommitsExamples.Length; v++)
+                        if (k.CommitsExamples[v]) _commitsOnConstant[l][a.Heads[h].OutRows[v]] = true;
+        }
         var reads = Enumerable.Range(0, model.Layers.Length).Select(l => PerRoleReads(model, l)).ToArray();
         // As arrays: a row the layer does not touch needs nothing (an empty list, the same verdict as absent).
         _perRole = reads.Select(verdict =>
@@ -115,6 +129,17 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     /// <summary>The residual rows layer l touches, ascending: every other row is read and written at each role's first token only.</summary>
     public ReadOnlySpan<int> Touched(int layer) => _touched[layer];
 
+    /// <summary>
+    /// Per layer and residual row: a structured head of the layer commits the row's examples itself, and no head of the
+    /// layer reads the row (<see cref="AdmittedKeysOnlyKernel{T}.Compiled.CommitsExamples"/>). A row kept per role need
+    /// not be filled before such a layer: the head reads it as its constant or fills it before it writes
+    /// (<see cref="StructuredScratch{T}.Fill"/>), and so do the dense path and the commit.
+    /// </summary>
+    private readonly bool[][] _commitsOnConstant;
+
+    /// <summary>Whether row c may stay kept per role into layer l (see <see cref="_commitsOnConstant"/>).</summary>
+    public bool CommitsOnConstant(int layer, int c) => _commitsOnConstant[layer][c];
+
     public ExecutionPlan Plan => _plan;
 
     /// <summary>The block schedule in this precision (docs/math.md §9.6).</summary>
@@ -122,6 +147,30 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>Head h of layer l's AdmittedKeysOnly kernel (null when it has none in this precision).</summary>
     public AdmittedKeysOnlyKernel<T>.Compiled? AdmittedOnly(int layer, int head) => _admittedOnly[layer][head];
+
+    /// <summary>
+    /// Per output row a head commits (<paramref name="commits"/>): the weight with which layer <paramref name="next"/>'s taken
+    /// RoleConstantKeys heads sum it as a value row of one term (ValueSums), when they all use one weight; else null.
+    /// </summary>
+    private T?[] SumsAhead(CompiledModel<T> model, ExecutionPlan plan, int next, int[] outRows, bool[] commits)
+    {
+        var sums = new T?[outRows.Length];
+        if (model.Layers[next] is not CompiledModel<T>.Attention a) return sums;
+        for (int v = 0; v < commits.Length; v++)
+        {
+            if (!commits[v]) continue;
+            var weights = new List<T>();
+            for (int h = 0; h < a.Heads.Length; h++)
+            {
+                if (!_taken[next][h] || plan.Heads[next][h].Pattern != HeadPattern.RoleConstantKeys) continue;
+                var m = a.Heads[h].VRows;
+                for (int u = 0; u < m.Rows; u++)
+                    if (m.Start[u + 1] - m.Start[u] == 1 && m.Cols[m.Start[u]] == outRows[v]) weights.Add(m.Values[m.Start[u]]);
+            }
+            if (weights.Count > 0 && weights.All(x => x.Equals(weights[0]))) sums[v] = weights[0];
+        }
+        return sums;
+    }
 
     /// <summary>Per value row of head h: whether no other head of the layer but its pair partner writes the row and no head reads it.</summary>
     private static bool[] CommitsExamples(CompiledModel<T>.Attention layer, int h, int partner)

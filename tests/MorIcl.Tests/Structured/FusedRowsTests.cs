@@ -1,0 +1,200 @@
+using System.Numerics;
+using MorIcl.Construction;
+using MorIcl.Construction.Model;
+using MorIcl.Mixture;
+using MorIcl.Numerics;
+using MorIcl.Numerics.Simd;
+using MorIcl.Runtime;
+using MorIcl.Runtime.Structured;
+using Xunit.Sdk;
+
+namespace MorIcl.Tests.Structured;
+
+/// <summary>
+/// docs/math.md §9.6, fused rows: a head's per-token content dimensions in one pass, its committed value rows in one
+/// pass with the next layer's example sums formed on the way (block by block), and resets of finite rows kept per role.
+/// Each gives the bits of the row-by-row passes: ŷ, β̂, π̂, the final stream and every layer's certificate, on random
+/// specifications in float and double, with prompts whose sums take one block, several, and a remainder shorter than the
+/// lanes. A comparison that never ran a shortcut would prove nothing, so each test checks that every shortcut ran; a
+/// deliberately wrong sum (one unit in the last place) must be caught.
+/// </summary>
+public class FusedRowsTests
+{
+    private static ModelExecutor<T> Plain<T>(TransformerModel model) where T : unmanaged, IFloatingPointIeee754<T> => new(model) { FusedRows = false };
+
+    private static Prompt Sample(ConstructionSpec spec, int n, int seed) =>
+        PromptSampler.Sample(new MixtureSpec(RegressionVectors.DrawNormalised(spec.Dimension, spec.Components, SeedSequence.Create(seed)),
+            Enumerable.Repeat(1.0 / spec.Components, spec.Components).ToArray(), spec.Sigma), n, seed, 3);
+
+    private static void AssertEveryShortcutRan(FusedRowCounts c, string name, bool reset = true)
+    {
+        Assert.True(c.Scores > 0 && c.Commits > 0 && c.SumsAhead > 0 && c.SumsUsed > 0, $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}");
+        if (reset) Assert.True(c.Resets > 0, $"{name}: no reset was kept per role");
+    }
+
+    [Fact]
+    public void FusedRowsGiveTheBitsOfOnePassPerRowOnRandomSpecs()
+    {
+        bool symmetric = false, estimated = false;
+        foreach (int seed in new[] { 1, 2, 5, 6, 7 })   // d from 2 to 20, K from 2 to 5, symmetric, estimated π
+        {
+            var (spec, prompt, name) = StructuredEqualsDenseTests.Case(seed);
+            symmetric |= spec.Symmetric; estimated |= spec.EstimateMixing;
+            var model = Compiler.Compile(spec);
+            var d = new ModelExecutor<double>(model);
+            var f = new ModelExecutor<float>(model);
+            BlockScheduleTests.AssertSameBits(d, Plain<double>(model), prompt, $"{name}, double");
+            BlockScheduleTests.AssertSameBits(f, Plain<float>(model), prompt, $"{name}, float");
+            if (!spec.Symmetric) { AssertEveryShortcutRan(d.Counts, name); AssertEveryShortcutRan(f.Counts, name); }
+        }
+        Assert.True(symmetric && estimated, "the cases include symmetric and estimated mixing");
+    }
+
+    [Theory]
+    [InlineData(2051)]   // one block: the remainder past 2 048 is shorter than the lanes and joins it
+    [InlineData(4100)]   // two blocks, the second holding the short remainder
+    [InlineData(4116)]   // three blocks, the last one 20 tokens
+    public void SumsFormedBlockByBlockHaveTheBitsOfOneSum(int n)
+    {
+        var spec = new ConstructionSpec(3, 2, 0.5, new[] { 0.4, 0.6 }, 2, 2, 0.5, maxPromptLength: 5000);
+        var model = Compiler.Compile(spec);
+        var prompt = Sample(spec, n, 17);
+        var d = new ModelExecutor<double>(model);
+        var f = new ModelExecutor<float>(model);
+        BlockScheduleTests.AssertSameBits(d, Plain<double>(model), prompt, $"n = {n}, double");
+        BlockScheduleTests.AssertSameBits(f, Plain<float>(model), prompt, $"n = {n}, float");
+        AssertEveryShortcutRan(d.Counts, $"n = {n}");
+    }
+
+    [Fact]
+    public void NonFiniteRowsAreResetByTheirPassAndKeepTheirBits()
+    {
+        // x of 1e200: u², N·x and the gradient terms overflow to ±∞ and NaN; a reset of such a row is NaN, not +0.
+        var spec = new ConstructionSpec(3, 2, 0.5, new[] { 0.4, 0.6 }, 2, 2, 0.5);
+        var model = Compiler.Compile(spec);
+        var p = Sample(spec, 40, 23);
+        var huge = new Prompt(new RegressionData(p.N, p.D, p.Examples.Columns.Select(v => v * 1e200).ToArray(), p.Examples.Y.ToArray()), p.Query, p.QueryLabel, p.Components);
+        var d = new ModelExecutor<double>(model);
+        BlockScheduleTests.AssertSameBits(d, Plain<double>(model), huge, "x · 1e200, double");
+        Assert.False(d.Forward(huge.Examples, huge.Query).Certificate.InDomain);
+    }
+
+    [Fact]
+    public void AWrongSumFormedAheadIsCaught()
+    {
+        // The mutant: every example sum formed ahead one unit in the last place off. The comparison must fail.
+        var (spec, prompt, name) = StructuredEqualsDenseTests.Case(2);
+        var model = Compiler.Compile(spec);
+        var wrong = new ModelExecutor<double>(model) { PerturbSumsAhead = true };
+        Assert.ThrowsAny<XunitException>(() => BlockScheduleTests.AssertSameBits(wrong, Plain<double>(model), prompt, name));
+        Assert.True(wrong.Counts.SumsUsed > 0);
+    }
+
+    public static IEnumerable<object[]> Lengths => new[] { 1, 7, 8, 9, 31, 32, 33, 100, 1001 }.Select(n => new object[] { n });
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void FusedKernelsGiveTheBitsOfOnePassPerRow(int n)
+    {
+        Kernels<double>(n);
+        Kernels<float>(n);
+    }
+
+    /// <summary>
+    /// <see cref="FusedRowKernels{T}"/> against the row-by-row kernels on rows with ±0, ±∞, NaN, subnormals and ties, H holding
+    /// the rows at an offset (and the buffer some of them), for the fused dot with its maxima and the fused commit.
+    /// </summary>
+    private static void Kernels<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Random(n * 31 + (typeof(T) == typeof(float) ? 1 : 0));
+        T Draw()
+        {
+            int k = rng.Next(40);
+            return k switch
+            {
+                0 => T.Zero, 1 => T.NegativeZero, 2 => T.PositiveInfinity, 3 => T.NegativeInfinity, 4 => T.NaN, 5 => T.Epsilon,
+                _ => T.CreateChecked((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-30, 30))),
+            };
+        }
+        int ld = n + 5, start = 2, rows = 6;
+        var h = Enumerable.Range(0, rows * ld).Select(_ => Draw()).ToArray();
+        var buffer = Enumerable.Range(0, 2 * ld).Select(_ => Draw()).ToArray();
+        // Rows 0–2 direct (H rows 4, 1, 5, signs −1, 1, 1), row 3 projected (the first buffer row).
+        var m = new CompiledModel<T>.SparseRows
+        {
+            Start = new[] { 0, 1, 2, 3, 5 }, Cols = new[] { 4, 1, 5, 0, 2 },
+            Values = new[] { -T.One, T.One, T.One, T.CreateChecked(0.5), T.CreateChecked(2.0) },
+        };
+        var sources = new RowSources<T>(m);
+        Assert.Equal(0, sources.BufferRow[3]);
+        var k = new[] { T.CreateChecked(0.75), T.CreateChecked(-3.0), T.CreateChecked(1e-3), T.CreateChecked(7.0) };
+        foreach (bool fromScore in new[] { false, true })
+        {
+            var init = Enumerable.Range(0, n).Select(_ => Draw()).ToArray();
+            var expected = fromScore ? init.ToArray() : Enumerable.Repeat(T.CreateChecked(-4.0), n).ToArray();
+            var max = new double[4];
+            for (int a = 0; a < 4; a++)
+                max[a] = StructuredRowKernels<T>.AddScaledTrackingMax(expected, sources.Row(a, h, buffer, ld, start, n), k[a]);
+            var got = init.ToArray();
+            var gotMax = new double[4];
+            FusedRowKernels<T>.DotTrackingMax(got, T.CreateChecked(-4.0), fromScore, sources, h, buffer, ld, start, k, gotMax);
+            Assert.Equal(expected.Select(Bits), got.Select(Bits));
+            Assert.Equal(max.Select(BitConverter.DoubleToInt64Bits), gotMax.Select(BitConverter.DoubleToInt64Bits));
+        }
+        // The commit: output H rows 3 and 0 (row 3 read as the constant 2.5), values 0 and 3, scales −1/N and 1/N.
+        var w = Enumerable.Range(0, n).Select(_ => Draw()).ToArray();
+        foreach (bool relu in new[] { false, true })
+        {
+            var before = h.ToArray();
+            var expect = h.ToArray();
+            expect.AsSpan(3 * ld + start, n).Fill(T.CreateChecked(2.5));
+            var scale = new[] { -T.One / T.CreateChecked(37), T.One / T.CreateChecked(37) };
+            int[] outRows = { 3, 0 }, values = { 0, 3 };
+            bool finite = true;
+            for (int r = 0; r < 2; r++)
+                finite &= StructuredRowKernels<T>.CommitWeightedValue(expect.AsSpan(outRows[r] * ld + start, n), w, sources.Row(values[r], expect, buffer, ld, start, n), scale[r] * sources.Sign[values[r]], relu);
+            var got = before.ToArray();
+            var c = new[] { scale[0] * sources.Sign[0], scale[1] * sources.Sign[3] };
+            bool gotFinite = FusedRowKernels<T>.CommitWeightedValues(got, outRows, new[] { true, false }, new[] { T.CreateChecked(2.5), T.Zero },
+                w, sources, buffer, values, c, relu, ld, start);
+            Assert.Equal(expect.Select(Bits), got.Select(Bits));
+            Assert.Equal(finite, gotFinite);
+        }
+    }
+
+    [Theory, MemberData(nameof(Lengths))]
+    public void SumsOfSeveralRowsInPiecesHaveTheBitsOfEachRowsSum(int n)
+    {
+        Sums<double>(n);
+        Sums<float>(n);
+    }
+
+    /// <summary><see cref="SimdSpan.AccumulateSums{T}"/> of 1 to 6 rows, in pieces as the fused commit cuts them, against <see cref="SimdSpan.Dot{T}"/> row by row.</summary>
+    private static void Sums<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Random(n + 5);
+        int L = SimdSpan.VirtualLanes<T>();
+        for (int count = 1; count <= 6; count++)
+        {
+            var x = Enumerable.Range(0, count * (n + 3)).Select(_ => T.CreateChecked((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-8, 9)))).ToArray();
+            var weights = Enumerable.Range(0, count).Select(_ => T.CreateChecked(rng.NextDouble() - 0.3)).ToArray();
+            var lanes = new T[count * L];
+            int piece = 2 * L;
+            for (int b0 = 0; b0 < n; b0 += piece)
+            {
+                int len = n - b0 - piece < L ? n - b0 : piece;
+                var offsets = Enumerable.Range(0, count).Select(r => r * (n + 3) + 1 + b0).ToArray();
+                SimdSpan.AccumulateSums<T>(lanes, x, offsets, weights, b0, len, n);
+                if (len != piece) break;
+            }
+            for (int r = 0; r < count; r++)
+            {
+                var row = x.AsSpan(r * (n + 3) + 1, n);
+                var wr = Enumerable.Repeat(weights[r], n).ToArray();
+                Assert.Equal(Bits(SimdSpan.Dot<T>(row, wr)), Bits(SimdSpan.SumOfLanes<T>(lanes.AsSpan(r * L, L))));
+            }
+        }
+    }
+
+    private static long Bits<T>(T v) where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(double) ? BitConverter.DoubleToInt64Bits(double.CreateTruncating(v)) : BitConverter.SingleToInt32Bits(float.CreateTruncating(v));
+}
