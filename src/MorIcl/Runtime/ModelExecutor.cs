@@ -190,8 +190,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         var layer = _model.Layers[l];
         var scratch = ws.Structured;
         if (scratch is { StaleCount: > 0 })
-            foreach (int c in _structured!.Touched(l))     // an untouched row is per-role only
-                if (scratch.Stale[c] && !_structured.PerRoleOnly(l, c, scratch) && !_structured.CommitsOnConstant(l, c)) Fill(ws, c, n, ld);
+            foreach (var (c, need) in _structured!.StaleChecks(l))   // as !PerRoleOnly(l, c) && !CommitsOnConstant(l, c), over the rows where it can hold
+                if (scratch.Stale[c] && !StructuredExecutor<T>.KnownConstant(need, scratch)) Fill(ws, c, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
         var cert = layer switch

@@ -67,7 +67,8 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             foreach (var (c, rows) in verdict) need[c] = rows;
             return need;
         }).ToArray();
-        _touched = reads.Select(verdict => verdict.Keys.Order().ToArray()).ToArray();
+        _staleChecks = reads.Select((verdict, l) => verdict.Keys.Order()
+            .Where(c => verdict[c] is not { Length: 0 } && !_commitsOnConstant[l][c]).Select(c => (c, verdict[c])).ToArray()).ToArray();
     }
 
     /// <summary>
@@ -78,8 +79,13 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     /// </summary>
     private readonly int[]?[][] _perRole;
 
-    /// <summary>Per layer: the residual rows it touches (ascending), the only rows for which <see cref="PerRoleOnly"/> can be false.</summary>
-    private readonly int[][] _touched;
+    /// <summary>
+    /// Per layer: the rows that, kept per role (<see cref="StructuredScratch{T}.Stale"/>), may have to be filled before it runs
+    /// (ascending), each with what <see cref="PerRoleOnly"/> needs of them: null (always filled), or rows that must all be known
+    /// role-constant. The rows it does not touch, reads at each role's first token without condition, or commits on their
+    /// constant (<see cref="CommitsOnConstant"/>) are never filled there and are absent.
+    /// </summary>
+    private readonly (int Row, int[]? Need)[][] _staleChecks;
 
     private Dictionary<int, int[]?> PerRoleReads(CompiledModel<T> model, int l)
     {
@@ -120,14 +126,19 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     /// <summary>Whether layer l reads and writes row c at each role's first token only, given what is known of the rows now.</summary>
     public bool PerRoleOnly(int layer, int c, StructuredScratch<T> sc)
     {
-        var need = _perRole[layer][c];
+        return KnownConstant(_perRole[layer][c], sc);
+    }
+
+    /// <summary>The rows a stale row of layer l is checked on (<see cref="_staleChecks"/>): fill row c when <see cref="KnownConstant"/> fails.</summary>
+    public ReadOnlySpan<(int Row, int[]? Need)> StaleChecks(int layer) => _staleChecks[layer];
+
+    /// <summary>Whether every row of <paramref name="need"/> is known role-constant now (never for null).</summary>
+    public static bool KnownConstant(int[]? need, StructuredScratch<T> sc)
+    {
         if (need is null) return false;
         foreach (int x in need) if (!sc.Known[x] || !sc.Constant[x]) return false;
         return true;
     }
-
-    /// <summary>The residual rows layer l touches, ascending: every other row is read and written at each role's first token only.</summary>
-    public ReadOnlySpan<int> Touched(int layer) => _touched[layer];
 
     /// <summary>
     /// Per layer and residual row: a structured head of the layer commits the row's examples itself, and no head of the
