@@ -189,9 +189,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     {
         var layer = _model.Layers[l];
         var scratch = ws.Structured;
-        if (scratch is { StaleCount: > 0 })
-            foreach (var (c, need) in _structured!.StaleChecks(l))   // as !PerRoleOnly(l, c) && !CommitsOnConstant(l, c), over the rows where it can hold
-                if (scratch.Stale[c] && !StructuredExecutor<T>.KnownConstant(need, scratch)) Fill(ws, c, n, ld);
+        if (scratch is { StaleCount: > 0 }) FillStale(l, ws, scratch, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
         var cert = layer switch
@@ -202,6 +200,21 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         };
         scratch?.EndLayer(layer.WrittenRows);
         return cert;
+    }
+
+    /// <summary>
+    /// Rows kept per role that layer l reads or writes token by token filled first: every stale row c with
+    /// !PerRoleOnly(l, c) and !CommitsOnConstant(l, c), checked per group of rows with one condition.
+    /// </summary>
+    private void FillStale(int l, Workspace ws, StructuredScratch<T> scratch, int n, int ld)
+    {
+        foreach (var (need, rows) in _structured!.StaleChecks(l))
+        {
+            bool any = false;
+            foreach (int c in rows) any |= scratch.Stale[c];
+            if (!any || StructuredExecutor<T>.KnownConstant(need, scratch)) continue;
+            foreach (int c in rows) if (scratch.Stale[c]) Fill(ws, c, n, ld);
+        }
     }
 
     private int[] Roles(int n, int N)

@@ -68,7 +68,9 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             return need;
         }).ToArray();
         _staleChecks = reads.Select((verdict, l) => verdict.Keys.Order()
-            .Where(c => verdict[c] is not { Length: 0 } && !_commitsOnConstant[l][c]).Select(c => (c, verdict[c])).ToArray()).ToArray();
+            .Where(c => verdict[c] is not { Length: 0 } && !_commitsOnConstant[l][c])
+            .GroupBy(c => verdict[c] is { } need ? string.Join(",", need) : "always")
+            .Select(g => (verdict[g.First()], g.ToArray())).ToArray()).ToArray();
     }
 
     /// <summary>
@@ -80,12 +82,13 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     private readonly int[]?[][] _perRole;
 
     /// <summary>
-    /// Per layer: the rows that, kept per role (<see cref="StructuredScratch{T}.Stale"/>), may have to be filled before it runs
-    /// (ascending), each with what <see cref="PerRoleOnly"/> needs of them: null (always filled), or rows that must all be known
-    /// role-constant. The rows it does not touch, reads at each role's first token without condition, or commits on their
-    /// constant (<see cref="CommitsOnConstant"/>) are never filled there and are absent.
+    /// Per layer: the rows that, kept per role (<see cref="StructuredScratch{T}.Stale"/>), may have to be filled before it runs,
+    /// grouped by what <see cref="PerRoleOnly"/> needs of them: null (always filled), or rows that must all be known
+    /// role-constant (one check per group: filling a row changes no row's role-constancy). The rows it does not touch, reads
+    /// at each role's first token without condition, or commits on their constant (<see cref="CommitsOnConstant"/>) are
+    /// never filled there and are absent.
     /// </summary>
-    private readonly (int Row, int[]? Need)[][] _staleChecks;
+    private readonly (int[]? Need, int[] Rows)[][] _staleChecks;
 
     private Dictionary<int, int[]?> PerRoleReads(CompiledModel<T> model, int l)
     {
@@ -129,8 +132,8 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         return KnownConstant(_perRole[layer][c], sc);
     }
 
-    /// <summary>The rows a stale row of layer l is checked on (<see cref="_staleChecks"/>): fill row c when <see cref="KnownConstant"/> fails.</summary>
-    public ReadOnlySpan<(int Row, int[]? Need)> StaleChecks(int layer) => _staleChecks[layer];
+    /// <summary>The rows a stale row of layer l is checked on, by condition (<see cref="_staleChecks"/>): fill them when <see cref="KnownConstant"/> fails.</summary>
+    public ReadOnlySpan<(int[]? Need, int[] Rows)> StaleChecks(int layer) => _staleChecks[layer];
 
     /// <summary>Whether every row of <paramref name="need"/> is known role-constant now (never for null).</summary>
     public static bool KnownConstant(int[]? need, StructuredScratch<T> sc)
