@@ -443,7 +443,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             if (slot >= 0 && t != slot) continue;
             slot = t; v[m++] = r;
         }
-        if (m < 2) return;                       // one row: the row-by-row kernel is the same pass
+        if (m == 0) return;
         var sc = s.Scratch;
         int ld = s.Ld;
         Span<int> rows = stackalloc int[m];
