@@ -45,19 +45,33 @@ public static class ScoreBound
         int count = positionalMax.Length, i = 0;
         if (qOffset.Length != count || kOffset.Length != count || bound.Length < count) throw new ArgumentException("one offset pair and one bound per block");
         if (!single && Vector256.IsHardwareAccelerated)
-            for (; i + 4 <= count; i += 4)
-            {
-                var q = maxAbsQ.Slice(qOffset[i], dc); var q1 = maxAbsQ.Slice(qOffset[i + 1], dc); var q2 = maxAbsQ.Slice(qOffset[i + 2], dc); var q3 = maxAbsQ.Slice(qOffset[i + 3], dc);
-                var k = maxAbsK.Slice(kOffset[i], dc); var k1 = maxAbsK.Slice(kOffset[i + 1], dc); var k2 = maxAbsK.Slice(kOffset[i + 2], dc); var k3 = maxAbsK.Slice(kOffset[i + 3], dc);
-                var u = Vector256.Create(positionalMax.Slice(i, 4));
-                for (int a = 0; a < dc; a++)
-                {
-                    var product = Vector256.Create(q[a], q1[a], q2[a], q3[a]) * Vector256.Create(k[a], k1[a], k2[a], k3[a]);
-                    u = NextUp(u + NextUp(product));
-                }
-                u.CopyTo(bound.Slice(i, 4));
-            }
+        {
+            for (; i + 4 <= count; i += 4) Four(positionalMax.Slice(i, 4), qOffset.Slice(i, 4), kOffset.Slice(i, 4), maxAbsQ, maxAbsK, dc, bound.Slice(i, 4));
+            if (i == count) return;
+            // The last 1–3 blocks in one more vector, its other lanes repeating the last block (results dropped).
+            Span<double> p = stackalloc double[4], u = stackalloc double[4];
+            Span<int> q = stackalloc int[4], k = stackalloc int[4];
+            for (int l = 0; l < 4; l++) { int j = Math.Min(i + l, count - 1); p[l] = positionalMax[j]; q[l] = qOffset[j]; k[l] = kOffset[j]; }
+            Four(p, q, k, maxAbsQ, maxAbsK, dc, u);
+            u[..(count - i)].CopyTo(bound[i..count]);
+            return;
+        }
         for (; i < count; i++) bound[i] = Upper(positionalMax[i], maxAbsQ.Slice(qOffset[i], dc), maxAbsK.Slice(kOffset[i], dc), single);
+    }
+
+    /// <summary>Four blocks of <see cref="UpperOfBlocks"/> in double, one per lane.</summary>
+    private static void Four(ReadOnlySpan<double> positionalMax, ReadOnlySpan<int> qOffset, ReadOnlySpan<int> kOffset,
+        ReadOnlySpan<double> maxAbsQ, ReadOnlySpan<double> maxAbsK, int dc, Span<double> bound)
+    {
+        var q = maxAbsQ.Slice(qOffset[0], dc); var q1 = maxAbsQ.Slice(qOffset[1], dc); var q2 = maxAbsQ.Slice(qOffset[2], dc); var q3 = maxAbsQ.Slice(qOffset[3], dc);
+        var k = maxAbsK.Slice(kOffset[0], dc); var k1 = maxAbsK.Slice(kOffset[1], dc); var k2 = maxAbsK.Slice(kOffset[2], dc); var k3 = maxAbsK.Slice(kOffset[3], dc);
+        var u = Vector256.Create(positionalMax[..4]);
+        for (int a = 0; a < dc; a++)
+        {
+            var product = Vector256.Create(q[a], q1[a], q2[a], q3[a]) * Vector256.Create(k[a], k1[a], k2[a], k3[a]);
+            u = NextUp(u + NextUp(product));
+        }
+        u.CopyTo(bound[..4]);
     }
 
     /// <summary><see cref="NextUp(double)"/> in each lane (the same bit operations, lane by lane).</summary>
