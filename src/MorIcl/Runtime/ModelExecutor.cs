@@ -33,6 +33,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     private readonly ConcurrentStack<Workspace> _pool = new();
     private readonly StructuredExecutor<T>? _structured;
     private readonly Bounds.RoundingErrorAnalysis<T>? _analysis;
+    /// <summary>The prompt's embedding written feature-major (null when the model's embedding rows overlap).</summary>
+    private readonly FeatureMajorEmbedding? _embedding;
     public TransformerModel Model => _model.Source;
     /// <summary>The per-head plan (every head Dense when <see cref="Kind"/> is Dense).</summary>
     public ExecutionPlan Plan { get; }
@@ -52,6 +54,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     internal ModelExecutor(TransformerModel model, ExecutorKind kind, Bounds.RoundingErrorAnalysis<T>? analysis)
     {
         _model = new CompiledModel<T>(model);
+        _embedding = FeatureMajorEmbedding.TryCreate(model);
         Kind = kind;
         Plan = ExecutionPlan.Compile(model);
         if (kind == ExecutorKind.Structured) _structured = new StructuredExecutor<T>(Plan, _model);
@@ -108,7 +111,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         {
             var H = ws.H;
             if (h0 is not null) Load(ws, h0, N, ld, D);
-            else Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write));
+            else Load(ws, N, ld, D, examples, query);
             var traces = trace ? new List<double[]> { h0! } : null;
             var bounds = _analysis?.Begin(h0!, n);
             var boundTraces = trace && bounds is not null ? new List<double[]> { TokenMajor(bounds.Bounds, N, N, D) } : null;
@@ -121,7 +124,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 if (!RunLayers(ws, N, ld, D, n, roles, layers, FuseBlocks))
                 {
                     ws.DeltaClean = false;
-                    Load(ws, N, ld, D, write => PromptTokens.Embed(model, examples, query, write));
+                    Load(ws, N, ld, D, examples, query);
                     RunLayers(ws, N, ld, D, n, roles, layers, fuse: false);
                 }
             }
@@ -189,9 +192,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     {
         var layer = _model.Layers[l];
         var scratch = ws.Structured;
-        if (scratch is { StaleCount: > 0 })
-            for (int c = 0; c < D; c++)
-                if (scratch.Stale[c] && !_structured!.PerRoleOnly(l, c, scratch) && !_structured.CommitsOnConstant(l, c)) Fill(ws, c, n, ld);
+        if (scratch is { StaleCount: > 0 }) FillStale(l, ws, scratch, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
         var cert = layer switch
@@ -202,6 +203,21 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         };
         scratch?.EndLayer(layer.WrittenRows);
         return cert;
+    }
+
+    /// <summary>
+    /// Rows kept per role that layer l reads or writes token by token filled first: every stale row c with
+    /// !PerRoleOnly(l, c) and !CommitsOnConstant(l, c), checked per group of rows with one condition.
+    /// </summary>
+    private void FillStale(int l, Workspace ws, StructuredScratch<T> scratch, int n, int ld)
+    {
+        foreach (var (need, rows) in _structured!.StaleChecks(l))
+        {
+            bool any = false;
+            foreach (int c in rows) any |= scratch.Stale[c];
+            if (!any || StructuredExecutor<T>.KnownConstant(need, scratch)) continue;
+            foreach (int c in rows) if (scratch.Stale[c]) Fill(ws, c, n, ld);
+        }
     }
 
     private int[] Roles(int n, int N)
@@ -222,6 +238,21 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// </summary>
     private void Load(Workspace ws, int N, int ld, int D, Action<PromptTokens.TokenAction> tokens)
     {
+        BeginLoad(ws, D, ld);
+        ws.NonFiniteRows = FeatureMajorLoad<T>.Load(ws.H, ld, D, N, tokens, ws.RowFinite, ws.Stage);
+    }
+
+    /// <summary>As above, the prompt's embedding written straight into H (<see cref="FeatureMajorEmbedding"/>) when the model's rows allow it.</summary>
+    private void Load(Workspace ws, int N, int ld, int D, RegressionData examples, double[] query)
+    {
+        if (_embedding is null) { Load(ws, N, ld, D, write => PromptTokens.Embed(_model.Source, examples, query, write)); return; }
+        BeginLoad(ws, D, ld);
+        ws.NonFiniteRows = _embedding.Load(examples, query, ws.H, ld, ws.RowFinite);
+    }
+
+    /// <summary>Before H is loaded: the structured scratch for a new prompt, Delta at +0, the masks to be refilled.</summary>
+    private void BeginLoad(Workspace ws, int D, int ld)
+    {
         if (_structured is not null)
         {
             (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
@@ -231,7 +262,6 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         if (!ws.DeltaClean) Array.Clear(ws.Delta, 0, D * ld);
         ws.DeltaClean = false;
         Array.Clear(ws.MasksFilled);
-        ws.NonFiniteRows = FeatureMajorLoad<T>.Load(ws.H, ld, D, N, tokens, ws.RowFinite, ws.Stage);
     }
 
     private static double[] TokenMajor(double[] h, int N, int ld, int D)

@@ -19,8 +19,7 @@ public static class PromptTokens
     public static void Embed(TransformerModel model, RegressionData examples, double[] query, TokenAction write)
     {
         var e = model.Embedding;
-        if (examples.D != e.InputDimension) throw new SpecificationException($"the model takes d = {e.InputDimension} inputs, the prompt has d = {examples.D}");
-        if (query.Length != e.InputDimension) throw new SpecificationException($"the query has {query.Length} numbers, the model takes d = {e.InputDimension}");
+        CheckShape(e, examples, query);
         int n = examples.N, N = e.TokenCount(n), D = e.Dimension;
         var token = new double[D];
         var x = new double[examples.D];
@@ -39,6 +38,13 @@ public static class PromptTokens
             e.WriteToken(token, 0, i, n, xi, y);
             write(i, token);
         }
+    }
+
+    /// <summary>The prompt's inputs have the model's d (else a <see cref="SpecificationException"/> naming the mismatch).</summary>
+    internal static void CheckShape(Embedding e, RegressionData examples, double[] query)
+    {
+        if (examples.D != e.InputDimension) throw new SpecificationException($"the model takes d = {e.InputDimension} inputs, the prompt has d = {examples.D}");
+        if (query.Length != e.InputDimension) throw new SpecificationException($"the query has {query.Length} numbers, the model takes d = {e.InputDimension}");
     }
 
     /// <summary>Receives token i's embedding.</summary>

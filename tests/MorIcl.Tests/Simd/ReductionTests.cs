@@ -106,6 +106,37 @@ public sealed class ReductionTests
         (Reductions<TW, T>.Sum(x), Reductions<TW, T>.Dot(x, y), Reductions<TW, T>.Max(x));
 
     [Fact]
+    public void Weighted_sums_of_rows_shorter_than_the_lanes_are_the_documented_dots_on_every_realisation()
+    {
+        // Rows of 0 … L elements (the single-token roles' value sums) with signed zeros, NaN and ±∞: each the documented
+        // order's sum of the products (ReferenceSum), on each realisation of the lanes.
+        ShortRows(new[] { -0.0, -0.0, 1e-300, -1e-300, double.NaN, double.PositiveInfinity, 3.5, -2.25, 1e16, -1e16, 1, 0.1, -0.0, 7, 1e-17, 0.3, 5 }, new[] { 1.0, -1.0, 0.5, -0.0 });
+        ShortRows(new[] { -0.0f, -0.0f, 1e-30f, -1e-30f, float.NaN, float.NegativeInfinity, 3.5f, -2.25f, 1e8f, -1e8f, 1, 0.1f, -0.0f, 7, 1e-9f, 0.3f, 5 }, new[] { 1.0f, -1.0f, 0.5f, -0.0f });
+    }
+
+    private static void ShortRows<T>(T[] x, T[] weights) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int L = SimdSpan.VirtualLanes<T>();
+        foreach (int n in new[] { 0, 1, 2, 3, L - 1, L })
+            for (int from = 0; from + n <= x.Length; from += 3)
+            {
+                // Four rows at different offsets and one more (the four-row pass and the single rows after it).
+                var offsets = Enumerable.Range(0, 5).Select(k => Math.Min(from + k, x.Length - n)).ToArray();
+                var w = Enumerable.Range(0, 5).Select(k => weights[k % weights.Length]).ToArray();
+                var want = offsets.Select((o, k) => ReferenceSum<T>(x.AsSpan(o, n).ToArray().Select(v => v * w[k]).ToArray())).ToArray();
+                foreach (var got in new[] { Sums<Lanes512<T>, T>(x, offsets, w, n), Sums<Lanes256x2<T>, T>(x, offsets, w, n), Sums<Lanes128x4<T>, T>(x, offsets, w, n) })
+                    for (int k = 0; k < 5; k++) Assert.True(Bits.Of(want[k]) == Bits.Of(got[k]) || (T.IsNaN(want[k]) && T.IsNaN(got[k])), $"n = {n}, row at {offsets[k]}: {got[k]} vs {want[k]}");
+            }
+    }
+
+    private static T[] Sums<TW, T>(T[] x, int[] offsets, T[] w, int n) where TW : struct, IWideLanes<TW, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sums = new T[offsets.Length];
+        Reductions<TW, T>.WeightedSums(x, offsets, w, n, sums);
+        return sums;
+    }
+
+    [Fact]
     public void A_different_order_gives_different_bits_so_the_check_can_fail()
     {
         // Left-to-right summation of these values differs from the lane order: the comparison above is not vacuous.

@@ -284,6 +284,7 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
     public static void WeightedSums(T[] x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> weights, int n, Span<T> sums)
     {
         int k = 0;
+        if (n < TW.Count) { ShortWeightedSums(x, offsets, weights, n, sums); return; }
         if (n >= TW.Count)
             for (; k + 4 <= offsets.Length; k += 4)
             {
@@ -315,6 +316,25 @@ internal static class Reductions<TW, T> where TW : struct, IWideLanes<TW, T> whe
             lanes.Clear();
             Accumulate(lanes, x.AsSpan(offsets[k], n), 0, n, weights[k], weighted: true);
             sums[k] = SumOfLanes(lanes);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WeightedSums"/> of rows shorter than L: Dot's tail chunk is the whole row, so lane j holds
+    /// +0 + x_j·w for j &lt; n and +0 + 0·0 = +0 after it, reduced by the same tree (one element: +0 + x·w, as Dot).
+    /// Built in one buffer instead of two padded vectors per row.
+    /// </summary>
+    private static void ShortWeightedSums(T[] x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> weights, int n, Span<T> sums)
+    {
+        Span<T> chunk = stackalloc T[TW.Count];
+        chunk.Clear();                                   // lanes n … L − 1 stay +0
+        for (int k = 0; k < offsets.Length; k++)
+        {
+            var row = x.AsSpan(offsets[k], n);
+            T w = weights[k];
+            if (n == 1) { sums[k] = T.Zero + row[0] * w; continue; }
+            for (int j = 0; j < row.Length; j++) chunk[j] = T.Zero + row[j] * w;
+            sums[k] = TW.Sum(TW.Load(ref MemoryMarshal.GetReference(chunk), 0));
         }
     }
 

@@ -238,7 +238,10 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     {
         int R = plan.Roles, dc = c.QContent.Rows;
         bool single = typeof(T) == typeof(float);
-        double worst = double.NegativeInfinity;
+        // The blocks with unformed pairs, bounded together (ScoreBound.UpperOfBlocks: the bits of one Upper per block).
+        Span<int> blocks = stackalloc int[R * R], qOffset = stackalloc int[R * R], kOffset = stackalloc int[R * R];
+        Span<double> positional = stackalloc double[R * R], upper = stackalloc double[R * R];
+        int m = 0;
         for (int qr = 0; qr < R; qr++)
             for (int kr = 0; kr < R; kr++)
             {
@@ -252,10 +255,16 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 };
                 bound[b] = double.NegativeInfinity;
                 if (pairs[b] <= 0) continue;
-                bound[b] = ScoreBound.Upper(plan.Forms![b].Max(plan.DistinctPositions![b]),
-                    s.Scratch.MaxQ.AsSpan(qr * c.Dk, dc), s.Scratch.MaxK.AsSpan(kr * c.Dk, dc), single);
-                worst = double.IsNaN(bound[b]) ? double.NaN : Math.Max(worst, bound[b]);
+                blocks[m] = b; qOffset[m] = qr * c.Dk; kOffset[m] = kr * c.Dk;
+                positional[m++] = plan.Forms![b].Max(plan.DistinctPositions![b]);
             }
+        ScoreBound.UpperOfBlocks(positional[..m], qOffset[..m], kOffset[..m], s.Scratch.MaxQ, s.Scratch.MaxK, dc, single, upper);
+        double worst = double.NegativeInfinity;
+        for (int j = 0; j < m; j++)
+        {
+            bound[blocks[j]] = upper[j];
+            worst = double.IsNaN(upper[j]) ? double.NaN : Math.Max(worst, upper[j]);
+        }
         return worst;
     }
 

@@ -19,12 +19,14 @@ internal static class FixedOrder<T> where T : unmanaged, IFloatingPointIeee754<T
     /// </summary>
     public static void ProjectToken(CompiledModel<T>.SparseRows m, T[] h, int ld, int token, Span<T> dst)
     {
+        int[] start = m.Start;
         for (int a = 0; a < m.Rows; a++)
         {
-            int e0 = m.Start[a], e1 = m.Start[a + 1];
+            int e0 = start[a], e1 = start[a + 1];
             if (e0 == e1) { dst[a] = T.Zero; continue; }
-            T acc = h[m.Cols[e0] * ld + token] * m.Values[e0];
-            for (int e = e0 + 1; e < e1; e++) acc += m.Values[e] * h[m.Cols[e] * ld + token];
+            var cols = m.Cols.AsSpan(e0, e1 - e0); var values = m.Values.AsSpan(e0, e1 - e0);
+            T acc = h[cols[0] * ld + token] * values[0];
+            for (int e = 1; e < cols.Length; e++) acc += values[e] * h[cols[e] * ld + token];
             dst[a] = acc;
         }
     }

@@ -59,16 +59,36 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                     for (int v = 0; v < k.CommitsExamples.Length; v++)
                         if (k.CommitsExamples[v]) _commitsOnConstant[l][a.Heads[h].OutRows[v]] = true;
         }
-        _perRole = Enumerable.Range(0, model.Layers.Length).Select(l => PerRoleReads(model, l)).ToArray();
+        var reads = Enumerable.Range(0, model.Layers.Length).Select(l => PerRoleReads(model, l)).ToArray();
+        // As arrays: a row the layer does not touch needs nothing (an empty list, the same verdict as absent).
+        _perRole = reads.Select(verdict =>
+        {
+            var need = Enumerable.Repeat(Array.Empty<int>(), model.Source.Dimension).ToArray<int[]?>();
+            foreach (var (c, rows) in verdict) need[c] = rows;
+            return need;
+        }).ToArray();
+        _staleChecks = reads.Select((verdict, l) => verdict.Keys.Order()
+            .Where(c => verdict[c] is not { Length: 0 } && !_commitsOnConstant[l][c])
+            .GroupBy(c => verdict[c] is { } need ? string.Join(",", need) : "always")
+            .Select(g => (verdict[g.First()], g.ToArray())).ToArray()).ToArray();
     }
 
     /// <summary>
     /// Per layer and residual row the layer touches: null when the layer may read or write the row token by token, else
     /// the rows that must be known role-constant for the layer to read it at each role's first token only (RoleConstantKeys
     /// keys; queries of RoleConstantKeys and AdmittedKeysOnly content that are one vector per role; per-role updates).
-    /// Rows the layer does not touch are absent.
+    /// Rows the layer does not touch need nothing (an empty array). Indexed [layer][row].
     /// </summary>
-    private readonly Dictionary<int, int[]?>[] _perRole;
+    private readonly int[]?[][] _perRole;
+
+    /// <summary>
+    /// Per layer: the rows that, kept per role (<see cref="StructuredScratch{T}.Stale"/>), may have to be filled before it runs,
+    /// grouped by what <see cref="PerRoleOnly"/> needs of them: null (always filled), or rows that must all be known
+    /// role-constant (one check per group: filling a row changes no row's role-constancy). The rows it does not touch, reads
+    /// at each role's first token without condition, or commits on their constant (<see cref="CommitsOnConstant"/>) are
+    /// never filled there and are absent.
+    /// </summary>
+    private readonly (int[]? Need, int[] Rows)[][] _staleChecks;
 
     private Dictionary<int, int[]?> PerRoleReads(CompiledModel<T> model, int l)
     {
@@ -109,7 +129,15 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     /// <summary>Whether layer l reads and writes row c at each role's first token only, given what is known of the rows now.</summary>
     public bool PerRoleOnly(int layer, int c, StructuredScratch<T> sc)
     {
-        if (!_perRole[layer].TryGetValue(c, out var need)) return true;
+        return KnownConstant(_perRole[layer][c], sc);
+    }
+
+    /// <summary>The rows a stale row of layer l is checked on, by condition (<see cref="_staleChecks"/>): fill them when <see cref="KnownConstant"/> fails.</summary>
+    public ReadOnlySpan<(int[]? Need, int[] Rows)> StaleChecks(int layer) => _staleChecks[layer];
+
+    /// <summary>Whether every row of <paramref name="need"/> is known role-constant now (never for null).</summary>
+    public static bool KnownConstant(int[]? need, StructuredScratch<T> sc)
+    {
         if (need is null) return false;
         foreach (int x in need) if (!sc.Known[x] || !sc.Constant[x]) return false;
         return true;
