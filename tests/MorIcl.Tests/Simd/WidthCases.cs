@@ -30,6 +30,8 @@ internal static class WidthCases
         yield return $"width: {SimdSpan.Width}";
         var truth = new MixtureSpec(RegressionVectors.DrawNormalised(3, 2, SeedSequence.Create(41)), new[] { 0.4, 0.6 }, 0.5);
         var prompts = new[] { PromptSampler.Sample(truth, 37, 5, 0), PromptSampler.Sample(truth, 64, 5, 1) };
+        // Untraced only: one example, fewer than the lanes, and sums ahead over three blocks (docs/math.md §9.6).
+        var untraced = new[] { PromptSampler.Sample(truth, 1, 5, 2), PromptSampler.Sample(truth, 9, 5, 3), PromptSampler.Sample(truth, 4116, 5, 4) };
         var specs = new (string Name, ConstructionSpec Spec)[]
         {
             ("gd", new ConstructionSpec(3, 2, 0.5, new[] { 0.4, 0.6 }, 2, 2, 0.5)),
@@ -55,6 +57,13 @@ internal static class WidthCases
                 yield return Line($"forward/untraced/float/{name}/n={p.Examples.N}", Blocks<float>(model, p, fuse: false));
                 var reference = ReferenceRun.Of(spec, p.Examples, p.Query);
                 yield return Line($"reference/{name}/n={p.Examples.N}", reference.Beta.SelectMany(b => b).Append(reference.Prediction));
+            }
+            var longer = Compiler.Compile(new ConstructionSpec(spec.Dimension, spec.Components, spec.Sigma, spec.Mixing, spec.EmIterations, spec.GradientSteps,
+                spec.StepSize, symmetric: spec.Symmetric, estimateMixing: spec.EstimateMixing, maxPromptLength: 5000));
+            foreach (var p in untraced)
+            {
+                yield return Line($"forward/untraced/double/{name}/n={p.Examples.N}", Blocks<double>(longer, p, fuse: false));
+                yield return Line($"forward/untraced/float/{name}/n={p.Examples.N}", Blocks<float>(longer, p, fuse: false));
             }
         }
 

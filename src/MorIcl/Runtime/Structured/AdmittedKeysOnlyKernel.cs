@@ -305,7 +305,9 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         }
         // Per-token queries against one key: every content dimension and the queries' maxima in one pass (the passes
         // below, fused); the maxima are the role's, so they are known from here on.
-        bool fused = sc.Fused && qVector != kVector && !product && dc > 0 && !s.Windowed;
+        // Only where the passes below would track the maximum (the first formed key of the role): a later key adds
+        // (x·k) + score, whose NaN payload can differ from score + x·k's when both are NaN.
+        bool fused = sc.Fused && qVector != kVector && !product && dc > 0 && !s.Windowed && !known[qVector ? qr : plan.Roles + qr];
         bool constantForm = self || form.Kind == PositionalFormKind.Constant;
         if (!product)
         {
@@ -498,7 +500,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         for (int r = 0; r < m; r++)
         {
             int row = rows[r];
-            if (constant[r]) sc.Unstale(row);
+            if (constant[r]) { sc.Unstale(row); sc.Counts.OnConstant++; }
             bool known = bySums ? sumFinite[r] : finite;
             sc.ThroughFinite[row] = known || AllFinite(s.H.AsSpan(row * ld + start, count));
             sc.Through[row] = true;
