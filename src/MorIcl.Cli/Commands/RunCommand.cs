@@ -57,7 +57,7 @@ internal static class RunCommand
                 var e => throw new SpecificationException($"--executor: '{e}' is not an executor; use structured or dense"),
             };
             string precisionName = r.GetValue(precision)!;
-            var (result, plan, forwardSeconds, firstForwardSeconds) = precisionName switch
+            var (result, plan, forwardSeconds, firstForwardSeconds, forwardPasses) = precisionName switch
             {
                 "double" => TimedForward(new ModelExecutor<double>(model, kind), examples, q, wantTrace),
                 "float" => TimedForward(new ModelExecutor<float>(model, kind), examples, q, wantTrace),
@@ -78,10 +78,11 @@ internal static class RunCommand
             ReferenceRun? reference = null;
             string? referenceError = null;
             double referenceSeconds = double.NaN, firstReferenceSeconds = double.NaN;
+            int referencePasses = 0;
             try
             {
                 Warm(examples, n => ReferenceRun.Of(model.Spec, n, q));
-                (reference, referenceSeconds, firstReferenceSeconds) = BestOf(() => ReferenceRun.Of(model.Spec, examples, q));
+                (reference, referenceSeconds, firstReferenceSeconds, referencePasses) = BestOf(() => ReferenceRun.Of(model.Spec, examples, q));
             }
             catch (MorIclException e) { referenceError = e.Message; }
             double maxDiff = double.NaN;
@@ -117,7 +118,8 @@ internal static class RunCommand
                     {
                         ["forwardSeconds"] = forwardSeconds,
                         ["referenceSeconds"] = Finite(referenceSeconds),
-                        ["timedPasses"] = wantTrace ? 1 : TimedPasses,
+                        ["forwardPasses"] = forwardPasses,
+                        ["referencePasses"] = referencePasses,
                         ["firstForwardSeconds"] = firstForwardSeconds,
                         ["firstReferenceSeconds"] = Finite(firstReferenceSeconds),
                     },
@@ -200,45 +202,61 @@ internal static class RunCommand
     /// The forward pass, timed alone (after one untimed pass on the prompt's first few examples, so the
     /// time excludes JIT compilation); how many heads the executor runs by a structured kernel.
     /// </summary>
-    private static (ForwardResult Result, (int Structured, int Dense) Heads, double Seconds, double First) TimedForward<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace)
+    private static (ForwardResult Result, (int Structured, int Dense) Heads, double Seconds, double First, int Passes) TimedForward<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Warm(examples, n => exec.Forward(n, q));
         // With a trace the pass is no longer the forward pass alone (it copies the stream after every layer): timed once.
-        var (result, seconds, first) = trace ? Once(() => exec.Forward(examples, q, trace)) : BestOf(() => exec.Forward(examples, q));
+        var (result, seconds, first, passes) = trace ? Once(() => exec.Forward(examples, q, trace)) : BestOf(() => exec.Forward(examples, q));
         int structured = 0, dense = 0;
         foreach (var layer in exec.Plan.Heads)
             foreach (var h in layer)
                 if (exec.RunsStructured(h.Layer, h.Head)) structured++; else dense++;
-        return (result, (structured, dense), seconds, first);
+        return (result, (structured, dense), seconds, first, passes);
     }
 
-    /// <summary>Timed passes of <see cref="BestOf{T}"/> after its untimed one.</summary>
-    internal const int TimedPasses = 3;
+    /// <summary>Timed passes of <see cref="BestOf{T}"/> after its untimed one: at least MinPasses, and more while they take under Budget seconds in all, up to MaxPasses.</summary>
+    internal const int MinPasses = 3, MaxPasses = 20;
+    internal const double Budget = 0.1;
 
     /// <summary>
     /// The steady-state time of <paramref name="f"/>: one untimed call (its buffers sized for the prompt, its code compiled
-    /// for these sizes), then the least of <see cref="TimedPasses"/> timed calls, and the last call's result. The forward
-    /// pass and the reference gradient EM are timed alike, so their ratio compares the two computations and not a first
-    /// call's page faults. <c>First</c> is the untimed call's time, which includes them (reported beside it).
+    /// for these sizes), then the least of the timed calls (<see cref="MinPasses"/> to <see cref="MaxPasses"/>, while they
+    /// take under <see cref="Budget"/> s), the last call's result and the number of timed calls. The forward pass and the
+    /// reference gradient EM are timed alike, so their ratio compares the two computations and not a first call's page
+    /// faults or another computation's garbage (collected before each). <c>First</c> is the untimed call's time, which
+    /// includes the page faults (reported beside it).
     /// </summary>
-    private static (T Result, double Seconds, double First) BestOf<T>(Func<T> f)
+    private static (T Result, double Seconds, double First, int Passes) BestOf<T>(Func<T> f)
     {
+        Collect();
         double first = Timed(f).Seconds;
+        Collect();
         T result = default!;
-        double best = double.PositiveInfinity;
-        for (int k = 0; k < TimedPasses; k++)
+        double best = double.PositiveInfinity, total = 0;
+        int passes = 0;
+        while (passes < MinPasses || (passes < MaxPasses && total < Budget))
         {
             (result, double s) = Timed(f);
             best = Math.Min(best, s);
+            total += s;
+            passes++;
         }
-        return (result, best, first);
+        return (result, best, first, passes);
     }
 
-    private static (T Result, double Seconds, double First) Once<T>(Func<T> f)
+    /// <summary>The garbage of what came before (the CSV, the other computation's arrays) collected, not left to a timed call.</summary>
+    private static void Collect()
     {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    private static (T Result, double Seconds, double First, int Passes) Once<T>(Func<T> f)
+    {
+        Collect();
         var (result, seconds) = Timed(f);
-        return (result, seconds, seconds);
+        return (result, seconds, seconds, 1);
     }
 
     private static (T Result, double Seconds) Timed<T>(Func<T> f)

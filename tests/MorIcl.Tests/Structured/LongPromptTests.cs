@@ -88,9 +88,10 @@ public class LongPromptTests
         var structured = Run();
         Assert.True(structured["timing"]!["forwardSeconds"]!.GetValue<double>() > 0);
         Assert.True(structured["timing"]!["referenceSeconds"]!.GetValue<double>() > 0);
-        Assert.Equal(3, structured["timing"]!["timedPasses"]!.GetValue<int>());   // the least of three, after an untimed pass
+        foreach (var passes in new[] { "forwardPasses", "referencePasses" })   // the least of 3 to 20, after an untimed pass
+            Assert.InRange(structured["timing"]![passes]!.GetValue<int>(), 3, 20);
         Assert.True(structured["timing"]!["firstForwardSeconds"]!.GetValue<double>() > 0 && structured["timing"]!["firstReferenceSeconds"]!.GetValue<double>() > 0);
-        Assert.Equal(1, Run("--trace", cli.PathOf("t.csv"))["timing"]!["timedPasses"]!.GetValue<int>());
+        Assert.Equal(1, Run("--trace", cli.PathOf("t.csv"))["timing"]!["forwardPasses"]!.GetValue<int>());
         Assert.Equal("structured", structured["executor"]!["kind"]!.GetValue<string>());
         Assert.Equal(0, structured["executor"]!["denseHeads"]!.GetValue<int>());
         var dense = Run("--executor", "dense");
