@@ -52,11 +52,11 @@ internal sealed class FeatureMajorEmbedding
             var row = Row(e.X[a]);
             Convert(examples.Column(a), row);
             row[n] = T.CreateChecked(query[a]);
-            finite[e.X[a]] = AllFinite(row[..(n + 1)]);
+            finite[e.X[a]] = Kernels.RowKernels<T>.AllFinite(row[..(n + 1)]);
         }
         var y = Row(e.Y.Row);
         Convert(examples.Y.AsSpan(0, n), y);
-        finite[e.Y.Row] = AllFinite(y[..n]);
+        finite[e.Y.Row] = Kernels.RowKernels<T>.AllFinite(y[..n]);
         // Token p (an example, or the query at p = n): its index in base B, least significant digit first, and the squares.
         for (int p = 0; p <= n; p++)
         {
@@ -78,11 +78,5 @@ internal sealed class FeatureMajorEmbedding
     {
         if (typeof(T) == typeof(double)) { from.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(to)); return; }
         for (int i = 0; i < from.Length; i++) to[i] = T.CreateChecked(from[i]);
-    }
-
-    private static bool AllFinite<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        foreach (T v in row) if (!T.IsFinite(v)) return false;
-        return true;
     }
 }

@@ -15,6 +15,13 @@ namespace MorIcl.Runtime.Kernels;
 /// </summary>
 internal static class RowKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Whether every element is finite (an exact test, element by element).</summary>
+    public static bool AllFinite(ReadOnlySpan<T> x)
+    {
+        foreach (var e in x) if (!T.IsFinite(e)) return false;
+        return true;
+    }
+
     /// <summary>d = d + w·x (product rounded, then sum rounded).</summary>
     public static void AddScaled(Span<T> d, ReadOnlySpan<T> x, T w)
     {

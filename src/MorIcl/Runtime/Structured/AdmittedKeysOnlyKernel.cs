@@ -502,7 +502,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             int row = rows[r];
             if (constant[r]) { sc.Unstale(row); sc.Counts.OnConstant++; }
             bool known = bySums ? sumFinite[r] : finite;
-            sc.ThroughFinite[row] = known || AllFinite(s.H.AsSpan(row * ld + start, count));
+            sc.ThroughFinite[row] = known || RowKernels<T>.AllFinite(s.H.AsSpan(row * ld + start, count));   // the exact test
             sc.Through[row] = true;
             done[v[r]] = true;
         }
@@ -510,13 +510,6 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
 
     /// <summary>Tokens per block of a fused commit that forms sums ahead (a multiple of every lane count).</summary>
     private const int SumBlock = 2048;
-
-    /// <summary>Whether every element is finite (after a fused commit that met a non-finite value: which rows hold it).</summary>
-    private static bool AllFinite(ReadOnlySpan<T> x)
-    {
-        foreach (var e in x) if (!T.IsFinite(e)) return false;
-        return true;
-    }
 
     /// <summary>What multiplies the values: ReLU of the score, the score itself (a ReLU pair), or the softmax weight.</summary>
     private enum Weights { Relu, Score, Softmax }

@@ -189,7 +189,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     /// <summary>For a test only: every sum formed ahead is changed by one unit in the last place before it is read.</summary>
     public bool PerturbAhead;
 
-    private static long Bits(T x) => typeof(T) == typeof(double) ? BitConverter.DoubleToInt64Bits(double.CreateTruncating(x)) : BitConverter.SingleToInt32Bits(float.CreateTruncating(x));
+    /// <summary>The bits of x (weights are matched bit for bit: +0 and −0 differ).</summary>
+    internal static long Bits(T x) => typeof(T) == typeof(double) ? BitConverter.DoubleToInt64Bits(double.CreateTruncating(x)) : BitConverter.SingleToInt32Bits(float.CreateTruncating(x));
 
     /// <summary>Row c of H, kept per role, filled: every example takes the first one's value (n examples, rows of length ld).</summary>
     public void Fill(T[] h, int c, int n, int ld)

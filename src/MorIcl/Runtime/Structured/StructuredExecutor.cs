@@ -164,7 +164,8 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>
     /// Per output row a head commits (<paramref name="commits"/>): the weight with which layer <paramref name="next"/>'s taken
-    /// RoleConstantKeys heads sum it as a value row of one term (ValueSums), when they all use one weight; else null.
+    /// RoleConstantKeys heads sum it as a value row of one term (ValueSums), when they all use one weight (bit for bit, as the
+    /// consumer matches it); else null.
     /// </summary>
     private T?[] SumsAhead(CompiledModel<T> model, ExecutionPlan plan, int next, int[] outRows, bool[] commits)
     {
@@ -181,7 +182,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                 for (int u = 0; u < m.Rows; u++)
                     if (m.Start[u + 1] - m.Start[u] == 1 && m.Cols[m.Start[u]] == outRows[v]) weights.Add(m.Values[m.Start[u]]);
             }
-            if (weights.Count > 0 && weights.All(x => x.Equals(weights[0]))) sums[v] = weights[0];
+            if (weights.Count > 0 && weights.All(x => StructuredScratch<T>.Bits(x) == StructuredScratch<T>.Bits(weights[0]))) sums[v] = weights[0];
         }
         return sums;
     }
