@@ -51,6 +51,9 @@ internal sealed class CompiledModel<T> where T : unmanaged, IFloatingPointIeee75
         public required SparseRows QRows, KRows, VRows;   // Q, K, V by rows over residual rows
         /// <summary>Index of this head's admission table among the model's distinct tables.</summary>
         public int AdmissionId;
+        private Structured.RowSources<T>? _querySources;
+        /// <summary>Where the rows of Q·h come from (<see cref="Structured.RowSources{T}"/>), formed at first use.</summary>
+        public Structured.RowSources<T> QuerySources => _querySources ??= new Structured.RowSources<T>(QRows);
     }
 
     internal abstract class Layer

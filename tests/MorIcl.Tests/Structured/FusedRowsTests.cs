@@ -28,7 +28,8 @@ public class FusedRowsTests
 
     private static void AssertEveryShortcutRan(FusedRowCounts c, string name, bool reset = true)
     {
-        Assert.True(c.Scores > 0 && c.Commits > 0 && c.SumsAhead > 0 && c.SumsUsed > 0, $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}");
+        Assert.True(c.Scores > 0 && c.Commits > 0 && c.SumsAhead > 0 && c.SumsUsed > 0 && c.ScoresInOrder > 0,
+            $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}/{c.ScoresInOrder}");
         if (reset) Assert.True(c.Resets > 0 && c.OnConstant > 0, $"{name}: no reset was kept per role ({c.Resets}) or committed onto ({c.OnConstant})");
     }
 
@@ -198,6 +199,33 @@ public class FusedRowsTests
             FusedRowKernels<T>.DotTrackingMax(got, T.CreateChecked(-4.0), fromScore, sources, h, buffer, ld, start, k, gotMax);
             Assert.Equal(expected.Select(Bits), got.Select(Bits));
             Assert.Equal(max.Select(BitConverter.DoubleToInt64Bits), gotMax.Select(BitConverter.DoubleToInt64Bits));
+        }
+        // The per-token scores of a RoleConstantKeys head: projected (an empty row is +0), then Multiply and MultiplyAdd row
+        // by row, against the fused loop reading the direct rows in place with their signs on the keys.
+        var q = new CompiledModel<T>.SparseRows
+        {
+            Start = new[] { 0, 1, 2, 2, 4, 5 }, Cols = new[] { 4, 1, 0, 2, 5 },
+            Values = new[] { -T.One, T.One, T.CreateChecked(0.5), T.CreateChecked(2.0), -T.One },
+        };
+        var qs = new RowSources<T>(q);
+        foreach (var key in new[]
+        {
+            new[] { T.CreateChecked(0.75), T.CreateChecked(-3.0), T.CreateChecked(5.0), T.CreateChecked(1e-3), T.CreateChecked(7.0) },
+            new[] { T.NegativeZero, T.PositiveInfinity, T.CreateChecked(-2.0), T.NaN, T.Epsilon },
+        })
+        {
+            var projected = new T[5 * ld];
+            ModelExecutor<T>.Project(q, h, ld, projected);
+            var expected = new T[n];
+            System.Numerics.Tensors.TensorPrimitives.Multiply(projected.AsSpan(start, n), key[0], expected);
+            for (int a = 1; a < 5; a++)
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(projected.AsSpan(a * ld + start, n), key[a], expected, expected);
+            var qbuffer = new T[2 * ld];
+            qs.Project(h, ld, qbuffer);
+            var signed = Enumerable.Range(0, 5).Select(a => qs.Sign[a] * key[a]).ToArray();
+            var got = Enumerable.Range(0, n).Select(_ => Draw()).ToArray();
+            FusedRowKernels<T>.DotInOrder(got, qs, h, qbuffer, ld, start, signed);
+            Assert.Equal(expected.Select(Bits), got.Select(Bits));
         }
         // The commit: output H rows 3 and 0 (row 3 read as the constant 2.5, +0 or −0), values 0 and 3, scales −1/N and 1/N.
         var w = Enumerable.Range(0, n).Select(_ => Draw()).ToArray();

@@ -80,6 +80,22 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
     private static void ScoresPerToken(CompiledModel<T>.Head head, in HeadStream<T> s, int groups, ReadOnlySpan<int> leader)
     {
         int ld = s.Ld, dk = head.Dk;
+        if (s.Scratch.Fused && !s.Windowed && dk > 0)
+        {
+            // Fused rows (docs/math.md §9.6): one loop over the tokens per group, the direct query rows read in place
+            // (their sign moved onto the key: (±h)·k and h·(±k) are the same number), the others projected as below.
+            var rows = head.QuerySources;
+            rows.Project(s.H, ld, s.QT);
+            Span<T> k = stackalloc T[dk];
+            for (int g = 0; g < groups; g++)
+            {
+                var key = s.Scratch.KeyOfRole.AsSpan(leader[g] * dk, dk);
+                for (int a = 0; a < dk; a++) k[a] = rows.Sign[a] * key[a];
+                FusedRowKernels<T>.DotInOrder(s.Scratch.Scores.AsSpan(g * ld, ld), rows, s.H, s.QT, ld, 0, k);
+            }
+            s.Scratch.Counts.ScoresInOrder++;
+            return;
+        }
         ModelExecutor<T>.Project(head.QRows, s.H, ld, s.QT);
         for (int g = 0; g < groups; g++)
         {
