@@ -320,8 +320,13 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             // The per-token operand is the queries (one key per role) or the keys of the role itself (one query per role).
             Span<T> other = stackalloc T[dc];
             for (int a = 0; a < dc; a++) other[a] = qVector ? c.Queries.Sign[a] * KOne(a) : c.Keys.Sign[a] * QOne(a);
-            FusedRowKernels<T>.DotTrackingMax(score, T.CreateChecked(form.Constant), !constantForm, qVector ? c.Queries : c.Keys, s.H, qVector ? s.QT : s.KT,
-                ld, start, other, (qVector ? sc.MaxQ : sc.MaxK).AsSpan(qr * dk, dc));
+            var rows = qVector ? c.Queries : c.Keys;
+            var maxima = (qVector ? sc.MaxQ : sc.MaxK).AsSpan(qr * dk, dc);
+            // Rows no layer writes have the maxima an earlier head formed on this pass (the same rows, the same tokens).
+            bool knownMaxima = sc.KnownMaxima(rows, qr, dc, maxima);
+            FusedRowKernels<T>.DotTrackingMax(score, T.CreateChecked(form.Constant), !constantForm, rows, s.H, qVector ? s.QT : s.KT,
+                ld, start, other, maxima, trackMax: !knownMaxima);
+            if (!knownMaxima) sc.KeepMaxima(rows, qr, dc, maxima);
             known[qVector ? qr : plan.Roles + qr] = true;
             sc.Counts.Scores++;
             return;

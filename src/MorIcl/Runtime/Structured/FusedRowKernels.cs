@@ -21,8 +21,12 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
     /// <see cref="StructuredRowKernels{T}.AddScaledTrackingMax"/> gives, called once per row (after score.Fill(c) unless fromScore).
     /// x_a is row a of <paramref name="rows"/> as it is held (in H or the projection buffer, before its sign).
     /// </summary>
-    public static void DotTrackingMax(Span<T> score, T c, bool fromScore, RowSources<T> rows, T[] h, T[] buffer, int ld, int start, ReadOnlySpan<T> k, Span<double> max)
+    /// <remarks>Without <paramref name="trackMax"/> the maxima are not formed and <paramref name="max"/> is left as it is (the
+    /// caller knows them: <see cref="StructuredScratch{T}.KnownMaxima"/>); the scores are the same.</remarks>
+    public static void DotTrackingMax(Span<T> score, T c, bool fromScore, RowSources<T> rows, T[] h, T[] buffer, int ld, int start, ReadOnlySpan<T> k, Span<double> max,
+        bool trackMax = true)
     {
+        if (!trackMax) { Dot(score, c, fromScore, rows, h, buffer, ld, start, k); return; }
         int m = k.Length, count = score.Length;
         if (m > rows.Rows || max.Length < m) throw new ArgumentException("row counts differ");
         nint* src = stackalloc nint[Math.Max(m, 1)];
@@ -45,6 +49,50 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
             for (int l = 0; l < MaxLanes; l++) best = T.Max(best, mx[a * MaxLanes + l]);
             max[a] = double.CreateChecked(best);
         }
+    }
+
+    /// <summary>The scores of <see cref="DotTrackingMax"/> alone: the same additions in the same order, no maxima.</summary>
+    private static void Dot(Span<T> score, T c, bool fromScore, RowSources<T> rows, T[] h, T[] buffer, int ld, int start, ReadOnlySpan<T> k)
+    {
+        int m = k.Length, count = score.Length;
+        if (m > rows.Rows) throw new ArgumentException("row counts differ");
+        nint* src = stackalloc nint[Math.Max(m, 1)];
+        fixed (T* ph = h, pb = buffer, ps = score, pk = k)
+        {
+            for (int a = 0; a < m; a++) src[a] = (nint)RowStart(rows, a, ph, h.Length, pb, buffer.Length, ld, start, count);
+            nint j = SimdSpan.Width switch
+            {
+                SimdWidth.Vector512 => Dot<Lanes512<T>>(ps, c, fromScore, src, pk, m, 0, count),
+                SimdWidth.Vector256 => Dot<Lanes256<T>>(ps, c, fromScore, src, pk, m, 0, count),
+                _ => Dot<Lanes128<T>>(ps, c, fromScore, src, pk, m, 0, count),
+            };
+            Dot<Lanes1<T>>(ps, c, fromScore, src, pk, m, j, count);
+        }
+    }
+
+    private static nint Dot<TL>(T* s, T c, bool fromScore, nint* src, T* k, int m, nint j, nint n) where TL : struct, ILanes<TL, T>
+    {
+        var cv = TL.Broadcast(c);
+        int L = TL.Count;
+        for (; j <= n - 4 * L; j += 4 * L)
+        {
+            TL a0 = cv, a1 = cv, a2 = cv, a3 = cv;
+            if (fromScore) { a0 = TL.Load(ref *s, j); a1 = TL.Load(ref *s, j + L); a2 = TL.Load(ref *s, j + 2 * L); a3 = TL.Load(ref *s, j + 3 * L); }
+            for (int a = 0; a < m; a++)
+            {
+                ref T x = ref *(T*)src[a];
+                var kv = TL.Broadcast(k[a]);
+                a0 += TL.Load(ref x, j) * kv; a1 += TL.Load(ref x, j + L) * kv; a2 += TL.Load(ref x, j + 2 * L) * kv; a3 += TL.Load(ref x, j + 3 * L) * kv;
+            }
+            TL.Store(a0, ref *s, j); TL.Store(a1, ref *s, j + L); TL.Store(a2, ref *s, j + 2 * L); TL.Store(a3, ref *s, j + 3 * L);
+        }
+        for (; j <= n - L; j += L)
+        {
+            var acc = fromScore ? TL.Load(ref *s, j) : cv;
+            for (int a = 0; a < m; a++) acc += TL.Load(ref *(T*)src[a], j) * TL.Broadcast(k[a]);
+            TL.Store(acc, ref *s, j);
+        }
+        return j;
     }
 
     private static nint Dot<TL>(T* s, T c, bool fromScore, nint* src, T* k, T* mx, int m, nint j, nint n) where TL : struct, ILanes<TL, T>

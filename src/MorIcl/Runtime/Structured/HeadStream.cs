@@ -77,8 +77,8 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>How often the fused-row shortcuts of docs/math.md §9.6 ran.</summary>
 internal struct FusedRowCounts
 {
-    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder;
-    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; }
+    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown;
+    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; }
 }
 
 /// <summary>Where a row's update of the current layer is.</summary>
@@ -142,6 +142,46 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         Through = new bool[dimension]; ThroughFinite = new bool[dimension]; Stale = new bool[dimension];
         _aheadSum = new T[dimension]; _aheadWeight = new T[dimension]; _aheadCount = new int[dimension];
         _aheadEpoch = Enumerable.Repeat(int.MinValue, dimension).ToArray();
+        _rowMax = new double[roles * dimension]; _rowMaxKnown = new bool[roles * dimension];
+    }
+
+    /// <summary>
+    /// Residual rows that no layer of the model writes (the prompt's x and y, the flags): they hold the loaded stream for
+    /// the whole pass, so the maximum of |h_c| over a role's tokens, once formed, stays the same (<see cref="KnownMaxima"/>).
+    /// </summary>
+    public bool[] ReadOnlyRows = Array.Empty<bool>();
+    /// <summary>Per role and residual row: max(0, max |h_c|) over the role's tokens (NaN when one is NaN), when formed this pass.</summary>
+    private readonly double[] _rowMax;
+    private readonly bool[] _rowMaxKnown;
+
+    /// <summary>
+    /// Whether every row of <paramref name="rows"/> below <paramref name="count"/> is a direct, read-only row whose maximum
+    /// over role <paramref name="role"/> is known this pass; if so they are written into <paramref name="max"/>.
+    /// </summary>
+    public bool KnownMaxima(RowSources<T> rows, int role, int count, Span<double> max)
+    {
+        int D = Known.Length;
+        for (int a = 0; a < count; a++)
+        {
+            int col = rows.Column[a];
+            if (col < 0 || col >= ReadOnlyRows.Length || !ReadOnlyRows[col] || !_rowMaxKnown[role * D + col]) return false;
+        }
+        for (int a = 0; a < count; a++) max[a] = _rowMax[role * D + rows.Column[a]];
+        Counts.MaximaKnown++;
+        return true;
+    }
+
+    /// <summary>Keeps the maxima just formed for the direct, read-only rows among <paramref name="rows"/>.</summary>
+    public void KeepMaxima(RowSources<T> rows, int role, int count, ReadOnlySpan<double> max)
+    {
+        int D = Known.Length;
+        for (int a = 0; a < count; a++)
+        {
+            int col = rows.Column[a];
+            if (col < 0 || col >= ReadOnlyRows.Length || !ReadOnlyRows[col]) continue;
+            _rowMax[role * D + col] = max[a];
+            _rowMaxKnown[role * D + col] = true;
+        }
     }
 
     /// <summary>A new stream: nothing is known about its rows.</summary>
@@ -151,6 +191,7 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         PairHead = -1;
         Array.Clear(Known);
         Array.Clear(Stale);
+        Array.Clear(_rowMaxKnown);
         StaleCount = 0;
     }
 

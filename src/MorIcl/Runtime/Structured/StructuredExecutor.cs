@@ -258,5 +258,15 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>Scratch for prompts of padded length ld.</summary>
-    public StructuredScratch<T> Scratch(int ld, CompiledModel<T> model) => new(ld, _roles, model.MaxDk, model.MaxDv, model.Source.Dimension);
+    public StructuredScratch<T> Scratch(int ld, CompiledModel<T> model) =>
+        new(ld, _roles, model.MaxDk, model.MaxDv, model.Source.Dimension) { ReadOnlyRows = ReadOnlyRows(model) };
+
+    /// <summary>The residual rows no layer writes (<see cref="CompiledModel{T}.Layer.WrittenRows"/> of every layer).</summary>
+    private static bool[] ReadOnlyRows(CompiledModel<T> model)
+    {
+        var readOnly = Enumerable.Repeat(true, model.Source.Dimension).ToArray();
+        foreach (var layer in model.Layers)
+            foreach (int c in layer.WrittenRows) readOnly[c] = false;
+        return readOnly;
+    }
 }
