@@ -75,6 +75,14 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// </summary>
     public bool FusedRows { get; init; } = true;
 
+    /// <summary>
+    /// Whether a gradient head's value rows that the next layer reads only through the sums formed ahead, and that the layer
+    /// after resets, are left unwritten (docs/math.md §9.6, rows summed only; default true, with <see cref="FusedRows"/>, in
+    /// a pass without trace or rounding bounds). A row is written on demand before anything else reads it. The bits are the
+    /// same either way.
+    /// </summary>
+    public bool RowsSummedOnly { get; init; } = true;
+
     /// <summary>For a test only: every example sum formed ahead is one unit in the last place off (a wrong shortcut the tests must catch).</summary>
     internal bool PerturbSumsAhead { get; init; }
 
@@ -118,6 +126,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             var layers = new LayerCertificate[_model.Layers.Length];
             int[] roles = Roles(n, N);
             ws.Lazy = ReplicatedRowsPerRole && traces is null && bounds is null;
+            if (ws.Structured is { } so) so.SummedOnly.On = ws.Lazy && so.Fused && RowsSummedOnly && !FuseBlocks;
             if (traces is null && bounds is null)
             {
                 // The block schedule; when a phase's bound fails after its blocks, the prompt again, layer by layer.
@@ -136,6 +145,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 if (traces is not null) traces.Add(TokenMajor(H, N, ld, D));
                 boundTraces?.Add(TokenMajor(bounds!.Bounds, N, N, D));
             }
+            ws.Structured?.SummedOnly.MaterialiseAll(H, ld);
             FillReplicated(ws, n, ld);
             ws.DeltaClean = true;
             final?.Invoke(TokenMajor(H, N, ld, D));
@@ -161,7 +171,13 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// <summary>A workspace back to the pool, its pass's shortcut counts added to the executor's.</summary>
     private void Release(Workspace ws)
     {
-        if (ws.Structured is { } sc) { lock (_countsLock) _counts.Add(sc.Counts); sc.Counts = default; }
+        if (ws.Structured is { } sc)
+        {
+            sc.Counts.SummedWritten += sc.SummedOnly.Materialised;
+            sc.SummedOnly.Materialised = 0;
+            lock (_countsLock) _counts.Add(sc.Counts);
+            sc.Counts = default;
+        }
         _pool.Push(ws);
     }
 
@@ -192,6 +208,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     {
         var layer = _model.Layers[l];
         var scratch = ws.Structured;
+        if (scratch is not null) { scratch.Layer = l; if (scratch.SummedOnly.Rows.Count > 0) WriteSummedOnly(l, ws, scratch, ld); }
         if (scratch is { StaleCount: > 0 }) FillStale(l, ws, scratch, n, ld);
         scratch?.BeginLayer(layer.WrittenRows);
         if (layer is CompiledModel<T>.Mlp && scratch is not null) _structured!.MlpUpdates(l, scratch);
@@ -203,6 +220,22 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         };
         scratch?.EndLayer(layer.WrittenRows);
         return cert;
+    }
+
+    /// <summary>
+    /// Rows summed only (docs/math.md §9.6) written before layer l, except where the plan proved l does not read them: the
+    /// layer after their commit (its heads read them through the sums formed ahead; a head run densely, or a sum not taken,
+    /// writes them first) and the one after that, whose MLP writes those its reset does not set without reading them.
+    /// </summary>
+    private void WriteSummedOnly(int l, Workspace ws, StructuredScratch<T> scratch, int ld)
+    {
+        var rows = scratch.SummedOnly.Rows;
+        for (int i = rows.Count - 1; i >= 0; i--)
+        {
+            int c = rows[i], from = scratch.SummedOnly.LayerOf(c);
+            if (l == from + 1 || (l == from + 2 && _model.Layers[l] is CompiledModel<T>.Mlp)) continue;
+            scratch.SummedOnly.Materialise(c, ws.H, ld);
+        }
     }
 
     /// <summary>
@@ -364,6 +397,9 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             if (ws.Structured is { StaleCount: > 0 } st)
                 foreach (var cols in new[] { head.QCols, head.KCols, head.VCols, head.OutRows })
                     foreach (int c in cols) if (st.Stale[c]) Fill(ws, c, n, ld);
+            if (ws.Structured is { } so && so.SummedOnly.Rows.Count > 0)
+                foreach (var cols in new[] { head.QCols, head.KCols, head.VCols, head.OutRows })
+                    foreach (int c in cols) if (so.SummedOnly.Holds(c)) so.SummedOnly.Materialise(c, ws.H, ld);
             ws.Structured?.Flush(head.OutRows, delta, ld, n);   // the dense head writes per token
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);
@@ -614,6 +650,14 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     {
         // The declared input ranges are checked on the layer's input (before it writes).
         var h = ws.H;
+        // Rows summed only: this MLP reads those its lazy resets do not set (and any its declared input ranges read).
+        bool[]? skip = lowered is not null ? LazyResets(ws, lowered) : null;
+        if (ws.Structured is { } so && so.SummedOnly.Rows.Count > 0)
+        {
+            var rows = so.SummedOnly.Rows;
+            for (int i = rows.Count - 1; i >= 0; i--)
+                if (skip is null || !skip[rows[i]] || source.InputRanges.Length > 0) so.SummedOnly.Materialise(rows[i], h, ld);
+        }
         double slack = source.InputRanges.Length == 0 ? double.PositiveInfinity
             : LayerCertificate.SlackOf(source, (i, row) => double.CreateChecked(h[row * ld + i]), N);
         // Per token (vectorised over a block of tokens): z_u = ReLU(b1_u + Σ_k W1[u,k] h_k) in column
@@ -622,7 +666,6 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         bool finite = false;
         if (lowered is not null)
         {
-            var skip = LazyResets(ws, lowered);
             lowered.Run(ws.H, ws.Delta, ld, ws.Z, mlp.WrittenRows, ws.BlockFinite, skip);
             if (skip is not null) CommitResets(ws, lowered, n, ld);
             finite = Committed(ws, mlp.WrittenRows, N, ld);
@@ -660,6 +703,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         {
             if (!ws.Reset[c]) continue;
             ws.Reset[c] = false;
+            if (sc.SummedOnly.Holds(c)) sc.SummedOnly.Forget(c);   // set to +0 without being read
             for (int r = 0; r < sc.Roles; r++)
             {
                 var (start, count) = HeadStream<T>.RangeOf(r, n);

@@ -50,6 +50,12 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         /// (StructuredExecutor.SumsAhead), or null. The fused commit then forms that sum while the rows are in cache.
         /// </summary>
         public T?[] SumWeight = Array.Empty<T?>();
+        /// <summary>
+        /// Per value row: the row may be left summed only (<see cref="SummedOnlyRows{T}"/>): it is summed ahead, its value row
+        /// is a row of H no later layer writes, the next layer reads it only through those sums, and the layer after resets it
+        /// without reading it otherwise (StructuredExecutor.SummedOnly).
+        /// </summary>
+        public bool[] SummedOnly = Array.Empty<bool>();
     }
 
     public static Compiled Compile(HeadPlan plan, CompiledModel<T>.Head head, EmbeddingRows rows)
@@ -482,6 +488,19 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         // Block by block when a sum is formed ahead: each block is summed while it is in cache (every block but the
         // last a multiple of the lanes long, the last at least the lanes long when the row is: SimdSpan.AccumulateSum).
         int block = ahead ? SumBlock : count;
+        // Rows summed only: every row summed ahead onto the constant +0, from a row of H no later layer writes, and read next only
+        // through its sum: the sums are formed and the rows left unwritten (written on demand, SummedOnlyRows).
+        bool only = bySums && sc.SummedOnly.On;
+        for (int r = 0; r < m && only; r++)
+            only &= c.SummedOnly.Length > v[r] && c.SummedOnly[v[r]] && constant[r] && T.IsZero(bases[r]) && !T.IsNegative(bases[r]);
+        if (only)
+        {
+            var w = sc.Scores.AsSpan(slot * ld + start, count);
+            FusedRowKernels<T>.SumsOfWeightedValues(lanes, w, c.Values, s.H, v[..m], scale, weights[..k], relu, ld, start);
+            sc.SummedOnly.Keep(rows, v[..m], scale, w, start, relu, c.Values, sc.Layer);
+            sc.Counts.SummedOnly += m;
+        }
+        else
         for (int b0 = 0; b0 < count; b0 += block)
         {
             int len = count - b0 - block < L ? count - b0 : block;
@@ -500,6 +519,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             T sum = SimdSpan.SumOfLanes<T>(lanes.Slice(e * L, L));
             sumFinite[summed[e]] = T.IsFinite(sum);
             sc.SumAhead(rows[summed[e]], sum, weights[e], count);
+            // A sum that is not finite sends its row to the exact test below, which reads it: written now.
+            if (only && !sumFinite[summed[e]]) sc.SummedOnly.Materialise(rows[summed[e]], s.H, ld);
         }
         sc.Counts.Commits++; sc.Counts.SumsAhead += k;
         for (int r = 0; r < m; r++)

@@ -225,6 +225,87 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
         return finite;
     }
 
+    /// <summary>
+    /// The sums a fused commit onto the constant +0 forms ahead, without writing the rows (docs/math.md §9.6, "Rows
+    /// summed only"): for each value row v[r], the values t_i = 0 + (f(w_i)·x_v(i))·c_r that
+    /// <see cref="CommitWeightedValues"/> would write, each times weights[r] and added into the lanes [r·L, (r + 1)·L) in the
+    /// order of <see cref="SimdSpan.AccumulateSums{T}"/> over the whole row (every chunk of the virtual lanes in order, the
+    /// last chunk and the tail through <see cref="SimdSpan.AccumulateSum{T}"/> as the one-call reduction takes them). The
+    /// value rows must be direct (read from H).
+    /// </summary>
+    public static void SumsOfWeightedValues(Span<T> lanes, ReadOnlySpan<T> w, RowSources<T> values, T[] h, ReadOnlySpan<int> v, ReadOnlySpan<T> c,
+        ReadOnlySpan<T> weights, bool relu, int ld, int start)
+    {
+        int m = v.Length, count = w.Length, L = SimdSpan.VirtualLanes<T>();
+        if (c.Length < m || weights.Length < m || lanes.Length < m * L) throw new ArgumentException("row counts differ");
+        // Whole chunks up to F here; when the count is not a multiple of the lanes, the last whole chunk and the tail as one piece.
+        int F = count % L == 0 ? count : Math.Max(0, (count / L - 1) * L);
+        nint* src = stackalloc nint[Math.Max(m, 1)];
+        fixed (T* ph = h, pw = w, pc = c, pt = weights, pl = lanes)
+        {
+            for (int r = 0; r < m; r++)
+            {
+                if (values.Column[v[r]] < 0) throw new ArgumentException("a value row summed only must be read from H");
+                src[r] = (nint)Checked(ph, h.Length, (long)values.Column[v[r]] * ld + start, count);
+            }
+            switch (SimdSpan.Width)
+            {
+                case SimdWidth.Vector512: Sums<Lanes512<T>>(pl, pw, src, pc, pt, m, F, relu); break;
+                case SimdWidth.Vector256: Sums<Lanes256x2<T>>(pl, pw, src, pc, pt, m, F, relu); break;
+                default: Sums<Lanes128x4<T>>(pl, pw, src, pc, pt, m, F, relu); break;
+            }
+            if (F == count) return;
+            Span<T> piece = stackalloc T[count - F];
+            for (int r = 0; r < m; r++)
+            {
+                for (int i = F; i < count; i++)
+                {
+                    T wi = relu ? Lanes1<T>.Max(new(w[i]), Lanes1<T>.Zero).V : w[i];   // the commit tail's ReLU
+                    piece[i - F] = s_zero + (wi * ((T*)src[r])[i]) * c[r];
+                }
+                SimdSpan.AccumulateSum<T>(lanes.Slice(r * L, L), piece, F, count, weights[r], weighted: true);
+            }
+        }
+    }
+
+    /// <summary>The whole chunks [0, f) of <see cref="SumsOfWeightedValues"/>, four rows at a time (their additions overlap).</summary>
+    private static void Sums<TW>(T* lanes, T* w, nint* src, T* c, T* weights, int m, nint f, bool relu) where TW : struct, IWideLanes<TW, T>
+    {
+        int L = TW.Count;
+        var zero = TW.Broadcast(s_zero);
+        int r = 0;
+        for (; r + 4 <= m; r += 4)
+        {
+            ref T x0 = ref *(T*)src[r]; ref T x1 = ref *(T*)src[r + 1]; ref T x2 = ref *(T*)src[r + 2]; ref T x3 = ref *(T*)src[r + 3];
+            TW c0 = TW.Broadcast(c[r]), c1 = TW.Broadcast(c[r + 1]), c2 = TW.Broadcast(c[r + 2]), c3 = TW.Broadcast(c[r + 3]);
+            TW t0 = TW.Broadcast(weights[r]), t1 = TW.Broadcast(weights[r + 1]), t2 = TW.Broadcast(weights[r + 2]), t3 = TW.Broadcast(weights[r + 3]);
+            TW a0 = TW.Load(ref lanes[r * L], 0), a1 = TW.Load(ref lanes[(r + 1) * L], 0), a2 = TW.Load(ref lanes[(r + 2) * L], 0), a3 = TW.Load(ref lanes[(r + 3) * L], 0);
+            for (nint j = 0; j < f; j += L)
+            {
+                var wv = TW.Load(ref *w, j);
+                if (relu) wv = TW.Max(wv, TW.Zero);
+                a0 += (zero + (wv * TW.Load(ref x0, j)) * c0) * t0;
+                a1 += (zero + (wv * TW.Load(ref x1, j)) * c1) * t1;
+                a2 += (zero + (wv * TW.Load(ref x2, j)) * c2) * t2;
+                a3 += (zero + (wv * TW.Load(ref x3, j)) * c3) * t3;
+            }
+            TW.Store(a0, ref lanes[r * L], 0); TW.Store(a1, ref lanes[(r + 1) * L], 0); TW.Store(a2, ref lanes[(r + 2) * L], 0); TW.Store(a3, ref lanes[(r + 3) * L], 0);
+        }
+        for (; r < m; r++)
+        {
+            ref T x = ref *(T*)src[r];
+            TW cr = TW.Broadcast(c[r]), tr = TW.Broadcast(weights[r]);
+            TW a = TW.Load(ref lanes[r * L], 0);
+            for (nint j = 0; j < f; j += L)
+            {
+                var wv = TW.Load(ref *w, j);
+                if (relu) wv = TW.Max(wv, TW.Zero);
+                a += (zero + (wv * TW.Load(ref x, j)) * cr) * tr;
+            }
+            TW.Store(a, ref lanes[r * L], 0);
+        }
+    }
+
     /// <summary>The rows of a fused commit: output and value rows, base kinds and constants, weights, scales.</summary>
     private readonly struct CommitRows(nint* dst, nint* src, byte* kind, T* b, T* w, T* c, int m)
     {

@@ -61,6 +61,7 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
     {
         var s = Scratch;
         if (s.Known[c]) return s.Constant[c];
+        if (s.SummedOnly.Holds(c)) s.SummedOnly.Materialise(c, H, Ld);   // read below: written first
         bool same = true;
         if (Examples > 1)
         {
@@ -77,8 +78,8 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>How often the fused-row shortcuts of docs/math.md §9.6 ran.</summary>
 internal struct FusedRowCounts
 {
-    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown;
-    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; }
+    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten;
+    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; }
 }
 
 /// <summary>Where a row's update of the current layer is.</summary>
@@ -143,7 +144,13 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         _aheadSum = new T[dimension]; _aheadWeight = new T[dimension]; _aheadCount = new int[dimension];
         _aheadEpoch = Enumerable.Repeat(int.MinValue, dimension).ToArray();
         _rowMax = new double[roles * dimension]; _rowMaxKnown = new bool[roles * dimension];
+        SummedOnly = new SummedOnlyRows<T>(dimension);
     }
+
+    /// <summary>Rows a commit summed and did not write (docs/math.md §9.6), written before anything else reads them.</summary>
+    public readonly SummedOnlyRows<T> SummedOnly;
+    /// <summary>The layer running (set by the executor before each layer).</summary>
+    public int Layer;
 
     /// <summary>
     /// Residual rows that no layer of the model writes (the prompt's x and y, the flags): they hold the loaded stream for
@@ -192,6 +199,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         Array.Clear(Known);
         Array.Clear(Stale);
         Array.Clear(_rowMaxKnown);
+        SummedOnly.Clear();
+        SummedOnly.On = false;
         StaleCount = 0;
     }
 

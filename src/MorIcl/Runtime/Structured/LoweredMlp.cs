@@ -78,6 +78,30 @@ internal sealed class LoweredMlp<T> where T : unmanaged, IFloatingPointIeee754<T
     public int[] Resets { get; }
 
     /// <summary>
+    /// Whether row c is a reset (<see cref="Resets"/>) that no other unit or output reads: every unit with c among its inputs
+    /// is the reset's own, read in place (direct), and only the reset's output takes it. Then a reset done without its pass
+    /// reads nothing of the row.
+    /// </summary>
+    public bool ReadsOnlyForReset(int c)
+    {
+        if (!Resets.Contains(c)) return false;
+        var w1 = _mlp.W1Rows;
+        for (int k = 0; k < _unit.Length; k++)
+        {
+            int u = _unit[k];
+            bool reads = false;
+            for (int e = w1.Start[u]; e < w1.Start[u + 1]; e++) reads |= w1.Cols[e] == c;
+            if (!reads) continue;
+            if (_direct[k] != c) return false;
+            for (int r = 0; r < _mlp.OutRows.Length; r++)
+                for (int e = _termStart[r]; e < _termStart[r + 1]; e++)
+                    if (_termUnit[e] == k && _mlp.OutRows[r] != c) return false;
+        }
+        // The second unit of a pair is not kept; its W1 row is the first one's negated, so it reads c only when the first does.
+        return true;
+    }
+
+    /// <summary>
     /// Per output row: committed in place, h + (0 + t) (<see cref="StructuredRowKernels{T}.CommitScaled"/>), the bits of
     /// Delta (+0) taking its one term and the commit adding it, when no bias adds to it and no other output reads the row.
     /// </summary>

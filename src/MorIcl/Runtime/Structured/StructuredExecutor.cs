@@ -47,7 +47,11 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         for (int l = 0; l + 1 < plan.Heads.Count; l++)
             if (model.Layers[l] is CompiledModel<T>.Attention a)
                 for (int h = 0; h < a.Heads.Length; h++)
-                    if (_admittedOnly[l][h] is { } k) k.SumWeight = SumsAhead(model, plan, l + 1, a.Heads[h].OutRows, k.CommitsExamples);
+                    if (_admittedOnly[l][h] is { } k)
+                    {
+                        k.SumWeight = SumsAhead(model, plan, l + 1, a.Heads[h].OutRows, k.CommitsExamples);
+                        k.SummedOnly = SummedOnly(model, plan, l, a.Heads[h], k);
+                    }
         Phases = BlockSchedule.Build(model, plan, Takes, AdmittedOnly);
         _commitsOnConstant = new bool[plan.Heads.Count][];
         for (int l = 0; l < plan.Heads.Count; l++)
@@ -185,6 +189,39 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             if (weights.Count > 0 && weights.All(x => StructuredScratch<T>.Bits(x) == StructuredScratch<T>.Bits(weights[0]))) sums[v] = weights[0];
         }
         return sums;
+    }
+
+    /// <summary>
+    /// Per value row of head <paramref name="head"/> of layer l (docs/math.md §9.6, rows summed only): whether its output row may
+    /// be left unwritten after its sum is formed. The row is summed ahead; its value row is a row of H that no layer writes
+    /// (so it still holds the same numbers when the row is written on demand); in layer l + 1 no head reads the row except as
+    /// a one-term value row of a taken RoleConstantKeys head whose value rows are all one-term (the consumers of the sums),
+    /// and none writes it; layer l + 2 is a lowered MLP that resets it and reads it for nothing else. Whatever the prompt
+    /// does at run time (a head run densely, a sum not taken, a row not finite), the executor writes the row before the read.
+    /// </summary>
+    private bool[] SummedOnly(CompiledModel<T> model, ExecutionPlan plan, int l, CompiledModel<T>.Head head, AdmittedKeysOnlyKernel<T>.Compiled k)
+    {
+        var only = new bool[head.OutRows.Length];
+        if (l + 2 >= model.Layers.Length || model.Layers[l + 1] is not CompiledModel<T>.Attention next || _mlps[l + 2] is not { } reset) return only;
+        for (int v = 0; v < only.Length; v++)
+        {
+            int row = head.OutRows[v], col = k.Values.Column[v];
+            if (k.SumWeight.Length <= v || k.SumWeight[v] is null || col < 0 || !reset.ReadsOnlyForReset(row)) continue;
+            // The value row keeps its numbers from here to the end of the pass: no later layer writes it.
+            bool kept = true;
+            for (int later = l; later < model.Layers.Length && kept; later++) kept = !model.Layers[later].WrittenRows.Contains(col);
+            if (!kept) continue;
+            bool ok = true;
+            for (int h = 0; h < next.Heads.Length && ok; h++)
+            {
+                var o = next.Heads[h];
+                if (o.QCols.Contains(row) || o.KCols.Contains(row) || o.OutRows.Contains(row)) ok = false;
+                else if (o.VCols.Contains(row))
+                    ok = _taken[l + 1][h] && plan.Heads[l + 1][h].Pattern == HeadPattern.RoleConstantKeys && RoleConstantKeysKernel<T>.SingleValueRows(o);
+            }
+            only[v] = ok;
+        }
+        return only;
     }
 
     /// <summary>Per value row of head h: whether no other head of the layer but its pair partner writes the row and no head reads it.</summary>
