@@ -143,51 +143,55 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         Through = new bool[dimension]; ThroughFinite = new bool[dimension]; Stale = new bool[dimension];
         _aheadSum = new T[dimension]; _aheadWeight = new T[dimension]; _aheadCount = new int[dimension];
         _aheadEpoch = Enumerable.Repeat(int.MinValue, dimension).ToArray();
-        _rowMax = new double[roles * dimension]; _rowMaxKnown = new bool[roles * dimension];
+        _rowMax = new double[roles * dimension]; _rowMaxUntil = new int[roles * dimension];
         SummedOnly = new SummedOnlyRows<T>(dimension);
     }
 
     /// <summary>Rows a commit summed and did not write (docs/math.md §9.6), written before anything else reads them.</summary>
     public readonly SummedOnlyRows<T> SummedOnly;
-    /// <summary>The layer running (set by the executor before each layer).</summary>
-    public int Layer;
+    /// <summary>The layer running (set by the executor before each layer; −1 before the first).</summary>
+    public int Layer = -1;
 
     /// <summary>
-    /// Residual rows that no layer of the model writes (the prompt's x and y, the flags): they hold the loaded stream for
-    /// the whole pass, so the maximum of |h_c| over a role's tokens, once formed, stays the same (<see cref="KnownMaxima"/>).
+    /// Per layer l and residual row c (at [l·D + c]): the first layer from l on that writes row c (the number of layers when
+    /// none does). A maximum of |h_c| formed in layer l holds for the heads of every layer up to that one: until then row c
+    /// keeps its numbers, and the layer that writes it reads it before its commit (a head that commits rows itself commits
+    /// only rows no head of its layer reads).
     /// </summary>
-    public bool[] ReadOnlyRows = Array.Empty<bool>();
-    /// <summary>Per role and residual row: max(0, max |h_c|) over the role's tokens (NaN when one is NaN), when formed this pass.</summary>
+    public int[] NextWrite = Array.Empty<int>();
+    /// <summary>Per role and residual row: max(0, max |h_c|) over the role's tokens (NaN when one is NaN), and the last layer it holds for (−1: none).</summary>
     private readonly double[] _rowMax;
-    private readonly bool[] _rowMaxKnown;
+    private readonly int[] _rowMaxUntil;
 
     /// <summary>
-    /// Whether every row of <paramref name="rows"/> below <paramref name="count"/> is a direct, read-only row whose maximum
-    /// over role <paramref name="role"/> is known this pass; if so they are written into <paramref name="max"/>.
+    /// Whether every row of <paramref name="rows"/> below <paramref name="count"/> is a direct row whose maximum over role
+    /// <paramref name="role"/> was formed on this pass and still holds in this layer; if so they are written into <paramref name="max"/>.
     /// </summary>
     public bool KnownMaxima(RowSources<T> rows, int role, int count, Span<double> max)
     {
         int D = Known.Length;
+        if (Layer < 0) return false;
         for (int a = 0; a < count; a++)
         {
             int col = rows.Column[a];
-            if (col < 0 || col >= ReadOnlyRows.Length || !ReadOnlyRows[col] || !_rowMaxKnown[role * D + col]) return false;
+            if (col < 0 || Layer > _rowMaxUntil[role * D + col]) return false;
         }
         for (int a = 0; a < count; a++) max[a] = _rowMax[role * D + rows.Column[a]];
         Counts.MaximaKnown++;
         return true;
     }
 
-    /// <summary>Keeps the maxima just formed for the direct, read-only rows among <paramref name="rows"/>.</summary>
+    /// <summary>Keeps the maxima just formed for the direct rows among <paramref name="rows"/>, valid up to the next layer that writes each.</summary>
     public void KeepMaxima(RowSources<T> rows, int role, int count, ReadOnlySpan<double> max)
     {
         int D = Known.Length;
+        if (Layer < 0 || NextWrite.Length < (Layer + 1) * D) return;
         for (int a = 0; a < count; a++)
         {
             int col = rows.Column[a];
-            if (col < 0 || col >= ReadOnlyRows.Length || !ReadOnlyRows[col]) continue;
+            if (col < 0) continue;
             _rowMax[role * D + col] = max[a];
-            _rowMaxKnown[role * D + col] = true;
+            _rowMaxUntil[role * D + col] = NextWrite[Layer * D + col];
         }
     }
 
@@ -198,7 +202,8 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         PairHead = -1;
         Array.Clear(Known);
         Array.Clear(Stale);
-        Array.Clear(_rowMaxKnown);
+        Array.Fill(_rowMaxUntil, -1);
+        Layer = -1;
         SummedOnly.Clear();
         SummedOnly.On = false;
         StaleCount = 0;

@@ -19,11 +19,13 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     /// <summary>Per MLP layer: each output row and the residual rows its units read.</summary>
     private readonly (int Row, int[] Inputs)[][] _mlpInputs;
     private readonly int _roles;
+    private readonly int[] _nextWrite;
 
     public StructuredExecutor(ExecutionPlan plan, CompiledModel<T> model)
     {
         _plan = plan;
         _roles = model.Roles;
+        _nextWrite = NextWrites(model);
         int bits = typeof(T) == typeof(float) ? 24 : 53;
         _taken = new bool[plan.Heads.Count][];
         _admittedOnly = new AdmittedKeysOnlyKernel<T>.Compiled?[plan.Heads.Count][];
@@ -193,7 +195,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>
     /// Per value row of head <paramref name="head"/> of layer l (docs/math.md §9.6, rows summed only): whether its output row may
-    /// be left unwritten after its sum is formed. The row is summed ahead; its value row is a row of H that no layer writes
+    /// be left unwritten after its sum is formed. The row is summed ahead; its value row is a row of H that no layer from l on writes
     /// (so it still holds the same numbers when the row is written on demand); in layer l + 1 no head reads the row except as
     /// a one-term value row of a taken RoleConstantKeys head whose value rows are all one-term (the consumers of the sums),
     /// and none writes it; layer l + 2 is a lowered MLP that resets it and reads it for nothing else. Whatever the prompt
@@ -208,9 +210,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
             int row = head.OutRows[v], col = k.Values.Column[v];
             if (k.SumWeight.Length <= v || k.SumWeight[v] is null || col < 0 || !reset.ReadsOnlyForReset(row)) continue;
             // The value row keeps its numbers from here to the end of the pass: no later layer writes it.
-            bool kept = true;
-            for (int later = l; later < model.Layers.Length && kept; later++) kept = !model.Layers[later].WrittenRows.Contains(col);
-            if (!kept) continue;
+            if (_nextWrite[l * model.Source.Dimension + col] < model.Layers.Length) continue;
             bool ok = true;
             for (int h = 0; h < next.Heads.Length && ok; h++)
             {
@@ -296,14 +296,18 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>Scratch for prompts of padded length ld.</summary>
     public StructuredScratch<T> Scratch(int ld, CompiledModel<T> model) =>
-        new(ld, _roles, model.MaxDk, model.MaxDv, model.Source.Dimension) { ReadOnlyRows = ReadOnlyRows(model) };
+        new(ld, _roles, model.MaxDk, model.MaxDv, model.Source.Dimension) { NextWrite = _nextWrite };
 
-    /// <summary>The residual rows no layer writes (<see cref="CompiledModel{T}.Layer.WrittenRows"/> of every layer).</summary>
-    private static bool[] ReadOnlyRows(CompiledModel<T> model)
+    /// <summary>Per layer l and row c, at [l·D + c]: the first layer from l on whose <see cref="CompiledModel{T}.Layer.WrittenRows"/> hold c (else the layer count).</summary>
+    private static int[] NextWrites(CompiledModel<T> model)
     {
-        var readOnly = Enumerable.Repeat(true, model.Source.Dimension).ToArray();
-        foreach (var layer in model.Layers)
-            foreach (int c in layer.WrittenRows) readOnly[c] = false;
-        return readOnly;
+        int L = model.Layers.Length, D = model.Source.Dimension;
+        var next = new int[L * D];
+        for (int l = L - 1; l >= 0; l--)
+        {
+            for (int c = 0; c < D; c++) next[l * D + c] = l + 1 < L ? next[(l + 1) * D + c] : L;
+            foreach (int c in model.Layers[l].WrittenRows) next[l * D + c] = l;
+        }
+        return next;
     }
 }
