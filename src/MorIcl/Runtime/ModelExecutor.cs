@@ -85,6 +85,10 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
 
     /// <summary>For a test only: every example sum formed ahead is one unit in the last place off (a wrong shortcut the tests must catch).</summary>
     internal bool PerturbSumsAhead { get; init; }
+    /// <summary>For a test only: no sum formed ahead is taken, so the example means read the rows summed only (written first).</summary>
+    internal bool RejectSumsAhead { get; init; }
+    /// <summary>For a test only: rows summed only are never written (a wrong shortcut the tests must catch).</summary>
+    internal bool SkipSummedOnlyWrites { get; init; }
 
     private FusedRowCounts _counts;
     private readonly object _countsLock = new();
@@ -291,6 +295,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
             ws.Structured.Fused = FusedRows;
             ws.Structured.PerturbAhead = PerturbSumsAhead;
+            ws.Structured.RejectAhead = RejectSumsAhead;
+            ws.Structured.SummedOnly.SkipWrites = SkipSummedOnlyWrites;
         }
         if (!ws.DeltaClean) Array.Clear(ws.Delta, 0, D * ld);
         ws.DeltaClean = false;

@@ -28,8 +28,8 @@ public class FusedRowsTests
 
     private static void AssertEveryShortcutRan(FusedRowCounts c, string name, bool reset = true)
     {
-        Assert.True(c.Scores > 0 && c.Commits > 0 && c.SumsAhead > 0 && c.SumsUsed > 0 && c.ScoresInOrder > 0,
-            $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}/{c.ScoresInOrder}");
+        Assert.True(c.Scores > 0 && c.Commits > 0 && c.SumsAhead > 0 && c.SumsUsed > 0 && c.ScoresInOrder > 0 && c.MaximaKnown > 0 && c.SummedOnly > 0,
+            $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}/{c.ScoresInOrder}/{c.MaximaKnown}/{c.SummedOnly}");
         if (reset) Assert.True(c.Resets > 0 && c.OnConstant > 0, $"{name}: no reset was kept per role ({c.Resets}) or committed onto ({c.OnConstant})");
     }
 
@@ -92,6 +92,31 @@ public class FusedRowsTests
         var wrong = new ModelExecutor<double>(model) { PerturbSumsAhead = true };
         Assert.ThrowsAny<XunitException>(() => BlockScheduleTests.AssertSameBits(wrong, Plain<double>(model), prompt, name));
         Assert.True(wrong.Counts.SumsUsed > 0);
+    }
+
+    [Fact]
+    public void RowsSummedOnlyAreWrittenBeforeTheyAreRead()
+    {
+        // The means refuse every sum formed ahead, so they read the rows a commit left summed only from H: those rows must be
+        // written first, with the commit's bits. The mutant that never writes them must fail the comparison.
+        foreach (int seed in new[] { 2, 6 })
+        {
+            var (spec, prompt, name) = StructuredEqualsDenseTests.Case(seed);
+            var model = Compiler.Compile(spec);
+            var reading = new ModelExecutor<double>(model) { RejectSumsAhead = true };
+            BlockScheduleTests.AssertSameBits(reading, Plain<double>(model), prompt, name);
+            Assert.True(reading.Counts.SummedOnly > 0 && reading.Counts.SummedWritten == reading.Counts.SummedOnly,
+                $"{name}: {reading.Counts.SummedOnly} rows summed only, {reading.Counts.SummedWritten} written");
+            var floats = new ModelExecutor<float>(model) { RejectSumsAhead = true };
+            BlockScheduleTests.AssertSameBits(floats, Plain<float>(model), prompt, $"{name}, float");
+            var mutant = new ModelExecutor<double>(model) { RejectSumsAhead = true, SkipSummedOnlyWrites = true };
+            Assert.ThrowsAny<XunitException>(() => BlockScheduleTests.AssertSameBits(mutant, Plain<double>(model), prompt, name));
+        }
+        // Taken, the sums leave every such row unwritten: the reset sets it to +0 without reading it.
+        var (s2, p2, n2) = StructuredEqualsDenseTests.Case(2);
+        var taking = new ModelExecutor<double>(Compiler.Compile(s2));
+        taking.Forward(p2.Examples, p2.Query);
+        Assert.True(taking.Counts.SummedOnly > 0 && taking.Counts.SummedWritten == 0, $"{n2}: {taking.Counts.SummedWritten} of {taking.Counts.SummedOnly} written");
     }
 
     [Fact]
@@ -261,6 +286,7 @@ public class FusedRowsTests
     {
         var rng = new Random(n + 5);
         int L = SimdSpan.VirtualLanes<T>();
+        SummedOnly<T>(n, rng);
         for (int count = 1; count <= 6; count++)
         {
             var x = Enumerable.Range(0, count * (n + 3)).Select(_ => T.CreateChecked((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-8, 9)))).ToArray();
@@ -280,6 +306,52 @@ public class FusedRowsTests
                 var wr = Enumerable.Repeat(weights[r], n).ToArray();
                 Assert.Equal(Bits(SimdSpan.Dot<T>(row, wr)), Bits(SimdSpan.SumOfLanes<T>(lanes.AsSpan(r * L, L))));
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FusedRowKernels{T}.SumsOfWeightedValues"/> of 1 to 6 rows (ReLU or not, scores with ±0, ±∞ and NaN) against the
+    /// commit onto +0 (<see cref="FusedRowKernels{T}.CommitWeightedValues"/>) followed by <see cref="SimdSpan.AccumulateSums{T}"/> of
+    /// the rows it wrote, block by block as the fused commit does.
+    /// </summary>
+    private static void SummedOnly<T>(int n, Random rng) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int L = SimdSpan.VirtualLanes<T>(), ld = n + 3, start = 1;
+        T Draw(int k) => k switch
+        {
+            0 => T.Zero, 1 => T.NegativeZero, 2 => T.PositiveInfinity, 3 => T.NaN,
+            _ => T.CreateChecked((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-20, 20))),
+        };
+        for (int m = 1; m <= 6; m++)
+        foreach (bool relu in new[] { false, true })
+        foreach (bool special in new[] { false, true })
+        {
+            // H: value rows 0 … m − 1 (x), output rows m … 2m − 1.
+            var h = Enumerable.Range(0, 2 * m * ld).Select(_ => Draw(rng.Next(4, 40))).ToArray();
+            var w = Enumerable.Range(0, n).Select(_ => Draw(special ? rng.Next(0, 12) : rng.Next(4, 40))).ToArray();
+            var values = new RowSources<T>(new CompiledModel<T>.SparseRows
+            {
+                Start = Enumerable.Range(0, m + 1).ToArray(), Cols = Enumerable.Range(0, m).ToArray(),
+                Values = Enumerable.Range(0, m).Select(r => r % 2 == 0 ? T.One : -T.One).ToArray(),
+            });
+            var v = Enumerable.Range(0, m).ToArray();
+            var outRows = Enumerable.Range(m, m).ToArray();
+            var c = Enumerable.Range(0, m).Select(r => values.Sign[r] / T.CreateChecked(n + 4)).ToArray();
+            var weights = Enumerable.Range(0, m).Select(r => T.CreateChecked(rng.NextDouble() + 0.25)).ToArray();
+            var written = h.ToArray();
+            var expected = new T[m * L];
+            for (int b0 = 0; b0 < n; b0 += 2048)
+            {
+                int len = n - b0 - 2048 < L ? n - b0 : 2048;
+                FusedRowKernels<T>.CommitWeightedValues(written, outRows, Enumerable.Repeat(true, m).ToArray(), new T[m], w.AsSpan(b0, len), values, written, v, c, relu, ld, start + b0);
+                SimdSpan.AccumulateSums<T>(expected, written, outRows.Select(r => r * ld + start + b0).ToArray(), weights, b0, len, n);
+                if (len != 2048) break;
+            }
+            var got = new T[m * L];
+            var before = h.ToArray();
+            FusedRowKernels<T>.SumsOfWeightedValues(got, w, values, h, v, c, weights, relu, ld, start);
+            Assert.Equal(expected.Select(Bits), got.Select(Bits));   // every lane of every row
+            Assert.Equal(before.Select(Bits), h.Select(Bits));   // nothing written
         }
     }
 

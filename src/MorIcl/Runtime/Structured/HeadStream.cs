@@ -238,11 +238,13 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public bool TryAhead(int c, T weight, int count, out T sum)
     {
         sum = _aheadSum[c];
-        return _aheadEpoch[c] == Epoch - 1 && _aheadCount[c] == count && Bits(_aheadWeight[c]) == Bits(weight);
+        return !RejectAhead && _aheadEpoch[c] == Epoch - 1 && _aheadCount[c] == count && Bits(_aheadWeight[c]) == Bits(weight);
     }
 
     /// <summary>For a test only: every sum formed ahead is changed by one unit in the last place before it is read.</summary>
     public bool PerturbAhead;
+    /// <summary>For a test only: no sum formed ahead is taken (the consumers sum H, so rows summed only must be written first).</summary>
+    public bool RejectAhead;
 
     /// <summary>The bits of x (weights are matched bit for bit: +0 and −0 differ).</summary>
     internal static long Bits(T x) => typeof(T) == typeof(double) ? BitConverter.DoubleToInt64Bits(double.CreateTruncating(x)) : BitConverter.SingleToInt32Bits(float.CreateTruncating(x));
