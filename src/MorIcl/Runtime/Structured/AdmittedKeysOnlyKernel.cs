@@ -572,10 +572,14 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 if (qr == TokenRoles.Example && c.CommitsExamples.Length > v && c.CommitsExamples[v])
                 {
                     int row = head.OutRows[v];
-                    if (sc.Stale[row]) sc.Fill(s.H, row, s.Examples, ld);
+                    // A row kept per role: a softmax commit reads its constant (fused rows) instead of filling it first.
+                    bool onConstant = !relu && sc.Fused && sc.Stale[row] && !s.Windowed;
+                    T b = s.H[row * ld + start];
+                    if (onConstant) { sc.Unstale(row); sc.Counts.OnConstant++; }
+                    else if (sc.Stale[row]) sc.Fill(s.H, row, s.Examples, ld);
                     var h = s.H.AsSpan(row * ld + start, count);
                     sc.ThroughFinite[row] = relu ? StructuredRowKernels<T>.CommitWeightedValue(h, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu)
-                        : StructuredRowKernels<T>.CommitWeightedQuotient(h, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v]);
+                        : StructuredRowKernels<T>.CommitWeightedQuotient(h, w, x, sc.Normaliser.AsSpan(start, count), c.Values.Sign[v], onConstant, b);
                     sc.Through[row] = true;
                 }
                 else if (relu) StructuredRowKernels<T>.AddWeightedValue(dst, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu);

@@ -172,7 +172,9 @@ internal static class StructuredRowKernels<T> where T : unmanaged, IFloatingPoin
     /// h_i = h_i + (0 + c·((w_i·x_i) / s_i)): <see cref="AddWeightedQuotient"/> into a Delta of +0 followed by the commit's
     /// h + Delta, without the Delta row (the only update of these tokens in the layer); returns whether every h_i is finite.
     /// </summary>
-    public static bool CommitWeightedQuotient(Span<T> h, ReadOnlySpan<T> w, ReadOnlySpan<T> x, ReadOnlySpan<T> s, T c)
+    /// <remarks>With <paramref name="onConstant"/>, h is read as the constant <paramref name="b"/> everywhere (a row kept per
+    /// role at b, docs/math.md §9.6): the bits of filling h with b first, without the fill.</remarks>
+    public static bool CommitWeightedQuotient(Span<T> h, ReadOnlySpan<T> w, ReadOnlySpan<T> x, ReadOnlySpan<T> s, T c, bool onConstant = false, T b = default)
     {
         if (w.Length < h.Length || x.Length < h.Length || s.Length < h.Length) throw new ArgumentException("row lengths differ");
         ref T hr = ref MemoryMarshal.GetReference(h); ref T wr = ref MemoryMarshal.GetReference(w);
@@ -180,22 +182,23 @@ internal static class StructuredRowKernels<T> where T : unmanaged, IFloatingPoin
         bool finite = true;
         nint j = SimdSpan.Width switch
         {
-            SimdWidth.Vector512 => CommitWeightedQuotient<Lanes512<T>>(ref hr, ref wr, ref xr, ref sr, c, 0, h.Length, ref finite),
-            SimdWidth.Vector256 => CommitWeightedQuotient<Lanes256<T>>(ref hr, ref wr, ref xr, ref sr, c, 0, h.Length, ref finite),
-            _ => CommitWeightedQuotient<Lanes128<T>>(ref hr, ref wr, ref xr, ref sr, c, 0, h.Length, ref finite),
+            SimdWidth.Vector512 => CommitWeightedQuotient<Lanes512<T>>(ref hr, ref wr, ref xr, ref sr, c, onConstant, b, 0, h.Length, ref finite),
+            SimdWidth.Vector256 => CommitWeightedQuotient<Lanes256<T>>(ref hr, ref wr, ref xr, ref sr, c, onConstant, b, 0, h.Length, ref finite),
+            _ => CommitWeightedQuotient<Lanes128<T>>(ref hr, ref wr, ref xr, ref sr, c, onConstant, b, 0, h.Length, ref finite),
         };
-        CommitWeightedQuotient<Lanes1<T>>(ref hr, ref wr, ref xr, ref sr, c, j, h.Length, ref finite);
+        CommitWeightedQuotient<Lanes1<T>>(ref hr, ref wr, ref xr, ref sr, c, onConstant, b, j, h.Length, ref finite);
         return finite;
     }
 
-    private static nint CommitWeightedQuotient<TL>(ref T h, ref T w, ref T x, ref T s, T c, nint j, nint n, ref bool finite) where TL : struct, ILanes<TL, T>
+    private static nint CommitWeightedQuotient<TL>(ref T h, ref T w, ref T x, ref T s, T c, bool onConstant, T b, nint j, nint n, ref bool finite) where TL : struct, ILanes<TL, T>
     {
         var cv = TL.Broadcast(c);
         var zero = TL.Broadcast(s_zero);
+        var bv = TL.Broadcast(b);
         var acc = TL.Zero;
         for (; j <= n - TL.Count; j += TL.Count)
         {
-            var v = TL.Load(ref h, j) + (zero + cv * ((TL.Load(ref w, j) * TL.Load(ref x, j)) / TL.Load(ref s, j)));
+            var v = (onConstant ? bv : TL.Load(ref h, j)) + (zero + cv * ((TL.Load(ref w, j) * TL.Load(ref x, j)) / TL.Load(ref s, j)));
             TL.Store(v, ref h, j);
             acc += v - v;                // 0 for finite v, NaN for ±∞ and NaN
         }
