@@ -21,14 +21,14 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
     }
 
     private readonly Commit?[] _of;
-    private readonly int[] _value;
+    private readonly int[] _value, _position;
     private readonly T[] _scale;
     private readonly List<int> _rows = new();
     private readonly Stack<Commit> _free = new();
 
     public SummedOnlyRows(int dimension)
     {
-        _of = new Commit?[dimension]; _value = new int[dimension]; _scale = new T[dimension];
+        _of = new Commit?[dimension]; _value = new int[dimension]; _position = new int[dimension]; _scale = new T[dimension];
     }
 
     /// <summary>Whether this pass may leave rows summed only (a pass without trace, bounds or block schedule).</summary>
@@ -57,6 +57,7 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
             int c = rows[r];
             if (_of[c] is not null) throw new InvalidOperationException($"row {c} is already summed only");
             _of[c] = k; _value[c] = v[r]; _scale[c] = scale[r];
+            _position[c] = _rows.Count;
             _rows.Add(c);
         }
     }
@@ -102,7 +103,10 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
     {
         var k = _of[c]!;
         _of[c] = null;
-        _rows.Remove(c);
+        // Out of the list in O(1): the last row takes its place.
+        int at = _position[c], last = _rows[^1];
+        _rows[at] = last; _position[last] = at;
+        _rows.RemoveAt(_rows.Count - 1);
         if (--k.Pending == 0) { k.Values = null!; _free.Push(k); }
     }
 }
