@@ -18,7 +18,7 @@ namespace MorIcl.Benchmarks;
 /// One prompt per call, one thread, side by side in one run (docs/math.md §9): the constructed gradient-EM
 /// transformer (d = 10, K = 3, S = 10, T = 5, α = 0.5, σ = 0.3, prompts up to n = 100 000; benchmarked at n = 200, 1 023,
 /// 10 000, 20 000 and 100 000, the lengths of issue 13) by the structured executor — layer by layer with and without the
-/// fused rows, and by the block schedule (docs/math.md §9.6) — and by the dense one, against reference gradient EM on the same prompt (what
+/// fused rows (and with every committed row written), and by the block schedule (docs/math.md §9.6) — and by the dense one, against reference gradient EM on the same prompt (what
 /// <c>mor-icl run</c> times; the baseline) and PyTorch 1.13 eager on the same weights
 /// (tools/moricl_torch.py on the safetensors export, float64, one thread like the others — with two
 /// threads on the shared 2-core machine it was ten times slower — in a Python process that
@@ -43,7 +43,7 @@ public class StructuredForwardBenchmarks
     public static TransformerModel Model => _model ??= Compiler.Compile(Spec);
 
     private Prompt _prompt = null!;
-    private ModelExecutor<double> _structured = null!, _rowByRow = null!, _blocks = null!, _dense = null!;
+    private ModelExecutor<double> _structured = null!, _allWritten = null!, _rowByRow = null!, _blocks = null!, _dense = null!;
     private Process? _torch;
     private string _dir = null!;
 
@@ -53,6 +53,7 @@ public class StructuredForwardBenchmarks
         var truth = new MixtureSpec(RegressionVectors.DrawNormalised(10, 3, SeedSequence.Create(2025)), new[] { 0.3, 0.3, 0.4 }, 0.3);
         _prompt = PromptSampler.Sample(truth, N, 23, 0);
         _structured = new ModelExecutor<double>(Model) { FuseBlocks = false };
+        _allWritten = new ModelExecutor<double>(Model) { FuseBlocks = false, RowsSummedOnly = false };
         _rowByRow = new ModelExecutor<double>(Model) { FuseBlocks = false, FusedRows = false };
         _blocks = new ModelExecutor<double>(Model) { FuseBlocks = true };
         _dense = new ModelExecutor<double>(Model, ExecutorKind.Dense);
@@ -71,6 +72,10 @@ public class StructuredForwardBenchmarks
 
     [Benchmark]
     public double Structured() => _structured.Forward(_prompt.Examples, _prompt.Query).Prediction;
+
+    /// <summary>The structured pass with every committed row written (no rows summed only, docs/math.md §9.6 item 7).</summary>
+    [Benchmark]
+    public double StructuredAllRowsWritten() => _allWritten.Forward(_prompt.Examples, _prompt.Query).Prediction;
 
     /// <summary>The structured pass without the fused-row shortcuts (docs/math.md §9.6): one pass per row, as before them.</summary>
     [Benchmark]
