@@ -147,6 +147,9 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         SummedOnly = new SummedOnlyRows<T>(dimension);
     }
 
+    /// <summary>e^x of single numbers, remembered by their bits (the per-role softmax).</summary>
+    public readonly ExpMemo<T> Exp = new();
+
     /// <summary>Rows a commit summed and did not write (docs/math.md §9.6), written before anything else reads them.</summary>
     public readonly SummedOnlyRows<T> SummedOnly;
     /// <summary>The layer running (set by the executor before each layer; −1 before the first).</summary>

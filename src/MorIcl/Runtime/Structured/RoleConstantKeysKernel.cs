@@ -252,7 +252,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         var values = s.Scratch.ValueSumOfGroup;
         Span<T> outputs = stackalloc T[dv];
         double margin = double.PositiveInfinity, leak = 0;
-        if (head.Activation == Activation.Softmax) (margin, leak) = SoftmaxOne(scores, size, admitted, other, values, outputs);
+        if (head.Activation == Activation.Softmax) (margin, leak) = SoftmaxOne(scores, size, admitted, other, values, outputs, s.Scratch.Exp);
         else
         {
             bool relu = head.Activation == Activation.Relu;
@@ -278,7 +278,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
     /// returns the dense (margin, leakage) for these scores and multiplicities.
     /// </summary>
     private static (double Margin, double Leak) SoftmaxOne(ReadOnlySpan<T> scores, ReadOnlySpan<long> size, ReadOnlySpan<long> admitted,
-        ReadOnlySpan<long> other, ReadOnlySpan<T> values, Span<T> outputs)
+        ReadOnlySpan<long> other, ReadOnlySpan<T> values, Span<T> outputs, ExpMemo<T> exp)
     {
         int groups = scores.Length, dv = outputs.Length;
         T max = T.NegativeInfinity, bestIn = T.NegativeInfinity, bestOut = T.NegativeInfinity;
@@ -292,7 +292,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         T sum = T.Zero, outSum = T.Zero;
         for (int g = 0; g < groups; g++)
         {
-            w[g] = SimdSpan.Exp(scores[g] - max);
+            w[g] = exp.Of(scores[g] - max);   // SimdSpan.Exp, remembered
             sum += T.CreateChecked(size[g]) * w[g];
             if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
         }
@@ -352,7 +352,7 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         for (int i = start; i < start + count; i++)
         {
             for (int g = 0; g < groups; g++) scores[g] = sc.Scores[g * ld + i];
-            var (m, l) = SoftmaxOne(scores, size, admitted, other, sc.ValueSumOfGroup, outputs);
+            var (m, l) = SoftmaxOne(scores, size, admitted, other, sc.ValueSumOfGroup, outputs, sc.Exp);
             for (int v = 0; v < dv; v++) s.Delta[head.OutRows[v] * ld + i] += outputs[v];
             margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
