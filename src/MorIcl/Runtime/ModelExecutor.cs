@@ -89,6 +89,14 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     internal bool RejectSumsAhead { get; init; }
     /// <summary>For a test only: rows summed only are never written (a wrong shortcut the tests must catch).</summary>
     internal bool SkipSummedOnlyWrites { get; init; }
+    /// <summary>For a test only: rows summed only hold NaN on their examples until written (a read before the write shows).</summary>
+    internal bool PoisonSummedOnly { get; init; }
+    /// <summary>For a test only: every sum formed ahead is taken as not finite by its commit (the exact test reads the row).</summary>
+    internal bool SumsAheadNotFinite { get; init; }
+    /// <summary>For a test only: RoleConstantKeys heads run densely (the example means read their value rows from H).</summary>
+    internal bool RoleConstantKeysDensely { get; init; }
+    /// <summary>For a test only: a reset of a row summed only takes its pass (the reset MLP reads the row).</summary>
+    internal bool ResetsReadSummedOnly { get; init; }
 
     private FusedRowCounts _counts;
     private readonly object _countsLock = new();
@@ -295,8 +303,12 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
             (ws.Structured ??= _structured.Scratch(ws.Capacity, _model)).BeginPrompt();
             ws.Structured.Fused = FusedRows;
             ws.Structured.PerturbAhead = PerturbSumsAhead;
+            ws.ResetsReadSummedOnly = ResetsReadSummedOnly;
             ws.Structured.RejectAhead = RejectSumsAhead;
             ws.Structured.SummedOnly.SkipWrites = SkipSummedOnlyWrites;
+            ws.Structured.SummedOnly.Poison = PoisonSummedOnly;
+            ws.Structured.SumsNotFinite = SumsAheadNotFinite;
+            ws.Structured.RefuseRoleConstantKeys = RoleConstantKeysDensely;
         }
         if (!ws.DeltaClean) Array.Clear(ws.Delta, 0, D * ld);
         ws.DeltaClean = false;
@@ -331,6 +343,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
         public int NonFiniteRows;     // per admission table, for the current prompt
         /// <summary>Whether per-role commits may keep replicated rows per role (a pass without trace or rounding analysis).</summary>
         public bool Lazy;
+        /// <summary>For a test only (<see cref="ModelExecutor{T}.ResetsReadSummedOnly"/>).</summary>
+        public bool ResetsReadSummedOnly;
         /// <summary>Whether Delta is all +0 (a pass ended normally, or the workspace is new).</summary>
         public bool DeltaClean = true;
         /// <summary>Staging for <see cref="FeatureMajorLoad{T}"/>: Block tokens × D.</summary>
@@ -693,7 +707,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     {
         if (!ws.Lazy || ws.Structured is not { Fused: true } || mlp.Resets.Length == 0) return null;
         bool any = false;
-        foreach (int c in mlp.Resets) any |= ws.Reset[c] = ws.RowFinite[c];
+        foreach (int c in mlp.Resets) any |= ws.Reset[c] = ws.RowFinite[c] && !(ws.ResetsReadSummedOnly && ws.Structured.SummedOnly.Holds(c));
         return any ? ws.Reset : null;
     }
 

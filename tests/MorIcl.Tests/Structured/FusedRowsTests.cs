@@ -30,7 +30,8 @@ public class FusedRowsTests
     {
         Assert.True(c.Scores > 0 && c.Commits > 0 && c.SumsAhead > 0 && c.SumsUsed > 0 && c.ScoresInOrder > 0 && c.MaximaKnown > 0 && c.SummedOnly > 0,
             $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}/{c.ScoresInOrder}/{c.MaximaKnown}/{c.SummedOnly}");
-        if (reset) Assert.True(c.Resets > 0 && c.OnConstant > 0, $"{name}: no reset was kept per role ({c.Resets}) or committed onto ({c.OnConstant})");
+        if (reset) Assert.True(c.Resets > 0 && c.OnConstant > 0 && c.QuotientOnConstant > 0,
+            $"{name}: no reset was kept per role ({c.Resets}) or committed onto ({c.OnConstant}, E-step {c.QuotientOnConstant})");
     }
 
     [Fact]
@@ -92,6 +93,64 @@ public class FusedRowsTests
         var wrong = new ModelExecutor<double>(model) { PerturbSumsAhead = true };
         Assert.ThrowsAny<XunitException>(() => BlockScheduleTests.AssertSameBits(wrong, Plain<double>(model), prompt, name));
         Assert.True(wrong.Counts.SumsUsed > 0);
+    }
+
+    /// <summary>The ways a row summed only comes to be read before its reset, each forced by a test switch.</summary>
+    public static IEnumerable<object[]> Readers => new[] { "none", "sums refused", "means dense", "sums not finite", "resets read" }.Select(r => new object[] { r });
+
+    private static ModelExecutor<T> Forcing<T>(TransformerModel model, string reader, bool skipWrites = false) where T : unmanaged, IFloatingPointIeee754<T> => new(model)
+    {
+        PoisonSummedOnly = true, SkipSummedOnlyWrites = skipWrites,
+        RejectSumsAhead = reader == "sums refused", RoleConstantKeysDensely = reader == "means dense",
+        SumsAheadNotFinite = reader == "sums not finite", ResetsReadSummedOnly = reader == "resets read",
+    };
+
+    /// <summary>The row-by-row pass; with the means run densely when the forced reader does (dense and structured differ in the last bits).</summary>
+    private static ModelExecutor<T> PlainFor<T>(TransformerModel model, string reader) where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(model) { FusedRows = false, RoleConstantKeysDensely = reader == "means dense" };
+
+    [Theory, MemberData(nameof(Readers))]
+    public void ARowSummedOnlyIsWrittenBeforeEachOfItsReaders(string reader)
+    {
+        // Rows left summed only hold NaN until they are written (the poison): every read of one before its write would
+        // show in ŷ, β̂, the stream or a certificate. Each reader is forced on its own; without it ("none") the sums are
+        // taken and the resets set the rows without reading them, so none is written. The mutant that never writes them
+        // must fail wherever one is read.
+        foreach (int seed in new[] { 2, 6 })
+        {
+            var (spec, prompt, name) = StructuredEqualsDenseTests.Case(seed);
+            var model = Compiler.Compile(spec);
+            var pass = Forcing<double>(model, reader);
+            BlockScheduleTests.AssertSameBits(pass, PlainFor<double>(model, reader), prompt, $"{name}, {reader}");
+            var c = pass.Counts;
+            Assert.True(c.SummedOnly > 0, $"{name}, {reader}: no row was left summed only");
+            if (reader == "none") Assert.Equal(0, c.SummedWritten);
+            else
+            {
+                Assert.True(c.SummedWritten > 0, $"{name}, {reader}: no row summed only was written");
+                var mutant = Forcing<double>(model, reader, skipWrites: true);
+                Assert.ThrowsAny<XunitException>(() => BlockScheduleTests.AssertSameBits(mutant, PlainFor<double>(model, reader), prompt, $"{name}, {reader}, never written"));
+            }
+            BlockScheduleTests.AssertSameBits(Forcing<float>(model, reader), PlainFor<float>(model, reader), prompt, $"{name}, {reader}, float");
+        }
+    }
+
+    [Fact]
+    public void NextWritesAreTheFirstLayerFromEachLayerOnThatWritesARow()
+    {
+        // Against a search of every layer's WrittenRows: a maximum formed in layer l holds up to that layer.
+        var (spec, _, _) = StructuredEqualsDenseTests.Case(6);
+        var compiled = new CompiledModel<double>(Compiler.Compile(spec));
+        int L = compiled.Layers.Length, D = compiled.Source.Dimension;
+        var next = StructuredExecutor<double>.NextWrites(compiled);
+        for (int l = 0; l < L; l++)
+            for (int c = 0; c < D; c++)
+            {
+                int first = Enumerable.Range(l, L - l).FirstOrDefault(w => compiled.Layers[w].WrittenRows.Contains(c), L);
+                Assert.Equal(first, next[l * D + c]);
+            }
+        Assert.Contains(Enumerable.Range(0, L * D), i => next[i] == i / D);       // a row written by its own layer
+        Assert.Contains(Enumerable.Range(0, L * D), i => next[i] > i / D && next[i] < L);
     }
 
     [Fact]
@@ -290,6 +349,17 @@ public class FusedRowsTests
                 w, sources, buffer, values, c, relu, ld, start);
             Assert.Equal(expect.Select(Bits), got.Select(Bits));
             Assert.Equal(finite, gotFinite);
+        }
+        // The E-step gate's commit onto a row kept per role at b: the fill with b, then the commit, against the commit reading b.
+        var norm = Enumerable.Range(0, n).Select(_ => Draw()).ToArray();
+        foreach (T b in new[] { T.CreateChecked(2.5), T.Zero, T.NegativeZero, T.NaN, T.PositiveInfinity, T.CreateChecked(-1e-30) })
+        {
+            var filled = Enumerable.Repeat(b, n).ToArray();
+            bool f1 = StructuredRowKernels<T>.CommitWeightedQuotient(filled, w, sources.Row(1, h, buffer, ld, start, n), norm, T.CreateChecked(-0.5));
+            var onConstant = Enumerable.Range(0, n).Select(_ => Draw()).ToArray();   // whatever the row held: not read
+            bool f2 = StructuredRowKernels<T>.CommitWeightedQuotient(onConstant, w, sources.Row(1, h, buffer, ld, start, n), norm, T.CreateChecked(-0.5), onConstant: true, b);
+            Assert.Equal(filled.Select(Bits), onConstant.Select(Bits));
+            Assert.Equal(f1, f2);
         }
     }
 

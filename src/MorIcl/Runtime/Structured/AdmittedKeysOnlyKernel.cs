@@ -497,7 +497,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         {
             var w = sc.Scores.AsSpan(slot * ld + start, count);
             FusedRowKernels<T>.SumsOfWeightedValues(lanes, w, c.Values, s.H, v[..m], scale, weights[..k], relu, ld, start);
-            sc.SummedOnly.Keep(rows, v[..m], scale, w, start, relu, c.Values, sc.Layer);
+            sc.SummedOnly.Keep(rows, v[..m], scale, w, start, relu, c.Values, sc.Layer, s.H, ld);
             sc.Counts.SummedOnly += m;
         }
         else
@@ -517,7 +517,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         for (int e = 0; e < k; e++)
         {
             T sum = SimdSpan.SumOfLanes<T>(lanes.Slice(e * L, L));
-            sumFinite[summed[e]] = T.IsFinite(sum);
+            sumFinite[summed[e]] = T.IsFinite(sum) && !sc.SumsNotFinite;
             sc.SumAhead(rows[summed[e]], sum, weights[e], count);
             // A sum that is not finite sends its row to the exact test below, which reads it: written now.
             if (only && !sumFinite[summed[e]]) sc.SummedOnly.Materialise(rows[summed[e]], s.H, ld);
@@ -575,7 +575,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                     // A row kept per role: a softmax commit reads its constant (fused rows) instead of filling it first.
                     bool onConstant = !relu && sc.Fused && sc.Stale[row] && !s.Windowed;
                     T b = s.H[row * ld + start];
-                    if (onConstant) { sc.Unstale(row); sc.Counts.OnConstant++; }
+                    if (onConstant) { sc.Unstale(row); sc.Counts.QuotientOnConstant++; }
                     else if (sc.Stale[row]) sc.Fill(s.H, row, s.Examples, ld);
                     var h = s.H.AsSpan(row * ld + start, count);
                     sc.ThroughFinite[row] = relu ? StructuredRowKernels<T>.CommitWeightedValue(h, w, x, c.Values.Sign[v] * invN, weights == Weights.Relu)

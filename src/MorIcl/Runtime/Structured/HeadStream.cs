@@ -78,8 +78,8 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>How often the fused-row shortcuts of docs/math.md §9.6 ran.</summary>
 internal struct FusedRowCounts
 {
-    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten;
-    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; }
+    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten, QuotientOnConstant;
+    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; QuotientOnConstant += o.QuotientOnConstant; }
 }
 
 /// <summary>Where a row's update of the current layer is.</summary>
@@ -159,7 +159,10 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     /// Per layer l and residual row c (at [l·D + c]): the first layer from l on that writes row c (the number of layers when
     /// none does). A maximum of |h_c| formed in layer l holds for the heads of every layer up to that one: until then row c
     /// keeps its numbers, and the layer that writes it reads it before its commit (a head that commits rows itself commits
-    /// only rows no head of its layer reads).
+    /// only rows no head of its layer reads: StructuredExecutor.CommitsExamples). The one write outside a layer's commit is
+    /// a row summed only written late (<see cref="SummedOnlyRows{T}"/>), in layer l + 1 or l + 2 of its commit in layer l:
+    /// it is a row of l's WrittenRows (so no maximum formed before l + 1 holds for it), and the plan bars it from the
+    /// queries and keys of layer l + 1 (StructuredExecutor.SummedOnly); l + 2 resets it, a write.
     /// </summary>
     public int[] NextWrite = Array.Empty<int>();
     /// <summary>Per role and residual row: max(0, max |h_c|) over the role's tokens (NaN when one is NaN), and the last layer it holds for (−1: none).</summary>
@@ -248,6 +251,10 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
     public bool PerturbAhead;
     /// <summary>For a test only: no sum formed ahead is taken (the consumers sum H, so rows summed only must be written first).</summary>
     public bool RejectAhead;
+    /// <summary>For a test only: every sum formed ahead is taken as not finite (its row goes to the exact test, which reads it).</summary>
+    public bool SumsNotFinite;
+    /// <summary>For a test only: RoleConstantKeys heads are not run structurally (they run densely, reading their rows from H).</summary>
+    public bool RefuseRoleConstantKeys;
 
     /// <summary>The bits of x (weights are matched bit for bit: +0 and −0 differ).</summary>
     internal static long Bits(T x) => typeof(T) == typeof(double) ? BitConverter.DoubleToInt64Bits(double.CreateTruncating(x)) : BitConverter.SingleToInt32Bits(float.CreateTruncating(x));

@@ -258,6 +258,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         margin = double.PositiveInfinity; leak = 0;
         if (!_taken[layer][index]) return false;
         var plan = _plan.Heads[layer][index];
+        if (plan.Pattern == HeadPattern.RoleConstantKeys && s.Scratch.RefuseRoleConstantKeys) return false;
         var sc = s.Scratch;
         if (plan.PairedWith >= 0 && plan.PairedWith < index)
         {
@@ -299,7 +300,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         new(ld, _roles, model.MaxDk, model.MaxDv, model.Source.Dimension) { NextWrite = _nextWrite };
 
     /// <summary>Per layer l and row c, at [l·D + c]: the first layer from l on whose <see cref="CompiledModel{T}.Layer.WrittenRows"/> hold c (else the layer count).</summary>
-    private static int[] NextWrites(CompiledModel<T> model)
+    internal static int[] NextWrites(CompiledModel<T> model)
     {
         int L = model.Layers.Length, D = model.Source.Dimension;
         var next = new int[L * D];

@@ -46,7 +46,8 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
     /// Output rows <paramref name="rows"/>[r] of layer <paramref name="layer"/>'s commit h_i = +0 + (0 + (f(w_i)·x_v(i))·c_r) over
     /// the examples [start, start + w.Length), v = <paramref name="v"/>[r], left unwritten.
     /// </summary>
-    public void Keep(ReadOnlySpan<int> rows, ReadOnlySpan<int> v, ReadOnlySpan<T> scale, ReadOnlySpan<T> w, int start, bool relu, RowSources<T> values, int layer)
+    public void Keep(ReadOnlySpan<int> rows, ReadOnlySpan<int> v, ReadOnlySpan<T> scale, ReadOnlySpan<T> w, int start, bool relu, RowSources<T> values, int layer,
+        T[] h, int ld)
     {
         var k = _free.Count > 0 ? _free.Pop() : new Commit();
         if (k.W.Length < w.Length) k.W = new T[Math.Max(w.Length, 2 * k.W.Length)];
@@ -59,6 +60,7 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
             _of[c] = k; _value[c] = v[r]; _scale[c] = scale[r];
             _position[c] = _rows.Count;
             _rows.Add(c);
+            if (Poison) h.AsSpan(c * ld + start, w.Length).Fill(T.NaN);
         }
     }
 
@@ -95,6 +97,8 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
 
     /// <summary>For a test only: a row written on demand is not written (a wrong shortcut the tests must catch).</summary>
     public bool SkipWrites;
+    /// <summary>For a test only: a row left summed only holds NaN on its examples until it is written, so a read before the write shows.</summary>
+    public bool Poison;
 
     /// <summary>How many rows were written on demand (for tests: a row summed only that some layer read).</summary>
     public long Materialised;
