@@ -88,8 +88,8 @@ public class LongPromptTests
         var structured = Run();
         Assert.True(structured["timing"]!["forwardSeconds"]!.GetValue<double>() > 0);
         Assert.True(structured["timing"]!["referenceSeconds"]!.GetValue<double>() > 0);
-        foreach (var passes in new[] { "forwardPasses", "referencePasses" })   // the least of 3 to 20, after an untimed pass
-            Assert.InRange(structured["timing"]![passes]!.GetValue<int>(), 3, 20);
+        foreach (var passes in new[] { "forwardPasses", "referencePasses" })   // the least of 3 to 200, after an untimed pass
+            Assert.InRange(structured["timing"]![passes]!.GetValue<int>(), 3, 200);
         Assert.True(structured["timing"]!["firstForwardSeconds"]!.GetValue<double>() > 0 && structured["timing"]!["firstReferenceSeconds"]!.GetValue<double>() > 0);
         Assert.Equal(1, Run("--trace", cli.PathOf("t.csv"))["timing"]!["forwardPasses"]!.GetValue<int>());
         Assert.Equal("structured", structured["executor"]!["kind"]!.GetValue<string>());
