@@ -57,12 +57,15 @@ internal static class RunCommand
                 var e => throw new SpecificationException($"--executor: '{e}' is not an executor; use structured or dense"),
             };
             string precisionName = r.GetValue(precision)!;
-            var (result, plan, forwardSeconds, firstForwardSeconds, forwardPasses) = precisionName switch
+            Func<RegressionData, ReferenceRun> referenceOf = data => ReferenceRun.Of(model.Spec, data, q);
+            var (result, plan, forwardTime, reference, referenceError, referenceTime) = precisionName switch
             {
-                "double" => TimedForward(new ModelExecutor<double>(model, kind), examples, q, wantTrace),
-                "float" => TimedForward(new ModelExecutor<float>(model, kind), examples, q, wantTrace),
+                "double" => Timed(new ModelExecutor<double>(model, kind), examples, q, wantTrace, referenceOf),
+                "float" => Timed(new ModelExecutor<float>(model, kind), examples, q, wantTrace, referenceOf),
                 var p => throw new SpecificationException($"--precision: '{p}' is not a precision; use double or float"),
             };
+            double forwardSeconds = forwardTime.Seconds, firstForwardSeconds = forwardTime.First, referenceSeconds = referenceTime.Seconds, firstReferenceSeconds = referenceTime.First;
+            int forwardPasses = forwardTime.Passes, referencePasses = referenceTime.Passes;
             // The certificate's rounding bounds (docs/math.md §8): a second pass with the analysis, outside the timing.
             bool boundRounding = !r.GetValue(noBounds);
             Certificate? doubleBounds = null;
@@ -75,16 +78,6 @@ internal static class RunCommand
                 doubleBounds = precisionName == "double" ? bounded.Certificate : new ModelExecutor<double>(model, kind, boundRounding: true).Forward(examples, q).Certificate;
                 result = result with { Certificate = bounded.Certificate };
             }
-            ReferenceRun? reference = null;
-            string? referenceError = null;
-            double referenceSeconds = double.NaN, firstReferenceSeconds = double.NaN;
-            int referencePasses = 0;
-            try
-            {
-                Warm(examples, n => ReferenceRun.Of(model.Spec, n, q));
-                (reference, referenceSeconds, firstReferenceSeconds, referencePasses) = BestOf(() => ReferenceRun.Of(model.Spec, examples, q));
-            }
-            catch (MorIclException e) { referenceError = e.Message; }
             double maxDiff = double.NaN;
             if (reference is not null)
             {
@@ -198,26 +191,82 @@ internal static class RunCommand
     /// <summary>From this many examples on, `run` says before the bounds pass that it can take minutes.</summary>
     private const int LongPromptNotice = 5000;
 
+    /// <summary>How one computation was timed: the least of its timed calls, its first (untimed) call, and how many were timed.</summary>
+    internal readonly record struct Measured(double Seconds, double First, int Passes)
+    {
+        public static Measured None => new(double.NaN, double.NaN, 0);
+    }
+
     /// <summary>
-    /// The forward pass, timed alone (after one untimed pass on the prompt's first few examples, so the
-    /// time excludes JIT compilation); how many heads the executor runs by a structured kernel.
+    /// The forward pass and the reference gradient EM it is compared with, timed alike and side by side. Each first runs
+    /// <see cref="WarmPasses"/> times on the prompt's first few examples (so its code is compiled optimised), then once on the
+    /// whole prompt (its buffers sized, its pages touched: reported as <c>First</c>); after a garbage collection the two are
+    /// timed in alternating rounds of about <see cref="Round"/> seconds each, and each reports the least of its calls.
+    /// Alternating them puts both under the same conditions of the machine, so a slow moment slows both; within a round a
+    /// computation keeps its data and code warm, as it would alone. With a trace the forward pass also copies the
+    /// stream after every layer: it is timed once, and the reference on its own. A reference that fails (an invalid spec for
+    /// it) is reported by its message and not timed.
     /// </summary>
-    private static (ForwardResult Result, (int Structured, int Dense) Heads, double Seconds, double First, int Passes) TimedForward<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace)
+    private static (ForwardResult Result, (int Structured, int Dense) Heads, Measured Forward, ReferenceRun? Reference, string? ReferenceError, Measured ReferenceTime)
+        Timed<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace, Func<RegressionData, ReferenceRun> reference)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Warm(examples, n => exec.Forward(n, q));
-        // With a trace the pass is no longer the forward pass alone (it copies the stream after every layer): timed once.
-        var (result, seconds, first, passes) = trace ? Once(() => exec.Forward(examples, q, trace)) : BestOf(() => exec.Forward(examples, q));
+        Warm(examples, n => reference(n));
+        ForwardResult result;
+        Measured forward, referenceTime = Measured.None;
+        ReferenceRun? run = null;
+        string? error = null;
+        Collect();
+        (result, double firstForward) = Timed(() => exec.Forward(examples, q, trace));
+        Collect();
+        try { (run, double firstReference) = Timed(() => reference(examples)); referenceTime = new(double.NaN, firstReference, 0); }
+        catch (MorIclException e) { error = e.Message; }
+        if (trace)
+        {
+            forward = new(firstForward, firstForward, 1);
+            if (run is not null) (run, referenceTime) = BestOf(() => reference(examples), referenceTime.First);
+        }
+        else
+        {
+            Collect();
+            double bestForward = double.PositiveInfinity, bestReference = double.PositiveInfinity, total = 0;
+            int forwardPasses = 0, referencePasses = 0;
+            // Rounds of one computation's calls for about Round seconds (at least one), then the other's: each stays warm in
+            // the caches through its round, and the rounds alternate so that both meet the same conditions of the machine.
+            while (forwardPasses < MinPasses || (forwardPasses < MaxPasses && total < Budget))
+            {
+                double round = 0;
+                do
+                {
+                    (result, double s) = Timed(() => exec.Forward(examples, q));
+                    bestForward = Math.Min(bestForward, s); round += s; forwardPasses++;
+                }
+                while (round < Round && forwardPasses < MaxPasses);
+                total += round;
+                if (run is null) continue;
+                round = 0;
+                do
+                {
+                    (run, double r) = Timed(() => reference(examples));
+                    bestReference = Math.Min(bestReference, r); round += r; referencePasses++;
+                }
+                while (round < Round && referencePasses < MaxPasses);
+                total += round;
+            }
+            forward = new(bestForward, firstForward, forwardPasses);
+            if (run is not null) referenceTime = new(bestReference, referenceTime.First, referencePasses);
+        }
         int structured = 0, dense = 0;
         foreach (var layer in exec.Plan.Heads)
             foreach (var h in layer)
                 if (exec.RunsStructured(h.Layer, h.Head)) structured++; else dense++;
-        return (result, (structured, dense), seconds, first, passes);
+        return (result, (structured, dense), forward, run, error, referenceTime);
     }
 
-    /// <summary>Timed passes of <see cref="BestOf{T}"/> after its untimed one: at least MinPasses, and more while they take under Budget seconds in all, up to MaxPasses.</summary>
+    /// <summary>Timed calls of <see cref="Timed{T}"/> after the untimed ones: at least MinPasses, and more while they take under Budget seconds in all, up to MaxPasses.</summary>
     internal const int MinPasses = 3, MaxPasses = 200;
-    internal const double Budget = 0.3;
+    internal const double Budget = 0.3, Round = 0.02;
 
     /// <summary>
     /// Untimed passes on the prompt's first few examples before any timing: every method a computation calls then has run
@@ -226,18 +275,9 @@ internal static class RunCommand
     /// </summary>
     internal const int WarmPasses = 30;
 
-    /// <summary>
-    /// The steady-state time of <paramref name="f"/>: one untimed call (its buffers sized for the prompt, its code compiled
-    /// for these sizes), then the least of the timed calls (<see cref="MinPasses"/> to <see cref="MaxPasses"/>, while they
-    /// take under <see cref="Budget"/> s), the last call's result and the number of timed calls. The forward pass and the
-    /// reference gradient EM are timed alike, so their ratio compares the two computations and not a first call's page
-    /// faults or another computation's garbage (collected before each). <c>First</c> is the untimed call's time, which
-    /// includes the page faults (reported beside it).
-    /// </summary>
-    private static (T Result, double Seconds, double First, int Passes) BestOf<T>(Func<T> f)
+    /// <summary>The least of <see cref="MinPasses"/> to <see cref="MaxPasses"/> timed calls of <paramref name="f"/> (within <see cref="Budget"/>), after its first.</summary>
+    private static (T Result, Measured Time) BestOf<T>(Func<T> f, double first)
     {
-        Collect();
-        double first = Timed(f).Seconds;
         Collect();
         T result = default!;
         double best = double.PositiveInfinity, total = 0;
@@ -249,7 +289,7 @@ internal static class RunCommand
             total += s;
             passes++;
         }
-        return (result, best, first, passes);
+        return (result, new(best, first, passes));
     }
 
     /// <summary>The garbage of what came before (the CSV, the other computation's arrays) collected, not left to a timed call.</summary>
@@ -257,13 +297,6 @@ internal static class RunCommand
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-    }
-
-    private static (T Result, double Seconds, double First, int Passes) Once<T>(Func<T> f)
-    {
-        Collect();
-        var (result, seconds) = Timed(f);
-        return (result, seconds, seconds, 1);
     }
 
     private static (T Result, double Seconds) Timed<T>(Func<T> f)
