@@ -244,7 +244,7 @@ internal static class RunCommand
                 }
                 while (round < Round && forwardPasses < MaxPasses);
                 total += round;
-                if (run is null) continue;
+                if (run is null || referencePasses >= MaxPasses) continue;
                 round = 0;
                 do
                 {
