@@ -26,23 +26,27 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
     public static void DotTrackingMax(Span<T> score, T c, bool fromScore, RowSources<T> rows, T[] h, T[] buffer, int ld, int start, ReadOnlySpan<T> k, Span<double> max,
         bool trackMax = true)
     {
-        if (!trackMax) { Dot(score, c, fromScore, rows, h, buffer, ld, start, k); return; }
         int m = k.Length, count = score.Length;
-        if (m > rows.Rows || max.Length < m) throw new ArgumentException("row counts differ");
+        if (m > rows.Rows || (trackMax && max.Length < m)) throw new ArgumentException("row counts differ");
         nint* src = stackalloc nint[Math.Max(m, 1)];
         T* mx = stackalloc T[Math.Max(m, 1) * MaxLanes];
         new Span<T>(mx, Math.Max(m, 1) * MaxLanes).Clear();
         fixed (T* ph = h, pb = buffer, ps = score, pk = k)
         {
             for (int a = 0; a < m; a++) src[a] = (nint)RowStart(rows, a, ph, h.Length, pb, buffer.Length, ld, start, count);
-            nint j = SimdSpan.Width switch
+            nint j = (SimdSpan.Width, trackMax) switch
             {
-                SimdWidth.Vector512 => Dot<Lanes512<T>>(ps, c, fromScore, src, pk, mx, m, 0, count),
-                SimdWidth.Vector256 => Dot<Lanes256<T>>(ps, c, fromScore, src, pk, mx, m, 0, count),
-                _ => Dot<Lanes128<T>>(ps, c, fromScore, src, pk, mx, m, 0, count),
+                (SimdWidth.Vector512, true) => Dot<Lanes512<T>, Track>(ps, c, fromScore, src, pk, mx, m, 0, count),
+                (SimdWidth.Vector512, false) => Dot<Lanes512<T>, NoTrack>(ps, c, fromScore, src, pk, mx, m, 0, count),
+                (SimdWidth.Vector256, true) => Dot<Lanes256<T>, Track>(ps, c, fromScore, src, pk, mx, m, 0, count),
+                (SimdWidth.Vector256, false) => Dot<Lanes256<T>, NoTrack>(ps, c, fromScore, src, pk, mx, m, 0, count),
+                (_, true) => Dot<Lanes128<T>, Track>(ps, c, fromScore, src, pk, mx, m, 0, count),
+                (_, false) => Dot<Lanes128<T>, NoTrack>(ps, c, fromScore, src, pk, mx, m, 0, count),
             };
-            Dot<Lanes1<T>>(ps, c, fromScore, src, pk, mx, m, j, count);
+            if (trackMax) Dot<Lanes1<T>, Track>(ps, c, fromScore, src, pk, mx, m, j, count);
+            else Dot<Lanes1<T>, NoTrack>(ps, c, fromScore, src, pk, mx, m, j, count);
         }
+        if (!trackMax) return;
         for (int a = 0; a < m; a++)
         {
             T best = T.Zero;
@@ -51,51 +55,13 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
         }
     }
 
-    /// <summary>The scores of <see cref="DotTrackingMax"/> alone: the same additions in the same order, no maxima.</summary>
-    private static void Dot(Span<T> score, T c, bool fromScore, RowSources<T> rows, T[] h, T[] buffer, int ld, int start, ReadOnlySpan<T> k)
-    {
-        int m = k.Length, count = score.Length;
-        if (m > rows.Rows) throw new ArgumentException("row counts differ");
-        nint* src = stackalloc nint[Math.Max(m, 1)];
-        fixed (T* ph = h, pb = buffer, ps = score, pk = k)
-        {
-            for (int a = 0; a < m; a++) src[a] = (nint)RowStart(rows, a, ph, h.Length, pb, buffer.Length, ld, start, count);
-            nint j = SimdSpan.Width switch
-            {
-                SimdWidth.Vector512 => Dot<Lanes512<T>>(ps, c, fromScore, src, pk, m, 0, count),
-                SimdWidth.Vector256 => Dot<Lanes256<T>>(ps, c, fromScore, src, pk, m, 0, count),
-                _ => Dot<Lanes128<T>>(ps, c, fromScore, src, pk, m, 0, count),
-            };
-            Dot<Lanes1<T>>(ps, c, fromScore, src, pk, m, j, count);
-        }
-    }
+    /// <summary>Whether <see cref="DotTrackingMax"/>'s loop forms the maxima (the scores are the same either way).</summary>
+    private interface ITracking { static abstract bool On { get; } }
+    private readonly struct Track : ITracking { public static bool On => true; }
+    private readonly struct NoTrack : ITracking { public static bool On => false; }
 
-    private static nint Dot<TL>(T* s, T c, bool fromScore, nint* src, T* k, int m, nint j, nint n) where TL : struct, ILanes<TL, T>
-    {
-        var cv = TL.Broadcast(c);
-        int L = TL.Count;
-        for (; j <= n - 4 * L; j += 4 * L)
-        {
-            TL a0 = cv, a1 = cv, a2 = cv, a3 = cv;
-            if (fromScore) { a0 = TL.Load(ref *s, j); a1 = TL.Load(ref *s, j + L); a2 = TL.Load(ref *s, j + 2 * L); a3 = TL.Load(ref *s, j + 3 * L); }
-            for (int a = 0; a < m; a++)
-            {
-                ref T x = ref *(T*)src[a];
-                var kv = TL.Broadcast(k[a]);
-                a0 += TL.Load(ref x, j) * kv; a1 += TL.Load(ref x, j + L) * kv; a2 += TL.Load(ref x, j + 2 * L) * kv; a3 += TL.Load(ref x, j + 3 * L) * kv;
-            }
-            TL.Store(a0, ref *s, j); TL.Store(a1, ref *s, j + L); TL.Store(a2, ref *s, j + 2 * L); TL.Store(a3, ref *s, j + 3 * L);
-        }
-        for (; j <= n - L; j += L)
-        {
-            var acc = fromScore ? TL.Load(ref *s, j) : cv;
-            for (int a = 0; a < m; a++) acc += TL.Load(ref *(T*)src[a], j) * TL.Broadcast(k[a]);
-            TL.Store(acc, ref *s, j);
-        }
-        return j;
-    }
-
-    private static nint Dot<TL>(T* s, T c, bool fromScore, nint* src, T* k, T* mx, int m, nint j, nint n) where TL : struct, ILanes<TL, T>
+    private static nint Dot<TL, TM>(T* s, T c, bool fromScore, nint* src, T* k, T* mx, int m, nint j, nint n)
+        where TL : struct, ILanes<TL, T> where TM : struct, ITracking
     {
         var cv = TL.Broadcast(c);
         int L = TL.Count;
@@ -110,6 +76,7 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
                 var x0 = TL.Load(ref x, j); var x1 = TL.Load(ref x, j + L); var x2 = TL.Load(ref x, j + 2 * L); var x3 = TL.Load(ref x, j + 3 * L);
                 var kv = TL.Broadcast(k[a]);
                 a0 += x0 * kv; a1 += x1 * kv; a2 += x2 * kv; a3 += x3 * kv;
+                if (!TM.On) continue;
                 ref T lanes = ref mx[a * MaxLanes];
                 var big = TL.Max(TL.Max(TL.Abs(x0), TL.Abs(x1)), TL.Max(TL.Abs(x2), TL.Abs(x3)));
                 TL.Store(TL.Max(TL.Load(ref lanes, 0), big), ref lanes, 0);
@@ -122,8 +89,11 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
             for (int a = 0; a < m; a++)
             {
                 var xv = TL.Load(ref *(T*)src[a], j);
-                ref T lanes = ref mx[a * MaxLanes];
-                TL.Store(TL.Max(TL.Load(ref lanes, 0), TL.Abs(xv)), ref lanes, 0);
+                if (TM.On)
+                {
+                    ref T lanes = ref mx[a * MaxLanes];
+                    TL.Store(TL.Max(TL.Load(ref lanes, 0), TL.Abs(xv)), ref lanes, 0);
+                }
                 acc += xv * TL.Broadcast(k[a]);
             }
             TL.Store(acc, ref *s, j);
