@@ -418,8 +418,7 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
                 foreach (var cols in new[] { head.QCols, head.KCols, head.VCols, head.OutRows })
                     foreach (int c in cols) if (st.Stale[c]) Fill(ws, c, n, ld);
             if (ws.Structured is { } so && so.SummedOnly.Rows.Count > 0)
-                foreach (var cols in new[] { head.QCols, head.KCols, head.VCols, head.OutRows })
-                    foreach (int c in cols) if (so.SummedOnly.Holds(c)) so.SummedOnly.Materialise(c, ws.H, ld);
+                foreach (var cols in new[] { head.QCols, head.KCols, head.VCols, head.OutRows }) so.SummedOnly.WriteAmong(cols, ws.H, ld);
             ws.Structured?.Flush(head.OutRows, delta, ld, n);   // the dense head writes per token
             Project(head.QRows, ws.H, ld, ws.QT);
             Project(head.KRows, ws.H, ld, ws.KT);

@@ -328,7 +328,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             for (int a = 0; a < dc; a++) other[a] = qVector ? c.Queries.Sign[a] * KOne(a) : c.Keys.Sign[a] * QOne(a);
             var rows = qVector ? c.Queries : c.Keys;
             var maxima = (qVector ? sc.MaxQ : sc.MaxK).AsSpan(qr * dk, dc);
-            // Rows no layer writes have the maxima an earlier head formed on this pass (the same rows, the same tokens).
+            // Maxima an earlier head formed on this pass hold until a layer writes the row (StructuredScratch.KnownMaxima).
             bool knownMaxima = sc.KnownMaxima(rows, qr, dc, maxima);
             FusedRowKernels<T>.DotTrackingMax(score, T.CreateChecked(form.Constant), !constantForm, rows, s.H, qVector ? s.QT : s.KT,
                 ld, start, other, maxima, trackMax: !knownMaxima);

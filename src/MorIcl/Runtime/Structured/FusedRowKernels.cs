@@ -30,7 +30,7 @@ internal static unsafe class FusedRowKernels<T> where T : unmanaged, IFloatingPo
         if (m > rows.Rows || (trackMax && max.Length < m)) throw new ArgumentException("row counts differ");
         nint* src = stackalloc nint[Math.Max(m, 1)];
         T* mx = stackalloc T[Math.Max(m, 1) * MaxLanes];
-        new Span<T>(mx, Math.Max(m, 1) * MaxLanes).Clear();
+        if (trackMax) new Span<T>(mx, Math.Max(m, 1) * MaxLanes).Clear();
         fixed (T* ph = h, pb = buffer, ps = score, pk = k)
         {
             for (int a = 0; a < m; a++) src[a] = (nint)RowStart(rows, a, ph, h.Length, pb, buffer.Length, ld, start, count);

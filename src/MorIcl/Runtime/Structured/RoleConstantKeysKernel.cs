@@ -145,8 +145,11 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         int dv = head.OutRows.Length, ld = s.Ld;
         bool allSingle = true;
         for (int v = 0; v < dv; v++) allSingle &= m.Start[v + 1] - m.Start[v] == 1;
-        if (!allSingle) WriteSummedOnly(head, s);
-        if (!allSingle) ModelExecutor<T>.Project(m, s.H, ld, s.VT);
+        if (!allSingle)
+        {
+            s.Scratch.SummedOnly.WriteAmong(head.VCols, s.H, ld);   // projected from H: rows summed only written first
+            ModelExecutor<T>.Project(m, s.H, ld, s.VT);
+        }
         sc.ValueSumOfGroup.AsSpan(0, groups * dv).Clear();
         Span<int> offsets = stackalloc int[dv];
         Span<T> weights = stackalloc T[dv], sums = stackalloc T[dv];
@@ -160,21 +163,13 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
                 if (!Ahead(m, sc, r, count, weights, sums))
                 {
                     // Formed from H: rows summed only written first (they lack only their examples' values).
-                    if (r == TokenRoles.Example) WriteSummedOnly(head, s);
+                    if (r == TokenRoles.Example) sc.SummedOnly.WriteAmong(head.VCols, s.H, ld);
                     SimdSpan.WeightedSums<T>(s.H, offsets, weights, count, sums);
                 }
             }
             else for (int v = 0; v < dv; v++) sums[v] = SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
             for (int v = 0; v < dv; v++) sc.ValueSumOfGroup[group[r] * dv + v] += sums[v];
         }
-    }
-
-    /// <summary>The head's value rows that a commit left summed only (docs/math.md §9.6), written into H.</summary>
-    private static void WriteSummedOnly(CompiledModel<T>.Head head, in HeadStream<T> s)
-    {
-        var only = s.Scratch.SummedOnly;
-        if (only.Rows.Count == 0) return;
-        foreach (int c in head.VCols) if (only.Holds(c)) only.Materialise(c, s.H, s.Ld);
     }
 
     /// <summary>

@@ -76,6 +76,13 @@ internal sealed class SummedOnlyRows<T> where T : unmanaged, IFloatingPointIeee7
         Materialised++;
     }
 
+    /// <summary>The rows among <paramref name="columns"/> that are summed only, written into H (before a read of them).</summary>
+    public void WriteAmong(int[] columns, T[] h, int ld)
+    {
+        if (_rows.Count == 0) return;
+        foreach (int c in columns) if (_of[c] is not null) Materialise(c, h, ld);
+    }
+
     /// <summary>Row c is set without being read (a reset to +0): its values are never needed.</summary>
     public void Forget(int c)
     {
