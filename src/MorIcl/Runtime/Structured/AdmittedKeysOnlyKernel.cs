@@ -56,6 +56,8 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         /// without reading it otherwise (StructuredExecutor.SummedOnly).
         /// </summary>
         public bool[] SummedOnly = Array.Empty<bool>();
+        /// <summary>The bounds' block layout for the last prompt length seen (<see cref="BlockLayout"/>).</summary>
+        internal BlockLayout? Layout;
     }
 
     public static Compiled Compile(HeadPlan plan, CompiledModel<T>.Head head, EmbeddingRows rows)
@@ -244,34 +246,63 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     {
         int R = plan.Roles, dc = c.QContent.Rows;
         bool single = typeof(T) == typeof(float);
+        var layout = BlockLayout.Of(plan, c, s);
+        int m = layout.Blocks.Length;
+        layout.Pairs.CopyTo(pairs);
+        bound[..(R * R)].Fill(double.NegativeInfinity);
         // The blocks with unformed pairs, bounded together (ScoreBound.UpperOfBlocks: the bits of one Upper per block).
-        Span<int> blocks = stackalloc int[R * R], qOffset = stackalloc int[R * R], kOffset = stackalloc int[R * R];
-        Span<double> positional = stackalloc double[R * R], upper = stackalloc double[R * R];
-        int m = 0;
-        for (int qr = 0; qr < R; qr++)
-            for (int kr = 0; kr < R; kr++)
-            {
-                int b = qr * R + kr;
-                long keys = s.Range(kr).Count;
-                pairs[b] = s.Range(qr).Count == 0 ? 0 : plan.Blocks![b] switch
-                {
-                    BlockTreatment.Bounded => keys,
-                    BlockTreatment.SelfFormedRestBounded => keys - 1,
-                    _ => 0,
-                };
-                bound[b] = double.NegativeInfinity;
-                if (pairs[b] <= 0) continue;
-                blocks[m] = b; qOffset[m] = qr * c.Dk; kOffset[m] = kr * c.Dk;
-                positional[m++] = plan.Forms![b].Max(plan.DistinctPositions![b]);
-            }
-        ScoreBound.UpperOfBlocks(positional[..m], qOffset[..m], kOffset[..m], s.Scratch.MaxQ, s.Scratch.MaxK, dc, single, upper);
+        Span<double> upper = stackalloc double[R * R];
+        ScoreBound.UpperOfBlocks(layout.Positional, layout.QOffset, layout.KOffset, s.Scratch.MaxQ, s.Scratch.MaxK, dc, single, upper);
         double worst = double.NegativeInfinity;
         for (int j = 0; j < m; j++)
         {
-            bound[blocks[j]] = upper[j];
+            bound[layout.Blocks[j]] = upper[j];
             worst = double.IsNaN(upper[j]) ? double.NaN : Math.Max(worst, upper[j]);
         }
         return worst;
+    }
+
+    /// <summary>
+    /// What <see cref="Bounds"/> needs of the plan for a prompt of n examples: per block its unformed pairs per query, and the blocks
+    /// that have some, with their offsets into the maxima and their positional maxima. It depends on n alone, so it is formed
+    /// once per prompt length and kept on the head (one immutable object, replaced whole: safe to share between threads).
+    /// </summary>
+    internal sealed class BlockLayout
+    {
+        public required int Examples;
+        public required long[] Pairs;
+        public required int[] Blocks, QOffset, KOffset;
+        public required double[] Positional;
+
+        public static BlockLayout Of(HeadPlan plan, Compiled c, in HeadStream<T> s)
+        {
+            var kept = Volatile.Read(ref c.Layout);
+            if (kept is not null && kept.Examples == s.Examples) return kept;
+            int R = plan.Roles;
+            var pairs = new long[R * R];
+            var blocks = new List<int>();
+            for (int qr = 0; qr < R; qr++)
+                for (int kr = 0; kr < R; kr++)
+                {
+                    int b = qr * R + kr;
+                    long keys = s.Range(kr).Count;
+                    pairs[b] = s.Range(qr).Count == 0 ? 0 : plan.Blocks![b] switch
+                    {
+                        BlockTreatment.Bounded => keys,
+                        BlockTreatment.SelfFormedRestBounded => keys - 1,
+                        _ => 0,
+                    };
+                    if (pairs[b] > 0) blocks.Add(b);
+                }
+            var layout = new BlockLayout
+            {
+                Examples = s.Examples, Pairs = pairs, Blocks = blocks.ToArray(),
+                QOffset = blocks.Select(b => b / R * c.Dk).ToArray(), KOffset = blocks.Select(b => b % R * c.Dk).ToArray(),
+                Positional = blocks.Select(b => plan.Forms![b].Max(plan.DistinctPositions![b])).ToArray(),
+            };
+            Volatile.Write(ref c.Layout, layout);
+            return layout;
+        }
     }
 
     /// <summary>Token of the key of block (qr, kr) for query i: itself within its own role, else the role's single token.</summary>
@@ -556,6 +587,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 TensorPrimitives.Max(w, T.Zero, w);
             }
         T invN = T.One / T.CreateChecked(s.N);
+        if (roleCount == 1) { OutputsOfOne(head, c, s, qr, start, relu, invN); return; }
         var acc = sc.Sum.AsSpan(start, count);
         var tmp = sc.Max.AsSpan(start, count);
         Span<bool> fused = stackalloc bool[dv];
@@ -617,6 +649,35 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                 TensorPrimitives.Divide(acc, sc.Normaliser.AsSpan(start, count), acc);
                 RowKernels<T>.AddScaled(d, acc, held);
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Outputs"/> for a role of one token, in scalars: every formed key is a single token, so each value row
+    /// takes acc = w_t·v_t over the keys whose value is not 0 (the first a product, each later one added as 1·(w·v)), then
+    /// d += (1/N)·acc (ReLU) or d += 1·(acc / Σ_t w_t) (softmax): the operations of the span path, element for element.
+    /// </summary>
+    private static void OutputsOfOne(CompiledModel<T>.Head head, Compiled c, in HeadStream<T> s, int qr, int token, bool relu, T invN)
+    {
+        var formed = c.Formed[qr];
+        var sc = s.Scratch;
+        int ld = s.Ld;
+        int[] outRows = head.OutRows;
+        for (int v = 0; v < outRows.Length; v++)
+        {
+            T acc = T.Zero, held = T.One;
+            bool any = false;
+            for (int t = 0; t < formed.Length; t++)
+            {
+                T value = c.Values.At(v, s.H, s.VT, ld, Key(s, qr, formed[t], token));
+                if (value == T.Zero) continue;
+                T product = sc.Scores[t * ld + token] * value;
+                acc = any ? acc + held * product : product;
+                any = true;
+            }
+            if (!any) continue;
+            ref T d = ref s.Delta[outRows[v] * ld + token];
+            d = relu ? d + (held * invN) * acc : d + held * (acc / sc.Normaliser[token]);
         }
     }
 }

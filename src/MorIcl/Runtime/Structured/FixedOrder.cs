@@ -19,14 +19,17 @@ internal static class FixedOrder<T> where T : unmanaged, IFloatingPointIeee754<T
     /// </summary>
     public static void ProjectToken(CompiledModel<T>.SparseRows m, T[] h, int ld, int token, Span<T> dst)
     {
-        int[] start = m.Start;
-        for (int a = 0; a < m.Rows; a++)
+        int[] start = m.Start, cols = m.Cols;
+        T[] values = m.Values;
+        int rows = m.Rows;
+        if (dst.Length < rows) throw new ArgumentException("dst is shorter than the projection");
+        if ((uint)token >= (uint)ld) throw new ArgumentOutOfRangeException(nameof(token));
+        for (int a = 0; a < rows; a++)
         {
             int e0 = start[a], e1 = start[a + 1];
             if (e0 == e1) { dst[a] = T.Zero; continue; }
-            var cols = m.Cols.AsSpan(e0, e1 - e0); var values = m.Values.AsSpan(e0, e1 - e0);
-            T acc = h[cols[0] * ld + token] * values[0];
-            for (int e = 1; e < cols.Length; e++) acc += values[e] * h[cols[e] * ld + token];
+            T acc = h[cols[e0] * ld + token] * values[e0];
+            for (int e = e0 + 1; e < e1; e++) acc += values[e] * h[cols[e] * ld + token];
             dst[a] = acc;
         }
     }
