@@ -278,6 +278,14 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         {
             var kept = Volatile.Read(ref c.Layout);
             if (kept is not null && kept.Examples == s.Examples) return kept;
+            var layout = Build(plan, c, s);
+            Volatile.Write(ref c.Layout, layout);
+            return layout;
+        }
+
+        /// <summary>The layout for the prompt of <paramref name="s"/> (apart from <see cref="Of"/>: its lambdas allocate at entry).</summary>
+        private static BlockLayout Build(HeadPlan plan, Compiled c, in HeadStream<T> s)
+        {
             int R = plan.Roles;
             var pairs = new long[R * R];
             var blocks = new List<int>();
@@ -294,14 +302,13 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
                     };
                     if (pairs[b] > 0) blocks.Add(b);
                 }
-            var layout = new BlockLayout
+            int dk = c.Dk;
+            return new BlockLayout
             {
                 Examples = s.Examples, Pairs = pairs, Blocks = blocks.ToArray(),
-                QOffset = blocks.Select(b => b / R * c.Dk).ToArray(), KOffset = blocks.Select(b => b % R * c.Dk).ToArray(),
+                QOffset = blocks.Select(b => b / R * dk).ToArray(), KOffset = blocks.Select(b => b % R * dk).ToArray(),
                 Positional = blocks.Select(b => plan.Forms![b].Max(plan.DistinctPositions![b])).ToArray(),
             };
-            Volatile.Write(ref c.Layout, layout);
-            return layout;
         }
     }
 
