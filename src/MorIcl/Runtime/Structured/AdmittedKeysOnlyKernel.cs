@@ -427,21 +427,7 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         for (int kr = 0; kr < R; kr++) top = double.IsNaN(bound[qr * R + kr]) ? double.NaN : Math.Max(top, bound[qr * R + kr]);
         // Row by row over the tokens (element-wise, so as one query at a time): m_i = max_t s_t, w_t = e^{s_t − m_i}
         // in place, Σ_t w_t in slot order.
-        var sc = s.Scratch;
-        var max = sc.Max.AsSpan(start, count);
-        var sums = sc.Normaliser.AsSpan(start, count);
-        Span<T> Row(int t) => sc.Scores.AsSpan(t * ld + start, count);
-        Row(0).CopyTo(max);
-        for (int t = 1; t < formed.Length; t++) TensorPrimitives.Max(max, Row(t), max);
-        for (int t = 0; t < formed.Length; t++)
-        {
-            TensorPrimitives.Subtract(Row(t), max, Row(t));
-            SimdSpan.Exp(Row(t), Row(t));
-            if (t == 0) Row(0).CopyTo(sums);
-            else TensorPrimitives.Add(sums, Row(t), sums);
-        }
-        TensorPrimitives.Negate(max, max);
-        double least = -double.CreateChecked(SimdSpan.Max<T>(max));   // min over the role's queries of m_i (NaN propagates)
+        double least = count == 1 ? WeightsOfOne(s.Scratch, formed.Length, ld, start) : WeightsOfRole(s.Scratch, formed.Length, ld, start, count);
         if (top == double.NegativeInfinity) return (double.PositiveInfinity, 0);
         double margin = least - top;
         // Leakage of query i ≤ Σ_b |b|·e^{U_b − m_i} / Σ_formed ≤ e^{top − min_i m_i}·Σ_b |b|·e^{U_b − top}, as every
@@ -451,6 +437,48 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
             if (pairs[qr * R + kr] > 0) unformedAtTop += pairs[qr * R + kr] * Math.Exp(bound[qr * R + kr] - top);
         double leak = unformedAtTop * Math.Exp(top - least) * (1 + Math.ScaleB(1, -48));
         return (margin, leak);
+    }
+
+    /// <summary>
+    /// The softmax weights of a role's <paramref name="count"/> queries in place (keys of <paramref name="keys"/> slots), their
+    /// sums per token; returns min_i m_i (NaN propagates).
+    /// </summary>
+    private static double WeightsOfRole(StructuredScratch<T> sc, int keys, int ld, int start, int count)
+    {
+        var max = sc.Max.AsSpan(start, count);
+        var sums = sc.Normaliser.AsSpan(start, count);
+        Span<T> Row(int t) => sc.Scores.AsSpan(t * ld + start, count);
+        Row(0).CopyTo(max);
+        for (int t = 1; t < keys; t++) TensorPrimitives.Max(max, Row(t), max);
+        for (int t = 0; t < keys; t++)
+        {
+            TensorPrimitives.Subtract(Row(t), max, Row(t));
+            SimdSpan.Exp(Row(t), Row(t));
+            if (t == 0) Row(0).CopyTo(sums);
+            else TensorPrimitives.Add(sums, Row(t), sums);
+        }
+        TensorPrimitives.Negate(max, max);
+        return -double.CreateChecked(SimdSpan.Max<T>(max));   // min over the role's queries of m_i (NaN propagates)
+    }
+
+    /// <summary>
+    /// <see cref="WeightsOfRole"/> for one query, in scalars: the same operations element for element (T.Max is the element-wise
+    /// maximum of TensorPrimitives.Max, SimdSpan.Exp(x) the lanes' exponential); m_i itself is the minimum of one.
+    /// </summary>
+    private static double WeightsOfOne(StructuredScratch<T> sc, int keys, int ld, int token)
+    {
+        T[] scores = sc.Scores;
+        T max = scores[token];
+        for (int t = 1; t < keys; t++) max = T.Max(max, scores[t * ld + token]);
+        T sum = T.Zero;
+        for (int t = 0; t < keys; t++)
+        {
+            T w = scores[t * ld + token] = SimdSpan.Exp(scores[t * ld + token] - max);
+            sum = t == 0 ? w : sum + w;
+        }
+        sc.Max[token] = -max;
+        sc.Normaliser[token] = sum;
+        return double.CreateChecked(max);
     }
 
     /// <summary>
