@@ -44,24 +44,36 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         if (!queriesConstant) ScoresPerToken(head, s, groups, leader);
         if (dv > 0 && roleSums.IsEmpty) ValueSums(head, s, roles, group, groups);
         else if (dv > 0) GroupSums(roleSums, dv, roles, group, groups, sc.ValueSumOfGroup);
-        Span<long> admitted = stackalloc long[groups];
-        Span<long> other = stackalloc long[groups];
+        Span<long> admitted = stackalloc long[2 * groups];
+        Span<long> other = stackalloc long[2 * groups];
         Span<T> scores = stackalloc T[groups];
-        Span<T> q = stackalloc T[dk];
+        Span<T> q = stackalloc T[2 * dk];
+        Span<T> outputs = stackalloc T[dv];
+        // The last role's query, pair counts and result: a role with the same ones (bit for bit) has the same output.
+        bool held = false;
+        double heldMargin = 0, heldLeak = 0;
         for (int qr = 0; qr < roles; qr++)
         {
             var (start, count) = s.Range(qr);
             if (count == 0) continue;
-            PairCounts(head, s, qr, roles, group, admitted, other);
+            PairCounts(head, s, qr, roles, group, admitted[..groups], other[..groups]);
             double m, l = 0;
             if (queriesConstant)
             {
-                FixedOrder<T>.ProjectToken(head.QRows, s.H, s.Ld, start, q);
-                for (int g = 0; g < groups; g++) scores[g] = Score(q, sc.KeyOfRole.AsSpan(leader[g] * dk, dk));
-                (m, l) = OneQuery(head, s, scores, size, admitted, other, qr);
+                FixedOrder<T>.ProjectToken(head.QRows, s.H, s.Ld, start, q[..dk]);
+                if (held && SameBits(q[..dk], q[dk..]) && admitted[..groups].SequenceEqual(admitted[groups..]) && other[..groups].SequenceEqual(other[groups..]))
+                    (m, l) = (heldMargin, heldLeak);
+                else
+                {
+                    for (int g = 0; g < groups; g++) scores[g] = Score(q[..dk], sc.KeyOfRole.AsSpan(leader[g] * dk, dk));
+                    (m, l) = OneQuery(head, s, scores, size, admitted[..groups], other[..groups], outputs);
+                    (held, heldMargin, heldLeak) = (true, m, l);
+                    q[..dk].CopyTo(q[dk..]); admitted[..groups].CopyTo(admitted[groups..]); other[..groups].CopyTo(other[groups..]);
+                }
+                for (int v = 0; v < dv; v++) sc.AddPerRole(head.OutRows[v], qr, outputs[v], s.Delta, s.Ld, s.Examples);
             }
-            else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted, other);
-            else m = WeightedPerToken(head, s, start, count, groups, other);
+            else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted[..groups], other[..groups]);
+            else m = WeightedPerToken(head, s, start, count, groups, other[..groups]);
             if (!queriesConstant) sc.Varying(head.OutRows);
             margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
@@ -235,17 +247,23 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         }
     }
 
+    /// <summary>Whether two vectors hold the same bits.</summary>
+    private static bool SameBits(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+    {
+        for (int i = 0; i < a.Length; i++) if (StructuredScratch<T>.Bits(a[i]) != StructuredScratch<T>.Bits(b[i])) return false;
+        return true;
+    }
+
     /// <summary>
-    /// One query's scores against the groups (every token of a role when the queries are role-constant):
-    /// its output added to the tokens of role qr (kept per role until the commit,
-    /// <see cref="StructuredScratch{T}.AddPerRole"/>); returns its (margin, leakage).
+    /// One query's scores against the groups (every token of a role when the queries are role-constant): its output, which
+    /// the caller adds to the tokens of role qr (kept per role until the commit, <see cref="StructuredScratch{T}.AddPerRole"/>);
+    /// returns its (margin, leakage).
     /// </summary>
     private static (double Margin, double Leak) OneQuery(CompiledModel<T>.Head head, in HeadStream<T> s, Span<T> scores,
-        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, int qr)
+        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, Span<T> outputs)
     {
         int dv = head.OutRows.Length, groups = scores.Length;
         var values = s.Scratch.ValueSumOfGroup;
-        Span<T> outputs = stackalloc T[dv];
         double margin = double.PositiveInfinity, leak = 0;
         if (head.Activation == Activation.Softmax) (margin, leak) = SoftmaxOne(scores, size, admitted, other, values, outputs, s.Scratch.Exp);
         else
@@ -264,7 +282,6 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
                 outputs[v] = acc * invN;
             }
         }
-        for (int v = 0; v < dv; v++) s.Scratch.AddPerRole(head.OutRows[v], qr, outputs[v], s.Delta, s.Ld, s.Examples);
         return (margin, leak);
     }
 
