@@ -176,7 +176,9 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
                 {
                     // Formed from H: rows summed only written first (they lack only their examples' values).
                     if (r == TokenRoles.Example) sc.SummedOnly.WriteAmong(head.VCols, s.H, ld);
-                    SimdSpan.WeightedSums<T>(s.H, offsets, weights, count, sums);
+                    // One token: SimdSpan.WeightedSums gives +0 + x·w (as Dot of one element), here without the call.
+                    if (count == 1) for (int v = 0; v < dv; v++) sums[v] = T.Zero + s.H[offsets[v]] * weights[v];
+                    else SimdSpan.WeightedSums<T>(s.H, offsets, weights, count, sums);
                 }
             }
             else for (int v = 0; v < dv; v++) sums[v] = SimdSpan.Sum<T>(s.VT.AsSpan(v * ld + start, count));
