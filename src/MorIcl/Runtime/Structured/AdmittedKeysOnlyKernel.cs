@@ -211,14 +211,31 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     private static void PerRoleOperands(Compiled c, in HeadStream<T> s, Operands o, int roles, Span<bool> known)
     {
         var sc = s.Scratch;
-        int dc = c.QContent.Rows;
-        for (int r = 0; r < roles; r++)
+        int dc = c.QContent.Rows, dk = c.Dk;
+        // The one-token roles (the query, then each auxiliary token: consecutive tokens and roles) projected together.
+        int singles = roles - 1 - TokenRoles.Example;
+        if (singles > 0)
         {
+            int first = s.Range(TokenRoles.Query).Start;
+            FixedOrder<T>.ProjectTokens(c.QContent, s.H, s.Ld, first, singles, sc.QueryOfRole.AsSpan(TokenRoles.Query * dk), dk);
+            FixedOrder<T>.ProjectTokens(c.KContent, s.H, s.Ld, first, singles, sc.KeyOfRole.AsSpan(TokenRoles.Query * dk), dk);
+            for (int r = TokenRoles.Query; r < roles; r++)
+            {
+                known[r] = known[roles + r] = true;
+                for (int a = 0; a < dc; a++)
+                {
+                    sc.MaxQ[r * dk + a] = Math.Abs(double.CreateChecked(sc.QueryOfRole[r * dk + a]));
+                    sc.MaxK[r * dk + a] = Math.Abs(double.CreateChecked(sc.KeyOfRole[r * dk + a]));
+                }
+            }
+        }
+        {
+            int r = TokenRoles.Example;
             var (start, count) = s.Range(r);
-            var maxQ = sc.MaxQ.AsSpan(r * c.Dk, dc); var maxK = sc.MaxK.AsSpan(r * c.Dk, dc);
-            if (count == 0) { maxQ.Clear(); maxK.Clear(); known[r] = known[roles + r] = true; continue; }
-            if (known[r] = o.QueryPerRole(count)) PerRole(c.QContent, s, start, sc.QueryOfRole.AsSpan(r * c.Dk, dc), maxQ);
-            if (known[roles + r] = o.KeyPerRole(count)) PerRole(c.KContent, s, start, sc.KeyOfRole.AsSpan(r * c.Dk, dc), maxK);
+            var maxQ = sc.MaxQ.AsSpan(r * dk, dc); var maxK = sc.MaxK.AsSpan(r * dk, dc);
+            if (count == 0) { maxQ.Clear(); maxK.Clear(); known[r] = known[roles + r] = true; return; }
+            if (known[r] = o.QueryPerRole(count)) PerRole(c.QContent, s, start, sc.QueryOfRole.AsSpan(r * dk, dc), maxQ);
+            if (known[roles + r] = o.KeyPerRole(count)) PerRole(c.KContent, s, start, sc.KeyOfRole.AsSpan(r * dk, dc), maxK);
         }
     }
 
