@@ -479,14 +479,16 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>
-    /// <see cref="WeightsOfRole"/> for one query, in scalars: the same operations element for element (T.Max is the element-wise
-    /// maximum of TensorPrimitives.Max, SimdSpan.Exp(x) the lanes' exponential); m_i itself is the minimum of one.
+    /// <see cref="WeightsOfRole"/> for one query, in scalars: the same operations element for element (TensorPrimitives.Max on one
+    /// element, SimdSpan.Exp(x) the lanes' exponential); m_i itself is the minimum of one.
     /// </summary>
     private static double WeightsOfOne(StructuredScratch<T> sc, int keys, int ld, int token)
     {
         T[] scores = sc.Scores;
         T max = scores[token];
-        for (int t = 1; t < keys; t++) max = T.Max(max, scores[t * ld + token]);
+        // TensorPrimitives.Max itself, on one element: a NaN keeps the payload the span path gives it.
+        var m = new Span<T>(ref max);
+        for (int t = 1; t < keys; t++) TensorPrimitives.Max(m, scores.AsSpan(t * ld + token, 1), m);
         T sum = T.Zero;
         for (int t = 0; t < keys; t++)
         {
