@@ -17,22 +17,8 @@ internal static class FixedOrder<T> where T : unmanaged, IFloatingPointIeee754<T
     /// One token's projection dst_a = Σ over row a's non-zeros w·h[col] in column order, with the same
     /// roundings as the executor's feature-major projection (first product, then d + w·x unfused).
     /// </summary>
-    public static void ProjectToken(CompiledModel<T>.SparseRows m, T[] h, int ld, int token, Span<T> dst)
-    {
-        int[] start = m.Start, cols = m.Cols;
-        T[] values = m.Values;
-        int rows = m.Rows;
-        if (dst.Length < rows) throw new ArgumentException("dst is shorter than the projection");
-        if ((uint)token >= (uint)ld) throw new ArgumentOutOfRangeException(nameof(token));
-        for (int a = 0; a < rows; a++)
-        {
-            int e0 = start[a], e1 = start[a + 1];
-            if (e0 == e1) { dst[a] = T.Zero; continue; }
-            T acc = h[cols[e0] * ld + token] * values[e0];
-            for (int e = e0 + 1; e < e1; e++) acc += values[e] * h[cols[e] * ld + token];
-            dst[a] = acc;
-        }
-    }
+    public static void ProjectToken(CompiledModel<T>.SparseRows m, T[] h, int ld, int token, Span<T> dst) =>
+        ProjectTokens(m, h, ld, token, 1, dst, m.Rows);
 
     /// <summary>
     /// <see cref="ProjectToken"/> of the <paramref name="tokens"/> consecutive tokens from <paramref name="first"/>: token
