@@ -211,8 +211,8 @@ internal static class RunCommand
         Timed<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace, Func<RegressionData, ReferenceRun> reference)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        Warm(examples, n => exec.Forward(n, q));
-        Warm(examples, n => reference(n));
+        Warm(examples, n => exec.Forward(n, q), WarmBudget);
+        Warm(examples, n => reference(n), WarmBudget);
         ForwardResult result;
         Measured forward, referenceTime = Measured.None;
         ReferenceRun? run = null;
@@ -306,16 +306,44 @@ internal static class RunCommand
         return (result, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Runs <paramref name="f"/> <see cref="WarmPasses"/> times on the first (up to) 8 examples, so its code is compiled optimised before timing.</summary>
-    private static void Warm(RegressionData examples, Action<RegressionData> f)
+    /// <summary>
+    /// Runs <paramref name="f"/> on the first (up to) 8 examples at least <see cref="WarmPasses"/> times, and then on until the
+    /// JIT has compiled no method for <see cref="JitQuiet"/> seconds (at most <see cref="WarmBudget"/> seconds in all). Tiered
+    /// compilation recompiles a method optimised only after its calls are counted, which starts once no method has been
+    /// compiled for 0.1 s, and does so in the background: a fixed number of passes can leave the timed passes on
+    /// unoptimised code, and more of the forward pass's (it has far more methods) than of the reference's.
+    /// </summary>
+    internal static int Warm(RegressionData examples, Action<RegressionData> f, double budget)
     {
         int n = Math.Min(examples.N, 8);
         var cols = new double[n * examples.D];
         for (int a = 0; a < examples.D; a++) Array.Copy(examples.Columns, a * examples.N, cols, a * n, n);
         var few = new RegressionData(n, examples.D, cols, examples.Y.Take(n).ToArray());
-        try { for (int p = 0; p < WarmPasses; p++) f(few); }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        double lastCompile = 0;
+        int p = 0;
+        try
+        {
+            for (; p < WarmPasses || (clock.Elapsed.TotalSeconds - lastCompile < JitQuiet && clock.Elapsed.TotalSeconds < budget); p++)
+            {
+                f(few);
+                long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+                if (now != compiled) { compiled = now; lastCompile = clock.Elapsed.TotalSeconds; }
+            }
+        }
         catch (MorIclException) { }   // the timed call reports the error
+        return p;
     }
+
+    /// <summary>Warm-up ends once the JIT has been quiet this long (seconds; above tiered compilation's 0.1 s delay), or at <see cref="WarmBudget"/>.</summary>
+    internal const double JitQuiet = 0.25;
+
+    /// <summary>
+    /// The most seconds a warm-up runs past its <see cref="WarmPasses"/>. The tests lower it: their process compiles
+    /// without pause (other tests run alongside), so the JIT is never quiet there and every `run` would wait this long.
+    /// </summary>
+    internal static double WarmBudget { get; set; } = 3;
 
     /// <summary>JSON has no NaN or infinity: such values are written as null.</summary>
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;

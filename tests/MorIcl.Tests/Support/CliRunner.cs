@@ -7,6 +7,12 @@ internal sealed record CliResult(int ExitCode, string Out, string Err);
 /// <summary>Runs <c>mor-icl</c> in-process with captured output, in a fresh temporary folder.</summary>
 internal sealed class CliRunner : IDisposable
 {
+    /// <summary>
+    /// `run` warms up until the JIT is quiet, which it never is while other tests run alongside: here it keeps to its fixed
+    /// passes (RunWarmUpTests checks the quiet rule itself).
+    /// </summary>
+    static CliRunner() => MorIcl.Cli.Commands.RunCommand.WarmBudget = 0;
+
     public string Dir { get; } = Directory.CreateTempSubdirectory("moricl-test-").FullName;
 
     public string PathOf(params string[] names) => Path.Combine(new[] { Dir }.Concat(names).ToArray());
