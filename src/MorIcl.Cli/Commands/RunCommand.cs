@@ -115,6 +115,9 @@ internal static class RunCommand
                         ["referencePasses"] = referencePasses,
                         ["firstForwardSeconds"] = firstForwardSeconds,
                         ["firstReferenceSeconds"] = Finite(firstReferenceSeconds),
+                        ["jitQuiet"] = forwardTime.JitQuiet,
+                        ["simdWidth"] = (int)MorIcl.Numerics.Simd.SimdSpan.Width,
+                        ["processorCount"] = Environment.ProcessorCount,
                     },
                     ["executor"] = new JsonObject
                     {
@@ -165,7 +168,8 @@ internal static class RunCommand
                 ctx.Console.Write(table);
                 ctx.Out.WriteLine(reference is null ? $"reference gradient EM failed: {referenceError}" : $"largest difference: {maxDiff:G3}");
                 ctx.Out.WriteLine($"forward pass {forwardSeconds:G3} s ({(kind == ExecutorKind.Structured ? $"structured: {plan.Structured} heads by their pattern, {plan.Dense} dense" : "dense")})"
-                    + (reference is null ? "" : $", reference gradient EM {referenceSeconds:G3} s"));
+                    + (reference is null ? "" : $", reference gradient EM {referenceSeconds:G3} s")
+                    + (forwardTime.JitQuiet ? "" : $" (the JIT was still compiling after the {WarmBudget:G3} s warm-up: some timed passes may have run unoptimised code)"));
                 if (result.Mixing is not null)
                     ctx.Out.WriteLine("estimated π: the transformer takes log π̂ by a piecewise-linear interpolant (declared error per layer in the certificate); the reference takes the exact log, so the difference above is that approximation propagated through the run");
                 ctx.Out.WriteLine($"certificate: {cert.Summary()}" + (cert.InDomain ? "" : " [OUT OF DOMAIN: the answer above is not certified]"));
@@ -191,8 +195,11 @@ internal static class RunCommand
     /// <summary>From this many examples on, `run` says before the bounds pass that it can take minutes.</summary>
     private const int LongPromptNotice = 5000;
 
-    /// <summary>How one computation was timed: the least of its timed calls, its first (untimed) call, and how many were timed.</summary>
-    internal readonly record struct Measured(double Seconds, double First, int Passes)
+    /// <summary>
+    /// How one computation was timed: the least of its timed calls, its first (untimed) call, how many were timed, and whether
+    /// the warm-ups before them ended with the JIT quiet (<see cref="Warm"/>; false: some timed calls may have run unoptimised code).
+    /// </summary>
+    internal readonly record struct Measured(double Seconds, double First, int Passes, bool JitQuiet = true)
     {
         public static Measured None => new(double.NaN, double.NaN, 0);
     }
@@ -211,8 +218,8 @@ internal static class RunCommand
         Timed<T>(ModelExecutor<T> exec, RegressionData examples, double[] q, bool trace, Func<RegressionData, ReferenceRun> reference)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        Warm(examples, n => exec.Forward(n, q), WarmBudget);
-        Warm(examples, n => reference(n), WarmBudget);
+        bool quiet = Warm(examples, n => exec.Forward(n, q), WarmBudget).Quiet;
+        quiet &= Warm(examples, n => reference(n), WarmBudget).Quiet;
         ForwardResult result;
         Measured forward, referenceTime = Measured.None;
         ReferenceRun? run = null;
@@ -224,7 +231,7 @@ internal static class RunCommand
         catch (MorIclException e) { error = e.Message; }
         if (trace)
         {
-            forward = new(firstForward, firstForward, 1);
+            forward = new(firstForward, firstForward, 1, quiet);
             if (run is not null) (run, referenceTime) = BestOf(() => reference(examples), referenceTime.First);
         }
         else
@@ -254,7 +261,7 @@ internal static class RunCommand
                 while (round < Round && referencePasses < MaxPasses);
                 total += round;
             }
-            forward = new(bestForward, firstForward, forwardPasses);
+            forward = new(bestForward, firstForward, forwardPasses, quiet);
             if (run is not null) referenceTime = new(bestReference, referenceTime.First, referencePasses);
         }
         int structured = 0, dense = 0;
@@ -313,7 +320,7 @@ internal static class RunCommand
     /// compiled for 0.1 s, and does so in the background: a fixed number of passes can leave the timed passes on
     /// unoptimised code, and more of the forward pass's (it has far more methods) than of the reference's.
     /// </summary>
-    internal static int Warm(RegressionData examples, Action<RegressionData> f, double budget)
+    internal static (int Passes, bool Quiet) Warm(RegressionData examples, Action<RegressionData> f, double budget)
     {
         int n = Math.Min(examples.N, 8);
         var cols = new double[n * examples.D];
@@ -332,8 +339,8 @@ internal static class RunCommand
                 if (now != compiled) { compiled = now; lastCompile = clock.Elapsed.TotalSeconds; }
             }
         }
-        catch (MorIclException) { }   // the timed call reports the error
-        return p;
+        catch (MorIclException) { return (p, true); }   // the timed call reports the error
+        return (p, clock.Elapsed.TotalSeconds - lastCompile >= JitQuiet);
     }
 
     /// <summary>Warm-up ends once the JIT has been quiet this long (seconds; above tiered compilation's 0.1 s delay), or at <see cref="WarmBudget"/>.</summary>

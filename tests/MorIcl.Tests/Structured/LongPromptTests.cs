@@ -91,6 +91,10 @@ public class LongPromptTests
         foreach (var passes in new[] { "forwardPasses", "referencePasses" })   // the least of 3 to 200, after an untimed pass
             Assert.InRange(structured["timing"]![passes]!.GetValue<int>(), 3, 200);
         Assert.True(structured["timing"]!["firstForwardSeconds"]!.GetValue<double>() > 0 && structured["timing"]!["firstReferenceSeconds"]!.GetValue<double>() > 0);
+        // What the numbers were measured on: the kernels' SIMD width and the cores; whether the warm-up ended with the JIT quiet.
+        Assert.Equal((int)MorIcl.Numerics.Simd.SimdSpan.Width, structured["timing"]!["simdWidth"]!.GetValue<int>());
+        Assert.Equal(Environment.ProcessorCount, structured["timing"]!["processorCount"]!.GetValue<int>());
+        Assert.NotNull(structured["timing"]!["jitQuiet"]!.GetValue<bool>());
         Assert.Equal(1, Run("--trace", cli.PathOf("t.csv"))["timing"]!["forwardPasses"]!.GetValue<int>());
         Assert.Equal("structured", structured["executor"]!["kind"]!.GetValue<string>());
         Assert.Equal(0, structured["executor"]!["denseHeads"]!.GetValue<int>());
