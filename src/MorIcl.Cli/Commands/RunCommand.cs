@@ -116,6 +116,7 @@ internal static class RunCommand
                         ["firstForwardSeconds"] = firstForwardSeconds,
                         ["firstReferenceSeconds"] = Finite(firstReferenceSeconds),
                         ["jitQuiet"] = forwardTime.JitQuiet,
+                        ["methodsCompiledWhileTiming"] = forwardTime.CompiledWhileTiming,
                         ["simdWidth"] = (int)MorIcl.Numerics.Simd.SimdSpan.Width,
                         ["processorCount"] = Environment.ProcessorCount,
                     },
@@ -169,7 +170,7 @@ internal static class RunCommand
                 ctx.Out.WriteLine(reference is null ? $"reference gradient EM failed: {referenceError}" : $"largest difference: {maxDiff:G3}");
                 ctx.Out.WriteLine($"forward pass {forwardSeconds:G3} s ({(kind == ExecutorKind.Structured ? $"structured: {plan.Structured} heads by their pattern, {plan.Dense} dense" : "dense")})"
                     + (reference is null ? "" : $", reference gradient EM {referenceSeconds:G3} s")
-                    + (forwardTime.JitQuiet ? "" : $" (the JIT was still compiling after the {WarmBudget:G3} s warm-up: some timed passes may have run unoptimised code)"));
+                    + (forwardTime.JitQuiet ? "" : $" (the JIT was still compiling after the forward pass's or the reference's {WarmBudget:G3} s warm-up: some timed passes may have run unoptimised code)"));
                 if (result.Mixing is not null)
                     ctx.Out.WriteLine("estimated π: the transformer takes log π̂ by a piecewise-linear interpolant (declared error per layer in the certificate); the reference takes the exact log, so the difference above is that approximation propagated through the run");
                 ctx.Out.WriteLine($"certificate: {cert.Summary()}" + (cert.InDomain ? "" : " [OUT OF DOMAIN: the answer above is not certified]"));
@@ -197,9 +198,11 @@ internal static class RunCommand
 
     /// <summary>
     /// How one computation was timed: the least of its timed calls, its first (untimed) call, how many were timed, and whether
-    /// the warm-ups before them ended with the JIT quiet (<see cref="Warm"/>; false: some timed calls may have run unoptimised code).
+    /// the warm-ups before them ended with the JIT quiet (<see cref="Warm"/>; false: some timed calls may have run unoptimised code),
+    /// and how many methods the JIT compiled during the timed calls of both computations (code first reached on the whole
+    /// prompt, or still being optimised; null when not timed in rounds).
     /// </summary>
-    internal readonly record struct Measured(double Seconds, double First, int Passes, bool JitQuiet = true)
+    internal readonly record struct Measured(double Seconds, double First, int Passes, bool JitQuiet = true, long? CompiledWhileTiming = null)
     {
         public static Measured None => new(double.NaN, double.NaN, 0);
     }
@@ -237,6 +240,7 @@ internal static class RunCommand
         else
         {
             Collect();
+            long compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             double bestForward = double.PositiveInfinity, bestReference = double.PositiveInfinity, total = 0;
             int forwardPasses = 0, referencePasses = 0;
             // Rounds of one computation's calls for about Round seconds (at least one), then the other's: each stays warm in
@@ -261,7 +265,7 @@ internal static class RunCommand
                 while (round < Round && referencePasses < MaxPasses);
                 total += round;
             }
-            forward = new(bestForward, firstForward, forwardPasses, quiet);
+            forward = new(bestForward, firstForward, forwardPasses, quiet, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore);
             if (run is not null) referenceTime = new(bestReference, referenceTime.First, referencePasses);
         }
         int structured = 0, dense = 0;
@@ -347,8 +351,8 @@ internal static class RunCommand
     internal const double JitQuiet = 0.25;
 
     /// <summary>
-    /// The most seconds a warm-up runs past its <see cref="WarmPasses"/>. The tests lower it: their process compiles
-    /// without pause (other tests run alongside), so the JIT is never quiet there and every `run` would wait this long.
+    /// The most seconds a warm-up runs in all (its <see cref="WarmPasses"/> always run). The tests lower it: their process
+    /// compiles without pause (other tests run alongside), so the JIT is never quiet there and every `run` would wait this long.
     /// </summary>
     internal static double WarmBudget { get; set; } = 3;
 

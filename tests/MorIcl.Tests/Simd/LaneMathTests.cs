@@ -93,6 +93,25 @@ public sealed class LaneMathTests
         Same<float>(Inputs(-1, 1, 1024, 14).Select(v => (float)v).ToArray());
     }
 
+    [Fact]
+    public void The_span_forms_give_each_elements_scalar_bits_at_every_length()
+    {
+        // SimdSpan takes whole wide steps, then one register, then scalars: every split of a short span must give the bits
+        // of the one-lane function, element for element, in place as well as into another span.
+        var x = Inputs(-30, 30, 40, 15);
+        for (int n = 0; n <= x.Length; n++)
+        {
+            var src = x[..n];
+            var d = new double[n];
+            SimdSpan.Exp<double>(src, d);
+            Assert.Equal(src.Select(v => Bits.Of(SimdSpan.Exp(v))), d.Select(Bits.Of));
+            var f = src.Select(v => (float)v).ToArray();
+            var want = f.Select(v => Bits.Of(SimdSpan.Exp(v))).ToArray();
+            SimdSpan.Exp<float>(f, f);
+            Assert.Equal(want, f.Select(Bits.Of));
+        }
+    }
+
     private static void Same<T>(T[] x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var abs = x.Select(T.Abs).ToArray();
