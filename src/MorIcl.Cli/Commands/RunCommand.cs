@@ -239,6 +239,9 @@ internal static class RunCommand
         }
         else
         {
+            // Code first reached on the whole prompt (longer loops, more blocks) warmed up too, on the whole prompt.
+            quiet &= UntilQuiet(() => exec.Forward(examples, q), 0, WarmBudget).Quiet;
+            if (run is not null) quiet &= UntilQuiet(() => reference(examples), 0, WarmBudget).Quiet;
             Collect();
             long compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             double bestForward = double.PositiveInfinity, bestReference = double.PositiveInfinity, total = 0;
@@ -330,20 +333,30 @@ internal static class RunCommand
         var cols = new double[n * examples.D];
         for (int a = 0; a < examples.D; a++) Array.Copy(examples.Columns, a * examples.N, cols, a * n, n);
         var few = new RegressionData(n, examples.D, cols, examples.Y.Take(n).ToArray());
+        return UntilQuiet(() => f(few), WarmPasses, budget);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="f"/> at least <paramref name="minPasses"/> times, then on until the JIT has compiled no method for
+    /// <see cref="JitQuiet"/> seconds, at most <paramref name="budget"/> seconds in all; returns the passes and whether it ended
+    /// quiet. A computation that refuses its input ends it (the timed call reports the error).
+    /// </summary>
+    internal static (int Passes, bool Quiet) UntilQuiet(Action f, int minPasses, double budget)
+    {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
         double lastCompile = 0;
         int p = 0;
         try
         {
-            for (; p < WarmPasses || (clock.Elapsed.TotalSeconds - lastCompile < JitQuiet && clock.Elapsed.TotalSeconds < budget); p++)
+            for (; p < minPasses || (clock.Elapsed.TotalSeconds - lastCompile < JitQuiet && clock.Elapsed.TotalSeconds < budget); p++)
             {
-                f(few);
+                f();
                 long now = System.Runtime.JitInfo.GetCompiledMethodCount();
                 if (now != compiled) { compiled = now; lastCompile = clock.Elapsed.TotalSeconds; }
             }
         }
-        catch (MorIclException) { return (p, true); }   // the timed call reports the error
+        catch (MorIclException) { return (p, true); }
         return (p, clock.Elapsed.TotalSeconds - lastCompile >= JitQuiet);
     }
 

@@ -43,6 +43,16 @@ public sealed class RunWarmUpTests
         Assert.True(quiet);
     }
 
+    [Fact]
+    public void TheWholePromptWarmUpRunsNothingWithoutBudgetAndOnWhileTheJitCompiles()
+    {
+        int calls = 0;
+        Assert.Equal((0, false), RunCommand.UntilQuiet(() => calls++, minPasses: 0, budget: 0));
+        Assert.Equal(0, calls);
+        var (passes, quiet) = RunCommand.UntilQuiet(() => CompileOne(1000 + calls++), minPasses: 0, budget: 0.2);
+        Assert.True(passes > 1 && !quiet, $"{passes} passes, quiet {quiet}");
+    }
+
     private static void CompileOne(int i)
     {
         var m = new System.Reflection.Emit.DynamicMethod($"warm{i}", typeof(int), Type.EmptyTypes);
