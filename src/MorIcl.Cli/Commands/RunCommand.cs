@@ -197,10 +197,10 @@ internal static class RunCommand
     private const int LongPromptNotice = 5000;
 
     /// <summary>
-    /// How one computation was timed: the least of its timed calls, its first (untimed) call, how many were timed, and whether
-    /// the warm-ups before them ended with the JIT quiet (<see cref="Warm"/>; false: some timed calls may have run unoptimised code),
-    /// and how many methods the JIT compiled during the timed calls of both computations (code first reached on the whole
-    /// prompt, or still being optimised; null when not timed in rounds).
+    /// How one computation was timed: the least of its timed calls, its first (untimed) call and how many were timed. For the
+    /// forward pass also: whether every warm-up ended with the JIT quiet (<see cref="UntilQuiet"/>; false: some timed calls may
+    /// have run unoptimised code), and how many methods the JIT compiled during the timed calls of both computations (null
+    /// when they were not timed in rounds).
     /// </summary>
     internal readonly record struct Measured(double Seconds, double First, int Passes, bool JitQuiet = true, long? CompiledWhileTiming = null)
     {
