@@ -71,7 +71,8 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// <summary>
     /// Whether the structured kernels use the fused-row shortcuts of docs/math.md §9.6 (default true): a head's per-token
     /// content dimensions in one pass, its committed value rows in one pass with the next layer's example sums formed
-    /// on the way, and resets of finite rows kept per role. The bits are the same either way.
+    /// on the way, resets of finite rows kept per role, and rows of e^x remembered across a layer's E-step gates. The bits
+    /// are the same either way.
     /// </summary>
     public bool FusedRows { get; init; } = true;
 

@@ -32,6 +32,8 @@ public class FusedRowsTests
             $"{name}: shortcuts ran {c.Scores}/{c.Commits}/{c.SumsAhead}/{c.SumsUsed}/{c.ScoresInOrder}/{c.MaximaKnown}/{c.SummedOnly}");
         if (reset) Assert.True(c.Resets > 0 && c.OnConstant > 0 && c.QuotientOnConstant > 0,
             $"{name}: no reset was kept per role ({c.Resets}) or committed onto ({c.OnConstant}, E-step {c.QuotientOnConstant})");
+        // The E-step gates of a layer meet the same rows ℓ_ic − m_i (K ≥ 2 gates, each with K slots).
+        Assert.True(c.ExpRowsRemembered > 0, $"{name}: no row of e^x was remembered");
     }
 
     [Fact]

@@ -470,7 +470,9 @@ internal static class AdmittedKeysOnlyKernel<T> where T : unmanaged, IFloatingPo
         for (int t = 0; t < keys; t++)
         {
             TensorPrimitives.Subtract(Row(t), max, Row(t));
-            SimdSpan.Exp(Row(t), Row(t));
+            // SimdSpan.Exp, remembered across the E-step gates of a layer (a fused-row shortcut: off, every row is computed).
+            if (!sc.Fused) SimdSpan.Exp(Row(t), Row(t));
+            else if (sc.ExpRows.InPlace(Row(t))) sc.Counts.ExpRowsRemembered++;
             if (t == 0) Row(0).CopyTo(sums);
             else TensorPrimitives.Add(sums, Row(t), sums);
         }

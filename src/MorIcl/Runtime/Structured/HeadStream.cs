@@ -78,8 +78,8 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>How often the fused-row shortcuts of docs/math.md §9.6 ran.</summary>
 internal struct FusedRowCounts
 {
-    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten, QuotientOnConstant;
-    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; QuotientOnConstant += o.QuotientOnConstant; }
+    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten, QuotientOnConstant, ExpRowsRemembered;
+    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; QuotientOnConstant += o.QuotientOnConstant; ExpRowsRemembered += o.ExpRowsRemembered; }
 }
 
 /// <summary>Where a row's update of the current layer is.</summary>
@@ -149,6 +149,9 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>e^x of single numbers, remembered by their bits (the per-role softmax).</summary>
     public readonly ExpMemo<T> Exp = new();
+
+    /// <summary>e^x of rows, remembered by their bits (the per-token softmax of the E-step gates).</summary>
+    public readonly ExpRowMemo<T> ExpRows = new();
 
     /// <summary>Rows a commit summed and did not write (docs/math.md §9.6), written before anything else reads them.</summary>
     public readonly SummedOnlyRows<T> SummedOnly;
