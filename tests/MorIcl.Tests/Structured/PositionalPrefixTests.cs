@@ -88,3 +88,46 @@ public class PositionalPrefixTests
         Assert.True(new ModelExecutor<double>(edited).RunsStructured(layer, head));
     }
 }
+
+/// <summary>
+/// The remembered digit ranges of <see cref="PositionalPrefixBound"/>: a range is reused only for a digit whose eight
+/// coefficients (and base) are all the same bits. A key that left out any one coefficient would hand a digit that
+/// differs only there the range of another; each is changed in turn here and must get its own exact range.
+/// </summary>
+public class DigitRangeMemoTests
+{
+    [Fact]
+    public void EveryCoefficientAndTheBaseSelectTheRange()
+    {
+        const int G = 2, d = 1;
+        int[] idx = { 0, 1 + d, 1 + G + d };
+        var seen = new Dictionary<PositionalPrefixBound.DigitTerms, (double, double)>();
+        double[,] Base()
+        {
+            var m = new double[1 + 2 * G, 1 + 2 * G];
+            m[idx[2], idx[0]] = -4096; m[idx[1], idx[1]] = 8192; m[idx[0], idx[2]] = -4096;   // −R·(p − q)²
+            return m;
+        }
+        var base_ = PositionalPrefixBound.DigitRange(Base(), d, G, 32, seen);
+        Assert.Equal((-4096.0 * 31 * 31, 0.0), base_);
+        int changedCount = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                if (i == 0 && j == 0) continue;
+                var m = Base();
+                m[idx[i], idx[j]] += 3;
+                var expected = PositionalPrefixBound.DigitRange(m, d, G, 32);
+                Assert.NotEqual(base_, expected);
+                Assert.Equal(expected, PositionalPrefixBound.DigitRange(m, d, G, 32, seen));
+                changedCount++;
+            }
+        Assert.Equal(8, changedCount);
+        // Another base: the same coefficients over p, q ∈ [0, 15].
+        var small = PositionalPrefixBound.DigitRange(Base(), d, G, 16, seen);
+        Assert.Equal((-4096.0 * 15 * 15, 0.0), small);
+        // The same digit again is remembered (and gives its range).
+        Assert.Equal(base_, PositionalPrefixBound.DigitRange(Base(), d, G, 32, seen));
+        Assert.Equal(10, seen.Count);
+    }
+}

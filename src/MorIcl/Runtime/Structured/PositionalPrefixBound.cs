@@ -41,6 +41,7 @@ internal static class PositionalPrefixBound
         var hi = new double[G];
         var lo = new double[G];
         var changed = new bool[G];
+        var ranges = new Dictionary<DigitTerms, (double Min, double Max)>();
         for (int qr = 0; qr < roles; qr++)
             for (int kr = 0; kr < roles; kr++)
             {
@@ -59,7 +60,7 @@ internal static class PositionalPrefixBound
                             if (dj >= 0) changed[dj] = true;
                         }
                     for (int d = 0; d < G; d++)
-                        if (changed[d]) (lo[d], hi[d]) = DigitRange(m, d, G, B);
+                        if (changed[d]) (lo[d], hi[d]) = DigitRange(m, d, G, B, ranges);
                     double cross = Cross(m, G, B), c = m[0, 0];
                     double max = c + hi.Sum() + cross, min = c + lo.Sum() - cross;
                     bound = Math.Max(bound, Math.Max(Math.Abs(max), Math.Abs(min)));
@@ -71,8 +72,24 @@ internal static class PositionalPrefixBound
     /// <summary>The digit of monomial m (1 → −1, p_d and p_d² → d).</summary>
     private static int Digit(int m, int G) => m == 0 ? -1 : (m - 1) % G;
 
+    /// <summary>
+    /// The eight coefficients M[i, j] of one digit's f_d (i, j over 1, p_d, p_d², (i, j) ≠ (1, 1)), by their bits, and B:
+    /// all that <see cref="DigitRange(double[,], int, int, int)"/> reads, so equal keys have equal ranges.
+    /// </summary>
+    internal readonly record struct DigitTerms(long M01, long M02, long M10, long M11, long M12, long M20, long M21, long M22, int B);
+
+    /// <summary><see cref="DigitRange(double[,], int, int, int)"/>, remembered for the digits' coefficients seen before (the construction repeats a few).</summary>
+    internal static (double Min, double Max) DigitRange(double[,] m, int d, int G, int B, Dictionary<DigitTerms, (double, double)> seen)
+    {
+        int i1 = 1 + d, i2 = 1 + G + d;
+        static long Bits(double x) => BitConverter.DoubleToInt64Bits(x);
+        var key = new DigitTerms(Bits(m[0, i1]), Bits(m[0, i2]), Bits(m[i1, 0]), Bits(m[i1, i1]), Bits(m[i1, i2]), Bits(m[i2, 0]), Bits(m[i2, i1]), Bits(m[i2, i2]), B);
+        if (seen.TryGetValue(key, out var range)) return range;
+        return seen[key] = DigitRange(m, d, G, B);
+    }
+
     /// <summary>Exact min and max over p, q ∈ [0, B − 1] of f_d(p, q) = Σ M[i, j]·μ_i(p)·ν_j(q) over the monomials 1, p_d, p_d² (i, j) ≠ (1, 1).</summary>
-    private static (double Min, double Max) DigitRange(double[,] m, int d, int G, int B)
+    internal static (double Min, double Max) DigitRange(double[,] m, int d, int G, int B)
     {
         int[] idx = { 0, 1 + d, 1 + G + d };
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
