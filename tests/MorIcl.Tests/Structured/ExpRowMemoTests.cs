@@ -36,7 +36,7 @@ public class ExpRowMemoTests
 
     private static void Check<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var memo = new ExpRowMemo<T>();
+        var memo = new ExpRowMemo<T>(4);
         foreach (int length in new[] { 1, 7, 8, 33, 200 })
         {
             var x = Row<T>(length, length);
@@ -63,6 +63,28 @@ public class ExpRowMemoTests
         var expectedPrefix = Exp(prefix);
         Assert.False(memo.InPlace(prefix), "a prefix of a remembered row was taken as remembered");
         AssertBits(expectedPrefix, prefix, "prefix");
+    }
+
+    /// <summary>
+    /// K = 5 E-step gates, each forming the same K rows in its own slot order (its own component first), with the memo the
+    /// scratch gives a prompt of K + 2 roles: every row after the first gate's is remembered (a memo of four rows, which
+    /// evicts a row before the next gate asks for it, remembers 16 of the 20).
+    /// </summary>
+    [Fact]
+    public void AllButTheFirstGatesRowsAreRememberedForFiveComponents()
+    {
+        const int K = 5;
+        var memo = new ExpRowMemo<double>(K + 2);
+        var rows = Enumerable.Range(0, K).Select(c => Row<double>(50, 100 + c)).ToArray();
+        int hits = 0;
+        for (int gate = 0; gate < K; gate++)
+            foreach (int c in new[] { gate }.Concat(Enumerable.Range(0, K).Where(c => c != gate)))
+            {
+                var x = (double[])rows[c].Clone();
+                if (memo.InPlace(x)) hits++;
+                AssertBits(Exp(rows[c]), x, $"gate {gate}, component {c}");
+            }
+        Assert.Equal(K * K - K, hits);
     }
 
     [Fact] public void RowsGetTheBitsOfExpAndOnlyEqualRowsAreRemembered_Double() => Check<double>();

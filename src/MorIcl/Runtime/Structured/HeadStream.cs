@@ -145,13 +145,14 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         _aheadEpoch = Enumerable.Repeat(int.MinValue, dimension).ToArray();
         _rowMax = new double[roles * dimension]; _rowMaxUntil = new int[roles * dimension];
         SummedOnly = new SummedOnlyRows<T>(dimension);
+        ExpRows = new ExpRowMemo<T>(roles);
     }
 
     /// <summary>e^x of single numbers, remembered by their bits (the per-role softmax).</summary>
     public readonly ExpMemo<T> Exp = new();
 
     /// <summary>e^x of rows, remembered by their bits (the per-token softmax of the E-step gates).</summary>
-    public readonly ExpRowMemo<T> ExpRows = new();
+    public readonly ExpRowMemo<T> ExpRows;
 
     /// <summary>Rows a commit summed and did not write (docs/math.md §9.6), written before anything else reads them.</summary>
     public readonly SummedOnlyRows<T> SummedOnly;
