@@ -108,6 +108,9 @@ public sealed partial class ModelExecutor<T> where T : unmanaged, IFloatingPoint
     /// <summary>Whether head <paramref name="head"/> of layer <paramref name="layer"/> has a structured kernel on this executor (its pattern, exact in T).</summary>
     public bool RunsStructured(int layer, int head) => _structured?.Takes(layer, head) ?? false;
 
+    /// <summary>The earlier head of layer <paramref name="layer"/> whose per-role weights head <paramref name="head"/> takes (docs/math.md §9.6, fused rows, item 9); −1 when none.</summary>
+    internal int WeightsSharedWith(int layer, int head) => _structured?.SharedWith(layer, head) ?? -1;
+
     /// <summary>Runs every prompt (in parallel; results do not depend on the thread count).</summary>
     public ForwardResult[] Forward(IReadOnlyList<(RegressionData Examples, double[] Query)> prompts, bool trace = false, int? maxDegreeOfParallelism = null)
     {

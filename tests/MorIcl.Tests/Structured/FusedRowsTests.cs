@@ -34,6 +34,8 @@ public class FusedRowsTests
             $"{name}: no reset was kept per role ({c.Resets}) or committed onto ({c.OnConstant}, E-step {c.QuotientOnConstant})");
         // The E-step gates of a layer meet the same rows ℓ_ic − m_i (K ≥ 2 gates, each with K slots).
         Assert.True(c.ExpRowsRemembered > 0, $"{name}: no row of e^x was remembered");
+        // The example means of a gradient step, one head per component (K ≥ 2), share their weights.
+        Assert.True(c.WeightsShared > 0, $"{name}: no mean head took another's weights");
     }
 
     [Fact]

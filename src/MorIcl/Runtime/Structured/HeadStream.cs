@@ -78,8 +78,8 @@ internal readonly struct HeadStream<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>How often the fused-row shortcuts of docs/math.md §9.6 ran.</summary>
 internal struct FusedRowCounts
 {
-    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten, QuotientOnConstant, ExpRowsRemembered;
-    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; QuotientOnConstant += o.QuotientOnConstant; ExpRowsRemembered += o.ExpRowsRemembered; }
+    public long Scores, Commits, SumsAhead, SumsUsed, Resets, OnConstant, ScoresInOrder, MaximaKnown, SummedOnly, SummedWritten, QuotientOnConstant, ExpRowsRemembered, WeightsShared;
+    public void Add(in FusedRowCounts o) { Scores += o.Scores; Commits += o.Commits; SumsAhead += o.SumsAhead; SumsUsed += o.SumsUsed; Resets += o.Resets; OnConstant += o.OnConstant; ScoresInOrder += o.ScoresInOrder; MaximaKnown += o.MaximaKnown; SummedOnly += o.SummedOnly; SummedWritten += o.SummedWritten; QuotientOnConstant += o.QuotientOnConstant; ExpRowsRemembered += o.ExpRowsRemembered; WeightsShared += o.WeightsShared; }
 }
 
 /// <summary>Where a row's update of the current layer is.</summary>
@@ -146,6 +146,7 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
         _rowMax = new double[roles * dimension]; _rowMaxUntil = new int[roles * dimension];
         SummedOnly = new SummedOnlyRows<T>(dimension);
         ExpRows = new ExpRowMemo<T>(roles);
+        Shared = new SharedWeights<T>(roles);
     }
 
     /// <summary>e^x of single numbers, remembered by their bits (the per-role softmax).</summary>
@@ -153,6 +154,9 @@ internal sealed class StructuredScratch<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>e^x of rows, remembered by their bits (the per-token softmax of the E-step gates).</summary>
     public readonly ExpRowMemo<T> ExpRows;
+
+    /// <summary>The per-role weights of a RoleConstantKeys head, for the later heads of its layer with the same Q, K and admission.</summary>
+    public readonly SharedWeights<T> Shared;
 
     /// <summary>Rows a commit summed and did not write (docs/math.md §9.6), written before anything else reads them.</summary>
     public readonly SummedOnlyRows<T> SummedOnly;

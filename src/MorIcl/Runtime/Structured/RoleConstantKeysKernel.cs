@@ -20,19 +20,37 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
 {
     /// <summary>False (nothing written) when some key row differs between tokens of a role on this prompt.</summary>
     public static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, out double margin, out double leak) =>
-        Run(head, plan, s, roles, default, out margin, out leak);
+        Run(head, plan, s, roles, default, Share.None, out margin, out leak);
 
     /// <summary>
     /// As above; when <paramref name="roleSums"/> is not empty it holds Σ_{j ∈ role r} v_j[v] at [r·d_v + v] (each as
     /// <see cref="RoleSum"/> forms it), which the block schedule accumulated over its blocks, instead of summing here.
     /// </summary>
-    internal static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, ReadOnlySpan<T> roleSums, out double margin, out double leak)
+    internal static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, ReadOnlySpan<T> roleSums, out double margin, out double leak) =>
+        Run(head, plan, s, roles, roleSums, Share.None, out margin, out leak);
+
+    /// <summary>
+    /// Which head's per-role weights this one may take (<see cref="SharedWeights{T}"/>): <see cref="With"/>, an earlier head of
+    /// the layer with the same Q, K, admission and activation (−1: none); <see cref="Keep"/>: a later head takes this one's.
+    /// </summary>
+    internal readonly record struct Share(int Head, int With, bool Keep)
+    {
+        public static Share None => new(-1, -1, false);
+    }
+
+    /// <summary>As above, taking or keeping the per-role weights of heads that share them (<paramref name="share"/>).</summary>
+    internal static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, ReadOnlySpan<T> roleSums, Share share,
+        out double margin, out double leak)
     {
         margin = double.PositiveInfinity; leak = 0;
+        var sc = s.Scratch;
+        bool shortcut = sc.Fused && roleSums.IsEmpty && !s.Windowed;
+        if (shortcut && share.With >= 0 && sc.Shared.Holds(sc.Epoch, share.With))
+            return RunShared(head, s, roles, sc.Shared, out margin, out leak);
+        if (share.Keep) sc.Shared.Forget();   // a head that falls back below leaves no weights to take
         if (!plan.KeysAreEmbeddingConstants)
             foreach (int c in head.KCols)
                 if (!s.RoleConstant(c)) return false;
-        var sc = s.Scratch;
         int dk = head.Dk, dv = head.OutRows.Length;
         Span<int> group = stackalloc int[roles];
         Span<int> leader = stackalloc int[roles];
@@ -44,11 +62,15 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
         if (!queriesConstant) ScoresPerToken(head, s, groups, leader);
         if (dv > 0 && roleSums.IsEmpty) ValueSums(head, s, roles, group, groups);
         else if (dv > 0) GroupSums(roleSums, dv, roles, group, groups, sc.ValueSumOfGroup);
+        bool keep = shortcut && share.Keep && queriesConstant;
+        if (keep) sc.Shared.Begin(groups, group);
         Span<long> admitted = stackalloc long[2 * groups];
         Span<long> other = stackalloc long[2 * groups];
         Span<T> scores = stackalloc T[groups];
+        Span<T> weights = stackalloc T[groups];
         Span<T> q = stackalloc T[2 * dk];
         Span<T> outputs = stackalloc T[dv];
+        T sum = T.Zero;
         // The last role's query, pair counts and result: a role with the same ones (bit for bit) has the same output.
         bool held = false;
         double heldMargin = 0, heldLeak = 0;
@@ -61,15 +83,17 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             if (queriesConstant)
             {
                 FixedOrder<T>.ProjectToken(head.QRows, s.H, s.Ld, start, q[..dk]);
-                if (held && SameBits(q[..dk], q[dk..]) && admitted[..groups].SequenceEqual(admitted[groups..]) && other[..groups].SequenceEqual(other[groups..]))
-                    (m, l) = (heldMargin, heldLeak);
+                bool same = held && SameBits(q[..dk], q[dk..]) && admitted[..groups].SequenceEqual(admitted[groups..]) && other[..groups].SequenceEqual(other[groups..]);
+                if (same) (m, l) = (heldMargin, heldLeak);
                 else
                 {
                     for (int g = 0; g < groups; g++) scores[g] = Score(q[..dk], sc.KeyOfRole.AsSpan(leader[g] * dk, dk));
-                    (m, l) = OneQuery(head, s, scores, size, admitted[..groups], other[..groups], outputs);
+                    (m, l) = QueryWeights(head, scores, size, admitted[..groups], other[..groups], weights, out sum, sc.Exp);
+                    QueryOutputs(head, s, weights, sum, outputs);
                     (held, heldMargin, heldLeak) = (true, m, l);
                     q[..dk].CopyTo(q[dk..]); admitted[..groups].CopyTo(admitted[groups..]); other[..groups].CopyTo(other[groups..]);
                 }
+                if (keep) sc.Shared.Set(qr, weights, sum, same, m, l);
                 for (int v = 0; v < dv; v++) sc.AddPerRole(head.OutRows[v], qr, outputs[v], s.Delta, s.Ld, s.Examples);
             }
             else if (head.Activation == Activation.Softmax) (m, l) = SoftmaxPerToken(head, s, start, count, groups, size, admitted[..groups], other[..groups]);
@@ -77,6 +101,30 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             if (!queriesConstant) sc.Varying(head.OutRows);
             margin = Math.Min(margin, m); leak = Math.Max(leak, l);
         }
+        if (keep) sc.Shared.Done(sc.Epoch, share.Head);
+        return true;
+    }
+
+    /// <summary>
+    /// A head that takes an earlier head's per-role weights (<see cref="SharedWeights{T}"/>): its own value sums, then per role the
+    /// outputs from those weights (each role whose weights repeat the role before it repeats its outputs, as the head that formed them did),
+    /// with the margins and leakages formed for them.
+    /// </summary>
+    private static bool RunShared(CompiledModel<T>.Head head, in HeadStream<T> s, int roles, SharedWeights<T> shared, out double margin, out double leak)
+    {
+        margin = double.PositiveInfinity; leak = 0;
+        var sc = s.Scratch;
+        int dv = head.OutRows.Length;
+        if (dv > 0) ValueSums(head, s, roles, shared.Group, shared.Groups);
+        Span<T> outputs = stackalloc T[dv];
+        for (int qr = 0; qr < roles; qr++)
+        {
+            if (!shared.Present[qr]) continue;
+            if (!shared.SameAsBefore[qr]) QueryOutputs(head, s, shared.Of(qr), shared.Sum[qr], outputs);
+            for (int v = 0; v < dv; v++) sc.AddPerRole(head.OutRows[v], qr, outputs[v], s.Delta, s.Ld, s.Examples);
+            margin = Math.Min(margin, shared.Margin[qr]); leak = Math.Max(leak, shared.Leak[qr]);
+        }
+        sc.Counts.WeightsShared++;
         return true;
     }
 
@@ -257,34 +305,42 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>
-    /// One query's scores against the groups (every token of a role when the queries are role-constant): its output, which
-    /// the caller adds to the tokens of role qr (kept per role until the commit, <see cref="StructuredScratch{T}.AddPerRole"/>);
-    /// returns its (margin, leakage).
+    /// One query's scores against the groups (every token of a role when the queries are role-constant): its weights
+    /// (softmax: w_g = e^{s_g − max} and Σ_g |g|·w_g in <paramref name="sum"/>; ReLU: max(s_g, 0); linear: s_g) and its
+    /// (margin, leakage). <see cref="QueryOutputs"/> forms the output from them.
     /// </summary>
-    private static (double Margin, double Leak) OneQuery(CompiledModel<T>.Head head, in HeadStream<T> s, Span<T> scores,
-        ReadOnlySpan<long> size, ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, Span<T> outputs)
+    private static (double Margin, double Leak) QueryWeights(CompiledModel<T>.Head head, Span<T> scores, ReadOnlySpan<long> size,
+        ReadOnlySpan<long> admitted, ReadOnlySpan<long> other, Span<T> weights, out T sum, ExpMemo<T> exp)
     {
-        int dv = head.OutRows.Length, groups = scores.Length;
-        var values = s.Scratch.ValueSumOfGroup;
-        double margin = double.PositiveInfinity, leak = 0;
-        if (head.Activation == Activation.Softmax) (margin, leak) = SoftmaxOne(scores, size, admitted, other, values, outputs, s.Scratch.Exp);
-        else
+        sum = T.Zero;
+        if (head.Activation == Activation.Softmax) return SoftmaxWeights(scores, size, admitted, other, weights, out sum, exp);
+        double margin = double.PositiveInfinity;
+        bool relu = head.Activation == Activation.Relu;
+        for (int g = 0; g < scores.Length; g++)
         {
-            bool relu = head.Activation == Activation.Relu;
-            T invN = T.One / T.CreateChecked(s.N);
-            for (int g = 0; g < groups; g++)
-            {
-                if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(scores[g]));
-                if (relu) scores[g] = T.Max(scores[g], T.Zero);
-            }
-            for (int v = 0; v < dv; v++)
-            {
-                T acc = scores[0] * values[v];
-                for (int g = 1; g < groups; g++) acc += values[g * dv + v] * scores[g];
-                outputs[v] = acc * invN;
-            }
+            if (relu && other[g] > 0) margin = Math.Min(margin, -double.CreateChecked(scores[g]));
+            weights[g] = relu ? T.Max(scores[g], T.Zero) : scores[g];
         }
-        return (margin, leak);
+        return (margin, 0);
+    }
+
+    /// <summary>
+    /// The output of one query from its weights (<see cref="QueryWeights"/>), which the caller adds to the tokens of its role
+    /// (kept per role until the commit, <see cref="StructuredScratch{T}.AddPerRole"/>): softmax Σ_g w_g V_g[v] / sum,
+    /// else (1/N)·Σ_g w_g V_g[v].
+    /// </summary>
+    private static void QueryOutputs(CompiledModel<T>.Head head, in HeadStream<T> s, ReadOnlySpan<T> w, T sum, Span<T> outputs)
+    {
+        int dv = head.OutRows.Length, groups = w.Length;
+        var values = s.Scratch.ValueSumOfGroup;
+        if (head.Activation == Activation.Softmax) { SoftmaxOutputs(w, sum, values, outputs); return; }
+        T invN = T.One / T.CreateChecked(s.N);
+        for (int v = 0; v < dv; v++)
+        {
+            T acc = w[0] * values[v];
+            for (int g = 1; g < groups; g++) acc += values[g * dv + v] * w[g];
+            outputs[v] = acc * invN;
+        }
     }
 
     /// <summary>
@@ -294,7 +350,17 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
     private static (double Margin, double Leak) SoftmaxOne(ReadOnlySpan<T> scores, ReadOnlySpan<long> size, ReadOnlySpan<long> admitted,
         ReadOnlySpan<long> other, ReadOnlySpan<T> values, Span<T> outputs, ExpMemo<T> exp)
     {
-        int groups = scores.Length, dv = outputs.Length;
+        Span<T> w = stackalloc T[scores.Length];
+        var result = SoftmaxWeights(scores, size, admitted, other, w, out T sum, exp);
+        SoftmaxOutputs(w, sum, values, outputs);
+        return result;
+    }
+
+    /// <summary>w_g = e^{s_g − max} and their sum Σ_g |g|·w_g; returns the dense (margin, leakage) for these scores and multiplicities.</summary>
+    private static (double Margin, double Leak) SoftmaxWeights(ReadOnlySpan<T> scores, ReadOnlySpan<long> size, ReadOnlySpan<long> admitted,
+        ReadOnlySpan<long> other, Span<T> w, out T sum, ExpMemo<T> exp)
+    {
+        int groups = scores.Length;
         T max = T.NegativeInfinity, bestIn = T.NegativeInfinity, bestOut = T.NegativeInfinity;
         for (int g = 0; g < groups; g++)
         {
@@ -302,24 +368,30 @@ internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPo
             if (admitted[g] > 0) bestIn = T.Max(bestIn, scores[g]);
             if (other[g] > 0) bestOut = T.Max(bestOut, scores[g]);
         }
-        Span<T> w = stackalloc T[groups];
-        T sum = T.Zero, outSum = T.Zero;
+        sum = T.Zero;
+        T outSum = T.Zero;
         for (int g = 0; g < groups; g++)
         {
             w[g] = exp.Of(scores[g] - max);   // SimdSpan.Exp, remembered
             sum += T.CreateChecked(size[g]) * w[g];
             if (other[g] > 0) outSum += T.CreateChecked(other[g]) * w[g];
         }
+        double bi = double.CreateChecked(bestIn), bo = double.CreateChecked(bestOut);
+        bool any = bi > double.NegativeInfinity;
+        return (!any ? double.NegativeInfinity : bo == double.NegativeInfinity ? double.PositiveInfinity : bi - bo,
+            any ? Math.Max(double.CreateChecked(outSum / sum), 0) : 1.0);
+    }
+
+    /// <summary>outputs[v] = (Σ_g w_g V_g[v]) / sum, the sum from +0 in group order.</summary>
+    private static void SoftmaxOutputs(ReadOnlySpan<T> w, T sum, ReadOnlySpan<T> values, Span<T> outputs)
+    {
+        int groups = w.Length, dv = outputs.Length;
         for (int v = 0; v < dv; v++)
         {
             T acc = T.Zero;
             for (int g = 0; g < groups; g++) acc += w[g] * values[g * dv + v];
             outputs[v] = acc / sum;
         }
-        double bi = double.CreateChecked(bestIn), bo = double.CreateChecked(bestOut);
-        bool any = bi > double.NegativeInfinity;
-        return (!any ? double.NegativeInfinity : bo == double.NegativeInfinity ? double.PositiveInfinity : bi - bo,
-            any ? Math.Max(double.CreateChecked(outSum / sum), 0) : 1.0);
     }
 
     /// <summary>ReLU and linear heads on the tokens [start, start + count) of one role; returns the ReLU margin there.</summary>

@@ -20,6 +20,8 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
     private readonly (int Row, int[] Inputs)[][] _mlpInputs;
     private readonly int _roles;
     private readonly int[] _nextWrite;
+    /// <summary>Per layer and head: the RoleConstantKeys heads that share their per-role weights (<see cref="SharedWeights{T}"/>).</summary>
+    private readonly RoleConstantKeysKernel<T>.Share[][] _share;
 
     public StructuredExecutor(ExecutionPlan plan, CompiledModel<T> model)
     {
@@ -54,6 +56,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
                         k.SumWeight = SumsAhead(model, plan, l + 1, a.Heads[h].OutRows, k.CommitsExamples);
                         k.SummedOnly = SummedOnly(model, plan, l, a.Heads[h], k);
                     }
+        _share = model.Layers.Select((layer, l) => layer is CompiledModel<T>.Attention a ? Shares(a, plan.Heads[l], _taken[l]) : Array.Empty<RoleConstantKeysKernel<T>.Share>()).ToArray();
         Phases = BlockSchedule.Build(model, plan, Takes, AdmittedOnly);
         _commitsOnConstant = new bool[plan.Heads.Count][];
         for (int l = 0; l < plan.Heads.Count; l++)
@@ -224,6 +227,39 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         return only;
     }
 
+    /// <summary>
+    /// Per head of an attention layer: for a taken RoleConstantKeys head, the first earlier one with the same Q, K (bit for bit),
+    /// admission, activation and key kind, whose per-role weights it may take; and whether a later head takes its own.
+    /// </summary>
+    private static RoleConstantKeysKernel<T>.Share[] Shares(CompiledModel<T>.Attention layer, HeadPlan[] plans, bool[] taken)
+    {
+        int H = layer.Heads.Length;
+        var with = new int[H];
+        var keep = new bool[H];
+        for (int h = 0; h < H; h++)
+        {
+            with[h] = -1;
+            if (!taken[h] || plans[h].Pattern != HeadPattern.RoleConstantKeys) continue;
+            for (int e = 0; e < h && with[h] < 0; e++)
+                if (taken[e] && plans[e].Pattern == HeadPattern.RoleConstantKeys && with[e] < 0 && SameWeights(layer.Heads[e], plans[e], layer.Heads[h], plans[h]))
+                    with[h] = e;
+            if (with[h] >= 0) keep[with[h]] = true;
+        }
+        return Enumerable.Range(0, H).Select(h => new RoleConstantKeysKernel<T>.Share(h, with[h], keep[h])).ToArray();
+    }
+
+    /// <summary>Whether two heads form the same scores and weights on every prompt: the same Q and K rows (bit for bit), admission, activation and key kind.</summary>
+    internal static bool SameWeights(CompiledModel<T>.Head a, HeadPlan pa, CompiledModel<T>.Head b, HeadPlan pb) =>
+        a.Activation == b.Activation && a.Dk == b.Dk && pa.KeysAreEmbeddingConstants == pb.KeysAreEmbeddingConstants
+        && a.Admission.AsSpan().SequenceEqual(b.Admission) && SameRows(a.QRows, b.QRows) && SameRows(a.KRows, b.KRows);
+
+    private static bool SameRows(CompiledModel<T>.SparseRows a, CompiledModel<T>.SparseRows b)
+    {
+        if (!a.Start.AsSpan().SequenceEqual(b.Start) || !a.Cols.AsSpan().SequenceEqual(b.Cols)) return false;
+        for (int e = 0; e < a.Values.Length; e++) if (StructuredScratch<T>.Bits(a.Values[e]) != StructuredScratch<T>.Bits(b.Values[e])) return false;
+        return true;
+    }
+
     /// <summary>Per value row of head h: whether no other head of the layer but its pair partner writes the row and no head reads it.</summary>
     private static bool[] CommitsExamples(CompiledModel<T>.Attention layer, int h, int partner)
     {
@@ -240,6 +276,9 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>MLP layer l lowered (its linear pairs as linear units), or null when it runs as compiled.</summary>
     public LoweredMlp<T>? Mlp(int layer) => _mlps[layer];
+
+    /// <summary>The earlier head of layer l whose per-role weights head h takes (<see cref="SharedWeights{T}"/>); −1 when none.</summary>
+    public int SharedWith(int layer, int head) => head < _share[layer].Length ? _share[layer][head].With : -1;
 
     /// <summary>Whether head h of layer l has a structured kernel in this precision.</summary>
     public bool Takes(int layer, int head) => _taken[layer][head];
@@ -269,7 +308,7 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         }
         bool ok = plan.Pattern switch
         {
-            HeadPattern.RoleConstantKeys => RoleConstantKeysKernel<T>.Run(head, plan, s, _roles, out margin, out leak),
+            HeadPattern.RoleConstantKeys => RoleConstantKeysKernel<T>.Run(head, plan, s, _roles, default, _share[layer][index], out margin, out leak),
             HeadPattern.AdmittedKeysOnly => Flushed(head, s) && AdmittedKeysOnlyKernel<T>.Run(head, plan, _admittedOnly[layer][index]!, s, _plan.MaxPosition, out margin, out leak),
             _ => false,
         };
