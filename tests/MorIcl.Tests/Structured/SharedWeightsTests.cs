@@ -29,7 +29,7 @@ public class SharedWeightsTests
     public void TheMeanHeadsOfAGradientStepTakeTheFirstOnesWeights()
     {
         var model = Compiler.Compile(Spec);
-        var exec = new ModelExecutor<double>(model);
+        var exec = new ModelExecutor<double>(model) { FuseBlocks = false };   // the block schedule's phases do not share
         var steps = StepLayers(model);
         Assert.Equal(4, steps.Length);
         foreach (int l in steps)
@@ -59,7 +59,9 @@ public class SharedWeightsTests
             _ => new AttentionHead(h.Name, h.Activation, h.Query, h.Key, h.Value, h.PositionalDims,
                 new Admission(h.Admission.Roles, h.Admission.Table.Select((a, i) => i == TokenRoles.Query * h.Admission.Roles + TokenRoles.Example ? Admit.No : a).ToArray()), h.Description),
         }, out int l);
-        var exec = new ModelExecutor<double>(edited);
+        var exec = new ModelExecutor<double>(edited) { FuseBlocks = false };
+        // Still a structured RoleConstantKeys head: the plan compared it with step0 and found another Q, K or admission.
+        Assert.True(exec.RunsStructured(l, 1), $"{edit}: step1 no longer runs structured");
         Assert.Equal(-1, exec.WeightsSharedWith(l, 1));
         Assert.Equal(0, exec.WeightsSharedWith(l, 2));     // step2 still has step0's Q, K and admission
         var p = Sample(20);
@@ -71,6 +73,86 @@ public class SharedWeightsTests
         Assert.True(before.Certificate.Layers[l].MinMargin != after.Certificate.Layers[l].MinMargin || !hb!.SequenceEqual(ha!), $"{edit}: the edit changes nothing");
         BlockScheduleTests.AssertSameBits(exec, Plain(edited), p, edit);
         Assert.True(exec.Counts.WeightsShared > 0);
+    }
+
+    /// <summary>The first step layer with its mean heads changed by <paramref name="edit"/> (the heads of the layer in, the new ones out).</summary>
+    private static TransformerModel EditFirstStep(TransformerModel m, Func<AttentionHead[], AttentionHead[]> edit, out int layer)
+    {
+        var layers = m.Layers.ToList();
+        layer = StepLayers(m)[0];
+        var att = (AttentionLayer)layers[layer];
+        layers[layer] = new AttentionLayer(edit(att.Heads), att.Provenance, att.Domain);
+        return new TransformerModel(m.Spec, m.Layout, m.Embedding, layers, m.ReadOut, m.Margin);
+    }
+
+    [Fact]
+    public void HeadsWhoseQueriesDifferFromTokenToTokenKeepNoWeights()
+    {
+        var model = Compiler.Compile(Spec);
+        int x0 = model.Embedding.X[0];
+        // All three mean heads of the first step read x_1 in their query too, alike: the plan still pairs them, but on a
+        // prompt of more than one example the queries are not role-constant, so each head forms per-token scores and keeps nothing.
+        var edited = EditFirstStep(model, heads => heads.Select(h =>
+        {
+            var b = new SparseMatrix.Builder(h.Query.Rows, h.Query.Cols);
+            for (int e = 0; e < h.Query.NonZeros; e++) b.Add(h.Query.RowIndex[e], h.Query.ColIndex[e], h.Query.Values[e]);
+            b.Add(x0, 0, 1.0);
+            return StructuredCertificateTests.With(h, q: b.Build());
+        }).ToArray(), out int l);
+        var exec = new ModelExecutor<double>(edited) { FuseBlocks = false };
+        Assert.Equal(new[] { true, true, true }, Enumerable.Range(0, 3).Select(h => exec.RunsStructured(l, h)));
+        Assert.Equal(new[] { -1, 0, 0 }, Enumerable.Range(0, 3).Select(h => exec.WeightsSharedWith(l, h)));
+        BlockScheduleTests.AssertSameBits(exec, Plain(edited), Sample(20), "queries per token");
+        // Only the 3 other step layers share (two heads each).
+        Assert.Equal(3 * 2, exec.Counts.WeightsShared);
+    }
+
+    private static AttentionHead WithKeys(AttentionHead h, params (int Col, double Weight)[] extra)
+    {
+        var b = new SparseMatrix.Builder(h.Key.Rows, h.Key.Cols);
+        for (int e = 0; e < h.Key.NonZeros; e++) b.Add(h.Key.RowIndex[e], h.Key.ColIndex[e], h.Key.Values[e]);
+        foreach (var (col, weight) in extra) b.Add(0, col, weight);
+        return StructuredCertificateTests.With(h, k: b.Build());
+    }
+
+    [Fact]
+    public void InFloatAKeyWeightThatRoundsToZeroStillMakesAnotherKey()
+    {
+        var model = Compiler.Compile(Spec);
+        var rows = ((AttentionLayer)model.Layers[StepLayers(model)[0]]).Heads[1].Value.NonZeroRows();
+        int w = rows[0], c = rows[1];                        // rows of β_1: written by the layers, so checked on each prompt
+        TransformerModel Edited(double tiny) => EditFirstStep(model, heads => heads.Select(h => h.Name switch
+        {
+            // step0 and step1 read row w in their keys alike (2⁻²⁰, exact in float); step1 reads row c too, with `tiny`.
+            "step0" => WithKeys(h, (w, Math.ScaleB(1.0, -20))),
+            "step1" => tiny == 0 ? WithKeys(h, (w, Math.ScaleB(1.0, -20))) : WithKeys(h, (w, Math.ScaleB(1.0, -20)), (c, tiny)),
+            _ => h,
+        }).ToArray(), out _);
+        int l = StepLayers(model)[0];
+        var alike = new ModelExecutor<float>(Edited(0)) { FuseBlocks = false };
+        Assert.True(alike.RunsStructured(l, 1));
+        Assert.Equal(0, alike.WeightsSharedWith(l, 1));      // the control: the same keys share
+        // 1e-300 is 0 in float: step1's float K rows are step0's, but its per-prompt check reads one more row of H.
+        var edited = Edited(1e-300);
+        var f = new ModelExecutor<float>(edited) { FuseBlocks = false };
+        Assert.True(f.RunsStructured(l, 1));
+        Assert.Equal(-1, f.WeightsSharedWith(l, 1));
+        BlockScheduleTests.AssertSameBits(f, new ModelExecutor<float>(edited) { FusedRows = false }, Sample(20), "float, a weight rounded to 0");
+    }
+
+    [Fact]
+    public void AHeadBetweenTwoThatShareLeavesTheLaterOneItsWeights()
+    {
+        var model = Compiler.Compile(Spec);
+        // A mean head with its query halved, between step0 and step1: it forms its own weights and keeps none.
+        var edited = EditFirstStep(model, heads => heads.Take(1)
+            .Append(StructuredCertificateTests.With(heads[0], q: StructuredCertificateTests.Map(heads[0].Query, (r, c) => true, v => v * 0.5)))
+            .Concat(heads.Skip(1)).ToArray(), out int l);
+        var exec = new ModelExecutor<double>(edited) { FuseBlocks = false };
+        Assert.Equal(new[] { true, true, true, true }, Enumerable.Range(0, 4).Select(h => exec.RunsStructured(l, h)));
+        Assert.Equal(new[] { -1, -1, 0, 0 }, Enumerable.Range(0, 4).Select(h => exec.WeightsSharedWith(l, h)));
+        BlockScheduleTests.AssertSameBits(exec, Plain(edited), Sample(20), "a head between");
+        Assert.Equal(4 * 2, exec.Counts.WeightsShared);
     }
 }
 

@@ -18,27 +18,29 @@ namespace MorIcl.Runtime.Structured;
 /// </summary>
 internal static class RoleConstantKeysKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>False (nothing written) when some key row differs between tokens of a role on this prompt.</summary>
-    public static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, out double margin, out double leak) =>
-        Run(head, plan, s, roles, default, Share.None, out margin, out leak);
-
     /// <summary>
-    /// As above; when <paramref name="roleSums"/> is not empty it holds Σ_{j ∈ role r} v_j[v] at [r·d_v + v] (each as
-    /// <see cref="RoleSum"/> forms it), which the block schedule accumulated over its blocks, instead of summing here.
+    /// The head without sharing weights (<see cref="Run(CompiledModel{T}.Head, HeadPlan, in HeadStream{T}, int, ReadOnlySpan{T}, Share, out double, out double)"/>
+    /// with <see cref="Share.None"/>): the block schedule's call, whose <paramref name="roleSums"/> it accumulated over its blocks.
     /// </summary>
     internal static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, ReadOnlySpan<T> roleSums, out double margin, out double leak) =>
         Run(head, plan, s, roles, roleSums, Share.None, out margin, out leak);
 
     /// <summary>
     /// Which head's per-role weights this one may take (<see cref="SharedWeights{T}"/>): <see cref="With"/>, an earlier head of
-    /// the layer with the same Q, K, admission and activation (−1: none); <see cref="Keep"/>: a later head takes this one's.
+    /// the layer with the same Q, K, admission and activation (−1: none); <see cref="Keep"/>: a later head takes this one's, so it
+    /// keeps them; <see cref="Head"/>: this head's index in its layer, which names the weights it keeps.
     /// </summary>
     internal readonly record struct Share(int Head, int With, bool Keep)
     {
         public static Share None => new(-1, -1, false);
     }
 
-    /// <summary>As above, taking or keeping the per-role weights of heads that share them (<paramref name="share"/>).</summary>
+    /// <summary>
+    /// The head's outputs added to the layer's update, with its margin and leakage; false (nothing written) when some key row
+    /// differs between tokens of a role on this prompt. When <paramref name="roleSums"/> is not empty it holds Σ_{j ∈ role r} v_j[v]
+    /// at [r·d_v + v] (each as <see cref="RoleSum"/> forms it), instead of summing here. <paramref name="share"/>: whether the head
+    /// takes an earlier head's per-role weights or keeps its own for later heads (<see cref="SharedWeights{T}"/>).
+    /// </summary>
     internal static bool Run(CompiledModel<T>.Head head, HeadPlan plan, in HeadStream<T> s, int roles, ReadOnlySpan<T> roleSums, Share share,
         out double margin, out double leak)
     {

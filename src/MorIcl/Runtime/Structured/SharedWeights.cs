@@ -7,16 +7,19 @@ namespace MorIcl.Runtime.Structured;
 /// later heads of the same layer that have its Q, K, admission and activation bit for bit (docs/math.md §9.6, fused rows,
 /// item 9: the gradient step's example means, one head per component). Such heads read the same rows of H, which no head
 /// of the layer writes before its commit, so their key groups, pair counts, scores, softmax weights (or ReLU'd scores),
-/// normalisers, margins and leakages are the same numbers; only their value sums differ. One per workspace (one thread).
+/// normalisers, margins and leakages are the same numbers; only their value sums differ. One per workspace (one thread), and
+/// one set of weights at a time: in a layer whose sharing groups interleave (A, B, A) the second A forms its own (a cost,
+/// never a wrong number). Off in the block schedule's phases, which pass <c>Share.None</c>.
 /// </summary>
 internal sealed class SharedWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int _roles;
-    /// <summary>The layer epoch and head the weights were formed for (−1: none).</summary>
+    /// <summary>The layer epoch and head the weights were formed for (int.MinValue and −1: none).</summary>
     private int _epoch = int.MinValue, _head = -1;
 
-    /// <summary>How many key groups there are, and each role's group (−1 for a role without tokens).</summary>
+    /// <summary>How many key groups there are.</summary>
     public int Groups;
+    /// <summary>Each role's key group (−1 for a role without tokens).</summary>
     public readonly int[] Group;
     /// <summary>Per role: its weights (softmax) or ReLU'd scores, one per group, at [role · roles + g]; its normaliser (softmax).</summary>
     public readonly T[] Weights, Sum;

@@ -248,10 +248,16 @@ internal sealed class StructuredExecutor<T> where T : unmanaged, IFloatingPointI
         return Enumerable.Range(0, H).Select(h => new RoleConstantKeysKernel<T>.Share(h, with[h], keep[h])).ToArray();
     }
 
-    /// <summary>Whether two heads form the same scores and weights on every prompt: the same Q and K rows (bit for bit), admission, activation and key kind.</summary>
+    /// <summary>
+    /// Whether two heads form the same scores and weights on every prompt: the same Q and K rows (bit for bit), admission,
+    /// activation and key kind, and the same columns of the model (QCols, KCols), which the per-prompt role-constant checks
+    /// read and the head that takes the weights skips: in float a weight that rounds to 0 leaves the rows equal and the
+    /// columns not. The key kind decides whether the keys are checked on each prompt at all.
+    /// </summary>
     internal static bool SameWeights(CompiledModel<T>.Head a, HeadPlan pa, CompiledModel<T>.Head b, HeadPlan pb) =>
         a.Activation == b.Activation && a.Dk == b.Dk && pa.KeysAreEmbeddingConstants == pb.KeysAreEmbeddingConstants
-        && a.Admission.AsSpan().SequenceEqual(b.Admission) && SameRows(a.QRows, b.QRows) && SameRows(a.KRows, b.KRows);
+        && a.Admission.AsSpan().SequenceEqual(b.Admission) && a.QCols.AsSpan().SequenceEqual(b.QCols) && a.KCols.AsSpan().SequenceEqual(b.KCols)
+        && SameRows(a.QRows, b.QRows) && SameRows(a.KRows, b.KRows);
 
     private static bool SameRows(CompiledModel<T>.SparseRows a, CompiledModel<T>.SparseRows b)
     {
