@@ -92,7 +92,7 @@ public class StructuredForwardBenchmarks
     [Benchmark]
     public double PyTorchEager()
     {
-        if (_torch is null) throw new NotSupportedException($"PyTorch eager forms N² scores and takes ~3 s per call at n = 200 here; not run above n = {TorchLimit}");
+        if (_torch is null) throw new NotSupportedException($"PyTorch eager forms N² scores and takes 1.5–3 s per call at n = 200 here; not run above n = {TorchLimit}");
         return double.Parse(Ask("run p").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
