@@ -22,7 +22,25 @@ internal static class ParseErrors
         }
         foreach (var t in unmatched) yield return t.StartsWith('-') ? $"unknown option '{t}' for '{where}'" : $"unexpected argument '{t}' for '{where}'";
         var matched = new HashSet<string>(unmatched.Select(t => $"Unrecognized command or argument '{t}'."));
-        foreach (var e in parse.Errors.Where(e => !matched.Contains(e.Message))) yield return e.Message;
+        foreach (var e in parse.Errors.Where(e => !matched.Contains(e.Message))) yield return InWords(e.Message);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex NotOfType =
+        new(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type 'System\.(?<type>\w+)'\.$");
+
+    /// <summary>System.CommandLine's "as expected type 'System.Int32'" said as what the option takes.</summary>
+    internal static string InWords(string message)
+    {
+        var m = NotOfType.Match(message);
+        if (!m.Success) return message;
+        string kind = m.Groups["type"].Value switch
+        {
+            "Int32" or "Int64" => "a whole number",
+            "Double" or "Single" => "a number",
+            "Boolean" => "true or false",
+            _ => null!,
+        };
+        return kind is null ? message : $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {kind}";
     }
 
     private static IEnumerable<string> Path(System.CommandLine.Parsing.CommandResult result)

@@ -147,6 +147,8 @@ public class OutputsAndExitCodesTests
     [InlineData(new string[0], "'mor-icl' needs a command: demo, sample")]
     [InlineData(new[] { "seed003" }, "'mor-icl seed003' needs a command: theorem1, figure2, figure3, figure4")]
     [InlineData(new[] { "em", "--data", "x.csv", "--components", "2", "--bogus" }, "unknown option '--bogus' for 'mor-icl em'")]
+    [InlineData(new[] { "construct", "--dim", "abc" }, "--dim: 'abc' is not a whole number")]
+    [InlineData(new[] { "construct", "--sigma", "x" }, "--sigma: 'x' is not a number")]
     public void ParseErrorsNameWhatIsWrong(string[] args, string mention)
     {
         using var cli = new CliRunner();
@@ -154,5 +156,6 @@ public class OutputsAndExitCodesTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(mention, r.Err);
         Assert.DoesNotContain("Required command was not provided", r.Err);
+        Assert.DoesNotContain("System.", r.Err);
     }
 }
