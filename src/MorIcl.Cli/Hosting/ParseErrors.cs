@@ -33,12 +33,12 @@ internal static class ParseErrors
     {
         var m = NotOfType.Match(message);
         if (!m.Success) return message;
-        string kind = m.Groups["type"].Value switch
+        string? kind = m.Groups["type"].Value switch
         {
             "Int32" or "Int64" => "a whole number",
             "Double" or "Single" => "a number",
             "Boolean" => "true or false",
-            _ => null!,
+            _ => null,
         };
         return kind is null ? message : $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {kind}";
     }
